@@ -1,0 +1,2 @@
+//! rtlab-sim: the `rtlab` command line.
+pub mod cli;

@@ -1,0 +1,2 @@
+//! `rtlab`: parse the command line and dispatch.
+fn main() {}
