@@ -1,0 +1,2 @@
+//! Benchmarks of the schedulability analysis (being written).
+fn main() {}

@@ -1,0 +1,3 @@
+//! Property tests of rtlab-tasks (one integration binary, one module per area).
+
+mod analysis;
