@@ -20,6 +20,7 @@
 //! deadlock, ignored keys) never make loading fail; they travel in
 //! [`Loaded::warnings`].
 
+pub mod edit;
 mod partition;
 mod problem;
 mod raw;
