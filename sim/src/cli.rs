@@ -1,1 +1,207 @@
-//! The command line (being written).
+//! The command line: arguments, dispatch, exit codes and error display.
+//!
+//! Exit codes (design.md): 0 success; 1 the run itself went wrong (I/O, an
+//! engine failure); 2 bad input (config, arguments); 3 a deadline was missed
+//! and `--fail-on-miss` was given; 130 interrupted.
+
+mod analyze;
+mod check;
+mod demo;
+mod diagnostics;
+mod init;
+mod table;
+mod tune;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use rtlab_tasks::config::{self, ConfigError, Loaded};
+
+/// rtlab: a soft real-time scheduling laboratory.
+///
+/// With no command, runs the demo on the embedded default config.
+#[derive(Debug, Parser)]
+#[command(name = "rtlab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (default: the demo).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate configs: exit 0, or exit 2 with every problem as file:line:col.
+    Check {
+        /// Config files to check.
+        #[arg(required = true, value_name = "CONFIG")]
+        configs: Vec<PathBuf>,
+    },
+    /// Schedulability analysis: utilization bounds, response times, EDF demand.
+    Analyze {
+        /// The config file.
+        config: PathBuf,
+        /// Analyse this `[[variant]]` instead of the base config.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+        /// Print the `rtlab.analysis/v1` document instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Exit 3 when a task can miss its deadline.
+        #[arg(long)]
+        fail_on_miss: bool,
+    },
+    /// Find a feasible fixed-priority order (Audsley, else deadline-monotonic)
+    /// and show what changes.
+    Tune {
+        /// The config file.
+        config: PathBuf,
+        /// Rewrite the priorities in the file (comments are kept).
+        #[arg(long)]
+        write: bool,
+    },
+    /// Write a commented starter config (templates: `rtlab init --list`).
+    Init {
+        /// Template name (default: starter).
+        template: Option<String>,
+        /// Write to this file instead of standard output (never overwrites).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// List the templates.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+/// An exit status of `rtlab`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything went as asked.
+    Success,
+    /// The run itself failed (I/O, an engine failure).
+    Failure,
+    /// Bad input: a config or the arguments.
+    BadInput,
+    /// A deadline was missed and `--fail-on-miss` was given.
+    Missed,
+    /// Interrupted by Ctrl-C or SIGTERM (after writing partial results).
+    Interrupted,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(match e {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::BadInput => 2,
+            Exit::Missed => 3,
+            Exit::Interrupted => 130,
+        })
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// A config could not be loaded (already located, rendered by
+    /// [`diagnostics`]).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad arguments that clap could not catch.
+    #[error("{0}")]
+    Usage(String),
+    /// An I/O failure on a named path.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Writing to standard output failed.
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
+    /// An edit of a config produced a config that does not validate.
+    #[error(transparent)]
+    Edit(#[from] config::edit::EditError),
+}
+
+impl CliError {
+    fn exit(&self) -> Exit {
+        match self {
+            // A config that cannot be read is a bad argument, like one
+            // that does not validate: exit 2 either way.
+            CliError::Config(_) | CliError::Usage(_) => Exit::BadInput,
+            CliError::Io { .. } | CliError::Stdout(_) | CliError::Edit(_) => Exit::Failure,
+        }
+    }
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        None => demo::run(),
+        Some(Command::Check { configs }) => check::run(&configs),
+        Some(Command::Analyze {
+            config,
+            variant,
+            json,
+            fail_on_miss,
+        }) => analyze::run(&config, variant.as_deref(), json, fail_on_miss),
+        Some(Command::Tune { config, write }) => tune::run(&config, write),
+        Some(Command::Init {
+            template,
+            out,
+            list,
+        }) => init::run(template.as_deref(), out.as_deref(), list),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            diagnostics::report_error(&e);
+            e.exit().into()
+        }
+    }
+}
+
+/// Loads a config file and prints its warnings to standard error.
+fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
+    let loaded = config::load_file(path)?;
+    diagnostics::report_warnings(&loaded);
+    Ok(loaded)
+}
+
+/// Writes `text` to standard output, mapping a closed pipe to an error.
+fn print(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so readers never see a half-written file.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}

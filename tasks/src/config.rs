@@ -186,9 +186,22 @@ fn load_source(file: Arc<Source>) -> Result<Loaded, ConfigError> {
         let tree = variant::apply(&root, rv, &mut own);
         let vraw = raw::read(&tree, span.clone(), &mut own);
         let vsystem = validate::validate(&vraw, &mut own);
-        let vname = rv.name.as_ref().map_or_else(|| "?".to_string(), |n| n.value.clone());
+        let vname = rv
+            .name
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |n| n.value.clone());
+        let in_overrides = |span: &std::ops::Range<usize>| {
+            rv.set.iter().any(|(key, value)| {
+                let v = value.span();
+                (key.span.start <= span.start && span.end <= key.span.end)
+                    || (v.start <= span.start && span.end <= v.end)
+            })
+        };
         for p in own {
-            if base_problems.contains(&p) {
+            // Errors always count; a warning counts only when an override
+            // caused it where it stands (not, say, the base's explicit
+            // priorities becoming unused under a derived order).
+            if base_problems.contains(&p) || (!p.is_error() && !in_overrides(&p.span)) {
                 continue;
             }
             problems.push(Problem {
@@ -202,19 +215,26 @@ fn load_source(file: Arc<Source>) -> Result<Loaded, ConfigError> {
         if let (Some(system), Some(name)) = (vsystem, &rv.name) {
             variants.push(Variant {
                 name: name.value.clone(),
-                description: rv.description.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+                description: rv
+                    .description
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
                 overrides: rv
                     .set
                     .iter()
                     .map(|(path, value)| {
-                        let text = file.text().get(file.clamp(value.span())).unwrap_or("").to_string();
+                        let text = file
+                            .text()
+                            .get(file.clamp(value.span()))
+                            .unwrap_or("")
+                            .to_string();
                         (path.value.clone(), text)
                     })
                     .collect(),
                 system,
             });
         }
-        let _ = &rv.span;
     }
 
     problems.sort_by_key(|p| (p.span.start, std::cmp::Reverse(p.severity)));

@@ -54,7 +54,9 @@ pub enum TimeError {
     #[error("`{0}` is negative; durations are at least 0")]
     Negative(String),
     /// The number part is not a plain decimal number.
-    #[error("`{0}` is not a number with a unit; expected digits, an optional fraction and a unit, such as \"1.5ms\"")]
+    #[error(
+        "`{0}` is not a number with a unit; expected digits, an optional fraction and a unit, such as \"1.5ms\""
+    )]
     BadNumber(String),
     /// The value has digits below one nanosecond.
     #[error("`{0}` is finer than one nanosecond; rtlab counts whole nanoseconds")]
@@ -162,14 +164,11 @@ impl Duration {
     /// The ratio `self / other` as a float, for display and utilization
     /// figures only (never for time arithmetic). Zero when `other` is zero.
     pub fn ratio(self, other: Duration) -> f64 {
-        if other.0 == 0 {
-            0.0
-        } else {
-            // Exact integer quotient plus the remainder's fraction keeps the
-            // precision for large values better than `a as f64 / b as f64`.
-            let q = self.0 / other.0;
-            let r = self.0 % other.0;
-            q as f64 + r as f64 / other.0 as f64
+        // Exact integer quotient plus the remainder's fraction keeps the
+        // precision for large values better than `a as f64 / b as f64`.
+        match (self.0.checked_div(other.0), self.0.checked_rem(other.0)) {
+            (Some(q), Some(r)) => q as f64 + r as f64 / other.0 as f64,
+            _ => 0.0,
         }
     }
 }
@@ -338,7 +337,7 @@ impl fmt::Display for Duration {
         }
         for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
             // Exact with at most three decimals in this unit?
-            if ns >= scale && ns % (scale / 1_000).max(1) == 0 {
+            if ns >= scale && ns.is_multiple_of((scale / 1_000).max(1)) {
                 let whole = ns / scale;
                 let frac = ns % scale / (scale / 1_000);
                 return if frac == 0 {
@@ -406,7 +405,10 @@ mod tests {
         assert!(matches!(d("0.5ns"), Err(TimeError::TooFine(_))));
         assert!(matches!(d("1.0000000001s"), Err(TimeError::TooFine(_))));
         assert_eq!(d("1.50000000000s"), Ok(1_500_000_000));
-        assert!(matches!(d("18446744073709551616ns"), Err(TimeError::Overflow(_))));
+        assert!(matches!(
+            d("18446744073709551616ns"),
+            Err(TimeError::Overflow(_))
+        ));
         assert!(matches!(d("18446744074s"), Err(TimeError::Overflow(_))));
         assert!(matches!(d(""), Err(TimeError::Empty)));
         assert!(matches!(d("NaNms"), Err(TimeError::BadNumber(_))));
@@ -442,7 +444,11 @@ mod tests {
         let periods = ["4ms", "6ms", "10ms"].map(|s| s.parse::<Duration>().unwrap());
         assert_eq!(hyperperiod(periods).unwrap().as_nanos(), 60_000_000);
         // Coprime periods near 2^32 ns overflow 64 bits: an error, never a wrap.
-        let big = [Duration(4_294_967_291), Duration(4_294_967_279), Duration(3)];
+        let big = [
+            Duration(4_294_967_291),
+            Duration(4_294_967_279),
+            Duration(3),
+        ];
         assert!(matches!(hyperperiod(big), Err(TimeError::Overflow(_))));
     }
 

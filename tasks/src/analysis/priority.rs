@@ -12,7 +12,12 @@ pub struct Assignment {
 /// Rate-monotonic stub.
 pub fn assign(system: &System, _order: PriorityOrder) -> Assignment {
     let mut idx: Vec<usize> = (0..system.tasks.len()).collect();
-    idx.sort_by_key(|&i| (std::cmp::Reverse(system.tasks[i].period), std::cmp::Reverse(i)));
+    idx.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(system.tasks[i].period),
+            std::cmp::Reverse(i),
+        )
+    });
     let mut priorities = vec![0; system.tasks.len()];
     for (rank, i) in idx.into_iter().enumerate() {
         priorities[i] = rank as Priority + 1;

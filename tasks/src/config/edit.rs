@@ -77,7 +77,11 @@ pub fn set_priorities(
         let task = tasks.iter().find_map(|t| {
             let table = t.get_ref().as_table()?;
             let n = table.get("name")?;
-            (n.get_ref().as_str() == Some(task_name.as_str())).then_some((t.span(), table, n.span()))
+            (n.get_ref().as_str() == Some(task_name.as_str())).then_some((
+                t.span(),
+                table,
+                n.span(),
+            ))
         });
         let Some((tspan, table, name_span)) = task else {
             return Err(EditError::NoSuchTask(task_name.clone()));
@@ -89,7 +93,11 @@ pub fn set_priorities(
             }),
             None => {
                 let _ = tspan;
-                splices.push(insert_line_after(text, name_span.end, &format!("priority = {priority}")));
+                splices.push(insert_line_after(
+                    text,
+                    name_span.end,
+                    &format!("priority = {priority}"),
+                ));
             }
         }
     }
@@ -123,8 +131,14 @@ fn insert_line_after(text: &str, offset: usize, line: &str) -> Splice {
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1);
-    let newline = if end == text.len() && !text.ends_with('\n') { "\n" } else { "" };
+    let end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1);
+    let newline = if end == text.len() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
     Splice {
         range: end..end,
         text: format!("{newline}{indent}{line}\n"),
@@ -167,15 +181,27 @@ mod tests {
     #[test]
     fn replaces_an_existing_order() {
         let text = TEXT.replace("\n\n[[task]]\nname = \"a\"", "\n\n[scheduler]\npolicy = \"fixed-priority\"\npriorities = \"rate-monotonic\"\n\n[[task]]\nname = \"a\"");
-        let (out, _) = set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
+        let (out, _) =
+            set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
         assert!(out.contains("priorities = \"explicit\""));
         assert!(!out.contains("rate-monotonic"));
-        let text = TEXT.replace("\n\n[[task]]\nname = \"a\"", "\n\n[scheduler]\npolicy = \"fixed-priority\"\n\n[[task]]\nname = \"a\"");
-        let (out, _) = set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
+        let text = TEXT.replace(
+            "\n\n[[task]]\nname = \"a\"",
+            "\n\n[scheduler]\npolicy = \"fixed-priority\"\n\n[[task]]\nname = \"a\"",
+        );
+        let (out, _) =
+            set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
         assert!(out.contains("[scheduler]\npriorities = \"explicit\"\npolicy"));
-        let text = TEXT.replace("name = \"t\"\n", "name = \"t\"\nscheduler = { policy = \"fixed-priority\" }\n");
-        let (out, loaded) = set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
-        assert!(out.contains("scheduler = { priorities = \"explicit\", policy"), "{out}");
+        let text = TEXT.replace(
+            "name = \"t\"\n",
+            "name = \"t\"\nscheduler = { policy = \"fixed-priority\" }\n",
+        );
+        let (out, loaded) =
+            set_priorities(&text, "t.toml", &[("a".into(), 2), ("b".into(), 1)]).unwrap();
+        assert!(
+            out.contains("scheduler = { priorities = \"explicit\", policy"),
+            "{out}"
+        );
         assert_eq!(loaded.system.tasks[0].priority, 2);
     }
 

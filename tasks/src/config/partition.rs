@@ -21,10 +21,8 @@ pub(crate) fn worst_fit_decreasing(system: &mut System) {
     // sums of fractions by `cmp_sum`.
     let mut load: Vec<Vec<(u64, u64)>> = vec![Vec::new(); cpus.len()];
     for t in &system.tasks {
-        if let Some(c) = t.cpu {
-            if let Some(i) = cpus.iter().position(|&x| x == c) {
-                load[i].push((t.wcet.as_nanos(), t.period.as_nanos()));
-            }
+        if let Some(i) = t.cpu.and_then(|c| cpus.iter().position(|&x| x == c)) {
+            load[i].push((t.wcet.as_nanos(), t.period.as_nanos()));
         }
     }
     let mut todo: Vec<usize> = system
@@ -86,7 +84,9 @@ fn exact_sum(x: &[(u64, u64)]) -> Option<(u128, u128)> {
         let (c, t) = (u128::from(c), u128::from(t));
         let g = gcd(den, t);
         let l = den / g * t;
-        num = num.checked_mul(l / den)?.checked_add(c.checked_mul(l / t)?)?;
+        num = num
+            .checked_mul(l / den)?
+            .checked_add(c.checked_mul(l / t)?)?;
         den = l;
         let r = gcd(num, den).max(1);
         num /= r;

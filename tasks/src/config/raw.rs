@@ -54,7 +54,9 @@ const TASK_KEYS: &[&str] = &[
     "sections",
     "faults",
 ];
-const EXECUTION_KEYS: &[&str] = &["model", "min", "max", "mean", "stddev", "low", "high", "p_high"];
+const EXECUTION_KEYS: &[&str] = &[
+    "model", "min", "max", "mean", "stddev", "low", "high", "p_high",
+];
 const SECTION_KEYS: &[&str] = &["resource", "after", "hold"];
 const FAULT_KEYS: &[&str] = &["panic_every"];
 const LOAD_KEYS: &[&str] = &["kind", "cpus", "duty", "period"];
@@ -236,10 +238,14 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             lock_memory: l.boolean("lock_memory", out),
         };
     }
-    for (i, (table, tspan)) in tables_of(&r, "task", "[[task]]", out).into_iter().enumerate() {
-        let name = table.as_ref().and_then(|t| t.get("name")).and_then(|v| {
-            v.get_ref().as_str().map(str::to_string)
-        });
+    for (i, (table, tspan)) in tables_of(&r, "task", "[[task]]", out)
+        .into_iter()
+        .enumerate()
+    {
+        let name = table
+            .as_ref()
+            .and_then(|t| t.get("name"))
+            .and_then(|v| v.get_ref().as_str().map(str::to_string));
         let label = match &name {
             Some(n) => format!("[[task]] \"{n}\""),
             None => format!("[[task]] #{}", i + 1),
@@ -249,9 +255,13 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             raw.tasks.push(read_task(&reader, out));
         }
     }
-    for (i, (table, tspan)) in tables_of(&r, "load", "[[load]]", out).into_iter().enumerate() {
+    for (i, (table, tspan)) in tables_of(&r, "load", "[[load]]", out)
+        .into_iter()
+        .enumerate()
+    {
         if let Some(t) = table {
-            let reader = TableReader::new(t, tspan.clone(), format!("[[load]] #{}", i + 1), LOAD_KEYS);
+            let reader =
+                TableReader::new(t, tspan.clone(), format!("[[load]] #{}", i + 1), LOAD_KEYS);
             reader.check_unknown(out);
             raw.loads.push(RawLoad {
                 span: tspan,
@@ -296,7 +306,11 @@ pub(crate) fn tables_of<'a, 'i>(
         .collect()
 }
 
-fn integer_list(r: &TableReader<'_, '_>, key: &str, out: &mut Problems) -> Option<Sp<Vec<Sp<i64>>>> {
+fn integer_list(
+    r: &TableReader<'_, '_>,
+    key: &str,
+    out: &mut Problems,
+) -> Option<Sp<Vec<Sp<i64>>>> {
     let array = r.array(key, out)?;
     let mut items = Vec::new();
     for item in array.value.iter() {
@@ -330,7 +344,12 @@ fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
         ..RawTask::default()
     };
     let label = r.label().to_string();
-    if let Some(e) = r.table("execution", format!("{label} execution"), EXECUTION_KEYS, out) {
+    if let Some(e) = r.table(
+        "execution",
+        format!("{label} execution"),
+        EXECUTION_KEYS,
+        out,
+    ) {
         task.execution = read_execution(&e, out);
     }
     if let Some(f) = r.table("faults", format!("{label} faults"), FAULT_KEYS, out) {
@@ -353,13 +372,25 @@ fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
         let after = s.duration("after", out);
         let hold = s.duration("hold", out);
         if resource.is_none() && s.get("resource").is_none() {
-            s.missing("resource", Some("name the shared resource, e.g. resource = \"bus\""), out);
+            s.missing(
+                "resource",
+                Some("name the shared resource, e.g. resource = \"bus\""),
+                out,
+            );
         }
         if after.is_none() && s.get("after").is_none() {
-            s.missing("after", Some("execution time before the lock is taken, e.g. after = \"0.2ms\""), out);
+            s.missing(
+                "after",
+                Some("execution time before the lock is taken, e.g. after = \"0.2ms\""),
+                out,
+            );
         }
         if hold.is_none() && s.get("hold").is_none() {
-            s.missing("hold", Some("execution time spent holding the lock, e.g. hold = \"0.3ms\""), out);
+            s.missing(
+                "hold",
+                Some("execution time spent holding the lock, e.g. hold = \"0.3ms\""),
+                out,
+            );
         }
         if let (Some(resource), Some(after), Some(hold)) = (resource, after, hold) {
             task.sections.push(RawSection {
@@ -411,7 +442,14 @@ fn read_execution(e: &TableReader<'_, '_>, out: &mut Problems) -> Option<RawExec
         .map_or("?", |(n, _)| n);
     for key in needed {
         if e.get(key).is_none() {
-            e.missing(key, Some(&format!("the {model_name} model needs {}", needed.join(" and "))), out);
+            e.missing(
+                key,
+                Some(&format!(
+                    "the {model_name} model needs {}",
+                    needed.join(" and ")
+                )),
+                out,
+            );
         }
     }
     for key in EXECUTION_KEYS.iter().filter(|k| **k != "model") {

@@ -312,13 +312,18 @@ pub(crate) fn read_duration(
                 _ => String::new(),
             };
             out.push(
-                wrong_type(key, "a duration string with a unit", v)
-                    .with_hint(format!("a number without a unit is ambiguous: write \"{text}ms\" or \"{text}us\"")),
+                wrong_type(key, "a duration string with a unit", v).with_hint(format!(
+                    "a number without a unit is ambiguous: write \"{text}ms\" or \"{text}us\""
+                )),
             );
             None
         }
         _ => {
-            out.push(wrong_type(key, "a duration string with a unit, such as \"4ms\"", v));
+            out.push(wrong_type(
+                key,
+                "a duration string with a unit, such as \"4ms\"",
+                v,
+            ));
             None
         }
     }

@@ -101,7 +101,9 @@ fn full_config_loads_with_every_field() {
     assert_eq!(sensor.cpu, Some(1));
     assert_eq!(sensor.priority, 3);
     assert_eq!(sensor.faults.panic_every, 100);
-    assert!(matches!(sensor.execution, Execution::Uniform { min, max } if min.as_nanos() == 600_000 && max == sensor.wcet));
+    assert!(
+        matches!(sensor.execution, Execution::Uniform { min, max } if min.as_nanos() == 600_000 && max == sensor.wcet)
+    );
     let logger = &s.tasks[1];
     // Auto-partitioned: CPU 1 carries sensor (0.25), so logger goes to CPU 0.
     assert_eq!(logger.cpu, Some(0));
@@ -117,7 +119,10 @@ fn full_config_loads_with_every_field() {
     assert_eq!(v.name, "no-ceiling");
     assert_eq!(v.system.scheduler.locking, Locking::None);
     assert_eq!(v.system.tasks[1].priority, 2);
-    assert_eq!(v.overrides[0], ("scheduler.locking".to_string(), "\"none\"".to_string()));
+    assert_eq!(
+        v.overrides[0],
+        ("scheduler.locking".to_string(), "\"none\"".to_string())
+    );
 }
 
 #[test]
@@ -145,7 +150,10 @@ fn syntax_error_is_located() {
 #[test]
 fn unknown_key_is_located_with_suggestion() {
     let p = problems(&MIN.replace("wcet = \"1ms\"", "wcet = \"1ms\"\nperid = \"5ms\""));
-    has(&p, "t.toml:6:1: error: unknown key `perid` in [[task]] \"a\"");
+    has(
+        &p,
+        "t.toml:6:1: error: unknown key `perid` in [[task]] \"a\"",
+    );
     has(&p, "hint: did you mean `period`?");
 }
 
@@ -159,41 +167,70 @@ fn missing_fields_are_reported_together() {
 
 #[test]
 fn bad_units_and_numbers_without_units() {
-    let p = problems(&MIN.replace("\"4ms\"", "\"4 minutes\"").replace("\"1ms\"", "1"));
+    let p = problems(
+        &MIN.replace("\"4ms\"", "\"4 minutes\"")
+            .replace("\"1ms\"", "1"),
+    );
     has(&p, "t.toml:4:10: error: `period`: unknown unit");
-    has(&p, "t.toml:5:8: error: `wcet` must be a duration string with a unit, found an integer");
+    has(
+        &p,
+        "t.toml:5:8: error: `wcet` must be a duration string with a unit, found an integer",
+    );
     has(&p, "write \"1ms\"");
 }
 
 #[test]
 fn zero_negative_and_overflowing_durations() {
-    has(&problems(&MIN.replace("\"4ms\"", "\"0ms\"")), "`period` must be greater than 0");
-    has(&problems(&MIN.replace("\"4ms\"", "\"-4ms\"")), "is negative");
-    has(&problems(&MIN.replace("\"4ms\"", "\"99999999999s\"")), "does not fit in 64-bit nanoseconds");
+    has(
+        &problems(&MIN.replace("\"4ms\"", "\"0ms\"")),
+        "`period` must be greater than 0",
+    );
+    has(
+        &problems(&MIN.replace("\"4ms\"", "\"-4ms\"")),
+        "is negative",
+    );
+    has(
+        &problems(&MIN.replace("\"4ms\"", "\"99999999999s\"")),
+        "does not fit in 64-bit nanoseconds",
+    );
 }
 
 #[test]
 fn wcet_longer_than_deadline() {
     let p = problems(&MIN.replace("wcet = \"1ms\"", "wcet = \"5ms\""));
-    has(&p, "t.toml:5:8: error: task `a`: wcet 5ms is longer than its deadline 4ms");
+    has(
+        &p,
+        "t.toml:5:8: error: task `a`: wcet 5ms is longer than its deadline 4ms",
+    );
 }
 
 #[test]
 fn duplicate_names() {
     let text = format!("{MIN}[[task]]\nname = \"a\"\nperiod = \"8ms\"\nwcet = \"1ms\"\n");
-    has(&problems(&text), "t.toml:7:8: error: duplicate task name `a`");
+    has(
+        &problems(&text),
+        "t.toml:7:8: error: duplicate task name `a`",
+    );
 }
 
 #[test]
 fn cpu_not_in_platform() {
     let text = MIN.replace("[[task]]", "[platform]\ncpus = [1]\n[[task]]") + "cpu = 3\n";
-    has(&problems(&text), "is placed on CPU 3, which is not in platform.cpus [1]");
+    has(
+        &problems(&text),
+        "is placed on CPU 3, which is not in platform.cpus [1]",
+    );
 }
 
 #[test]
 fn section_longer_than_wcet() {
-    let text = format!("{MIN}sections = [{{ resource = \"bus\", after = \"0.5ms\", hold = \"0.6ms\" }}]\n");
-    has(&problems(&text), "section on `bus` ends at 1.1ms, after the wcet 1ms");
+    let text = format!(
+        "{MIN}sections = [{{ resource = \"bus\", after = \"0.5ms\", hold = \"0.6ms\" }}]\n"
+    );
+    has(
+        &problems(&text),
+        "section on `bus` ends at 1.1ms, after the wcet 1ms",
+    );
 }
 
 #[test]
@@ -206,7 +243,10 @@ fn sections_must_nest() {
 
 #[test]
 fn explicit_priorities_missing() {
-    let text = MIN.replace("[[task]]", "[scheduler]\npriorities = \"explicit\"\n[[task]]");
+    let text = MIN.replace(
+        "[[task]]",
+        "[scheduler]\npriorities = \"explicit\"\n[[task]]",
+    );
     let p = problems(&text);
     has(&p, "task `a` has no `priority`");
     has(&p, "add priority = N");
@@ -214,11 +254,22 @@ fn explicit_priorities_missing() {
 
 #[test]
 fn wrong_types() {
-    let p = problems("name = 3\nseed = \"x\"\n[scheduler]\npreemptive = \"yes\"\npolicy = \"rm\"\n[[task]]\nname = \"a\"\nperiod = \"4ms\"\nwcet = \"1ms\"\n");
-    has(&p, "t.toml:1:8: error: `name` must be a string, found an integer");
-    has(&p, "t.toml:2:8: error: `seed` must be an integer, found a string");
+    let p = problems(
+        "name = 3\nseed = \"x\"\n[scheduler]\npreemptive = \"yes\"\npolicy = \"rm\"\n[[task]]\nname = \"a\"\nperiod = \"4ms\"\nwcet = \"1ms\"\n",
+    );
+    has(
+        &p,
+        "t.toml:1:8: error: `name` must be a string, found an integer",
+    );
+    has(
+        &p,
+        "t.toml:2:8: error: `seed` must be an integer, found a string",
+    );
     has(&p, "`preemptive` must be true or false, found a string");
-    has(&p, "`policy` must be one of \"fixed-priority\", \"edf\", \"fifo\", \"round-robin\", found \"rm\"");
+    has(
+        &p,
+        "`policy` must be one of \"fixed-priority\", \"edf\", \"fifo\", \"round-robin\", found \"rm\"",
+    );
 }
 
 #[test]
@@ -228,20 +279,36 @@ fn empty_and_binary_files() {
     has(&p, "missing required key `task`");
     let err = load_bytes(b"name = \"x\"\n\xff\xfe\x00binary", "b.toml").unwrap_err();
     let (file, problems) = err.problems().unwrap();
-    assert_eq!(render_plain(file, &problems[0]).lines().next().unwrap(), "b.toml:2:1: error: the file is not UTF-8 text");
+    assert_eq!(
+        render_plain(file, &problems[0]).lines().next().unwrap(),
+        "b.toml:2:1: error: the file is not UTF-8 text"
+    );
 }
 
 #[test]
 fn bad_config_name() {
-    has(&problems(&MIN.replace("\"x\"", "\"My Config\"")), "must be lowercase letters, digits and dashes");
+    has(
+        &problems(&MIN.replace("\"x\"", "\"My Config\"")),
+        "must be lowercase letters, digits and dashes",
+    );
 }
 
 #[test]
 fn warnings_do_not_fail() {
-    let text = MIN.replace("wcet = \"1ms\"", "wcet = \"1ms\"\ndeadline = \"6ms\"\npriority = 4");
+    let text = MIN.replace(
+        "wcet = \"1ms\"",
+        "wcet = \"1ms\"\ndeadline = \"6ms\"\npriority = 4",
+    );
     let l = load_str(&text, "w.toml").unwrap();
-    let lines: Vec<String> = l.warnings.iter().map(|p| render_plain(&l.source, p)).collect();
-    has(&lines, "w.toml:6:12: warning: task `a` deadline 6ms is longer than its period 4ms");
+    let lines: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|p| render_plain(&l.source, p))
+        .collect();
+    has(
+        &lines,
+        "w.toml:6:12: warning: task `a` deadline 6ms is longer than its period 4ms",
+    );
     has(&lines, "`priority` of task `a` is ignored");
 }
 
@@ -261,23 +328,36 @@ wcet = "2ms"
 sections = [ { resource = "r2", after = "0ms", hold = "1ms" }, { resource = "r1", after = "0.5ms", hold = "0.2ms" } ]
 "#;
     let l = load_str(text, "d.toml").unwrap();
-    let w: Vec<String> = l.warnings.iter().map(|p| render_plain(&l.source, p)).collect();
-    has(&w, "possible deadlock: lock order cycle r1 -> r2 -> r1 (`a` takes r1 then r2; `b` takes r2 then r1)");
+    let w: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|p| render_plain(&l.source, p))
+        .collect();
+    has(
+        &w,
+        "possible deadlock: lock order cycle r1 -> r2 -> r1 (`a` takes r1 then r2; `b` takes r2 then r1)",
+    );
     assert_eq!(w.len(), 1, "{w:?}");
 }
 
 #[test]
 fn variant_errors_point_at_the_override() {
-    let text = format!("{MIN}[[variant]]\nname = \"slow\"\nset = {{ \"task.a.wcet\" = \"9ms\", \"scheduler.lockin\" = \"none\", \"task.zz.wcet\" = \"1ms\" }}\n");
+    let text = format!(
+        "{MIN}[[variant]]\nname = \"slow\"\nset = {{ \"task.a.wcet\" = \"9ms\", \"scheduler.lockin\" = \"none\", \"task.zz.wcet\" = \"1ms\" }}\n"
+    );
     let p = problems(&text);
-    has(&p, "t.toml:8:25: error: variant `slow`: task `a`: wcet 9ms is longer than its deadline 4ms");
+    has(
+        &p,
+        "t.toml:8:25: error: variant `slow`: task `a`: wcet 9ms is longer than its deadline 4ms",
+    );
     has(&p, "variant `slow`: unknown key `lockin` in [scheduler]");
     has(&p, "`task.zz.wcet` names no task");
 }
 
 #[test]
 fn base_errors_are_not_repeated_per_variant() {
-    let text = MIN.replace("\"1ms\"", "\"9ms\"") + "[[variant]]\nname = \"v\"\nset = { \"seed\" = 2 }\n";
+    let text =
+        MIN.replace("\"1ms\"", "\"9ms\"") + "[[variant]]\nname = \"v\"\nset = { \"seed\" = 2 }\n";
     let p = problems(&text);
     assert_eq!(p.len(), 1, "{p:?}");
 }
@@ -285,8 +365,25 @@ fn base_errors_are_not_repeated_per_variant() {
 #[test]
 fn execution_models_are_checked_against_the_wcet() {
     let base = MIN.to_string();
-    has(&problems(&(base.clone() + "execution = { model = \"uniform\", min = \"2ms\" }\n")), "`min` (2ms) must not exceed the wcet (1ms)");
-    has(&problems(&(base.clone() + "execution = { model = \"normal\", mean = \"0.5ms\" }\n")), "missing required key `stddev`");
-    has(&problems(&(base.clone() + "execution = { model = \"bimodal\", low = \"0.5ms\", p_high = 1.5 }\n")), "`p_high` is a probability");
-    has(&problems(&(base + "execution = { model = \"uniform\", min = \"0.5ms\", mean = \"1ms\" }\n")), "`mean` does not apply to the uniform model");
+    has(
+        &problems(&(base.clone() + "execution = { model = \"uniform\", min = \"2ms\" }\n")),
+        "`min` (2ms) must not exceed the wcet (1ms)",
+    );
+    has(
+        &problems(&(base.clone() + "execution = { model = \"normal\", mean = \"0.5ms\" }\n")),
+        "missing required key `stddev`",
+    );
+    has(
+        &problems(
+            &(base.clone()
+                + "execution = { model = \"bimodal\", low = \"0.5ms\", p_high = 1.5 }\n"),
+        ),
+        "`p_high` is a probability",
+    );
+    has(
+        &problems(
+            &(base + "execution = { model = \"uniform\", min = \"0.5ms\", mean = \"1ms\" }\n"),
+        ),
+        "`mean` does not apply to the uniform model",
+    );
 }

@@ -124,7 +124,10 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
                         name: n.value.clone(),
                     },
                     n.span.clone(),
-                    Some(&format!("task #{} already has this name; names must be unique", prev + 1)),
+                    Some(&format!(
+                        "task #{} already has this name; names must be unique",
+                        prev + 1
+                    )),
                 );
             } else {
                 first_seen.insert(&n.value, i);
@@ -147,7 +150,11 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
 
     let mut system = System {
         name,
-        description: raw.description.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+        description: raw
+            .description
+            .as_ref()
+            .map(|d| d.value.clone())
+            .unwrap_or_default(),
         duration,
         seed: raw.seed.as_ref().map_or(1, |s| s.value),
         platform: Platform { cpus },
@@ -175,9 +182,23 @@ fn platform_cpus(raw: &RawConfig, out: &mut Problems) -> Vec<CpuId> {
     let mut cpus = Vec::new();
     for c in &list.value {
         if !(0..MAX_CPU).contains(&c.value) {
-            bad(out, "cpus", format!("holds {}, expected a CPU number from 0 to {}", c.value, MAX_CPU - 1), c.span.clone());
+            bad(
+                out,
+                "cpus",
+                format!(
+                    "holds {}, expected a CPU number from 0 to {}",
+                    c.value,
+                    MAX_CPU - 1
+                ),
+                c.span.clone(),
+            );
         } else if cpus.contains(&(c.value as CpuId)) {
-            bad(out, "cpus", format!("names CPU {} twice", c.value), c.span.clone());
+            bad(
+                out,
+                "cpus",
+                format!("names CPU {} twice", c.value),
+                c.span.clone(),
+            );
         } else {
             cpus.push(c.value as CpuId);
         }
@@ -193,11 +214,18 @@ fn scheduler(raw: &RawConfig, out: &mut Problems) -> Scheduler {
         Some(q) => {
             if positive(out, "quantum", q) && policy != Policy::RoundRobin {
                 out.push(Problem::warning(
-                    format!("`quantum` only matters for policy \"round-robin\", not \"{}\"", policy.as_str()),
+                    format!(
+                        "`quantum` only matters for policy \"round-robin\", not \"{}\"",
+                        policy.as_str()
+                    ),
                     q.span.clone(),
                 ));
             }
-            if q.value.is_zero() { DEFAULT_QUANTUM } else { q.value }
+            if q.value.is_zero() {
+                DEFAULT_QUANTUM
+            } else {
+                q.value
+            }
         }
         None => DEFAULT_QUANTUM,
     };
@@ -224,10 +252,20 @@ fn live(raw: &RawConfig, scheduler: &Scheduler, out: &mut Problems) -> Live {
         if (1..=99).contains(&p.value) {
             priority_top = p.value as u8;
         } else {
-            bad(out, "priority_top", format!("must be from 1 to 99 (the SCHED_FIFO range), found {}", p.value), p.span.clone());
+            bad(
+                out,
+                "priority_top",
+                format!(
+                    "must be from 1 to 99 (the SCHED_FIFO range), found {}",
+                    p.value
+                ),
+                p.span.clone(),
+            );
         }
     }
-    if os_policy == crate::model::OsPolicy::Deadline && scheduler.placement == Placement::Partitioned {
+    if os_policy == crate::model::OsPolicy::Deadline
+        && scheduler.placement == Placement::Partitioned
+    {
         let span = l
             .os_policy
             .as_ref()
@@ -284,13 +322,22 @@ fn task(
     scheduler: &Scheduler,
     out: &mut Problems,
 ) -> Option<(Task, Vec<usize>)> {
-    let label = |what: &str| rt.name.as_ref().map_or(format!("task #{}", id.0 + 1), |n| format!("task `{}` {what}", n.value));
+    let label = |what: &str| {
+        rt.name.as_ref().map_or(format!("task #{}", id.0 + 1), |n| {
+            format!("task `{}` {what}", n.value)
+        })
+    };
     let missing = |out: &mut Problems, key: &str, hint: &str| {
         err(
             out,
             ProblemKind::MissingKey {
                 key: key.into(),
-                table: rt.name.as_ref().map_or(format!("[[task]] #{}", id.0 + 1), |n| format!("[[task]] \"{}\"", n.value)),
+                table: rt
+                    .name
+                    .as_ref()
+                    .map_or(format!("[[task]] #{}", id.0 + 1), |n| {
+                        format!("[[task]] \"{}\"", n.value)
+                    }),
             },
             rt.span.clone(),
             Some(hint),
@@ -306,12 +353,18 @@ fn task(
                     message: format!("\"{}\" is not a usable task name", n.value),
                 },
                 n.span.clone(),
-                Some("use letters, digits, '-', '_' or '.' (at most 64, not starting with '.'): it names result files and threads"),
+                Some(
+                    "use letters, digits, '-', '_' or '.' (at most 64, not starting with '.'): it names result files and threads",
+                ),
             );
             None
         }
         None => {
-            missing(out, "name", "give the task a unique name, e.g. name = \"sensor\"");
+            missing(
+                out,
+                "name",
+                "give the task a unique name, e.g. name = \"sensor\"",
+            );
             None
         }
     };
@@ -325,7 +378,11 @@ fn task(
     let wcet = match &rt.wcet {
         Some(w) => positive(out, "wcet", w).then_some(w.value),
         None => {
-            missing(out, "wcet", "the worst-case execution time, e.g. wcet = \"2ms\"");
+            missing(
+                out,
+                "wcet",
+                "the worst-case execution time, e.g. wcet = \"2ms\"",
+            );
             None
         }
     };
@@ -333,36 +390,40 @@ fn task(
         (Some(d), _) => positive(out, "deadline", d).then_some(d.value),
         (None, p) => p,
     };
-    if let (Some(w), Some(d), Some(n)) = (wcet, deadline, &name) {
-        if w > d {
-            let span = rt
-                .wcet
-                .as_ref()
-                .map_or(rt.span.clone(), |w| w.span.clone());
-            let what = if rt.deadline.is_some() { "deadline" } else { "deadline (= period)" };
-            err(
-                out,
-                ProblemKind::WcetExceedsDeadline {
-                    task: n.clone(),
-                    wcet: w.to_string(),
-                    deadline: d.to_string(),
-                },
-                span,
-                Some(&format!("the task can never meet its {what}: shorten wcet or lengthen the deadline")),
-            );
-        }
+    if let (Some(w), Some(d), Some(n)) = (wcet, deadline, &name)
+        && w > d
+    {
+        let span = rt.wcet.as_ref().map_or(rt.span.clone(), |w| w.span.clone());
+        let what = if rt.deadline.is_some() {
+            "deadline"
+        } else {
+            "deadline (= period)"
+        };
+        err(
+            out,
+            ProblemKind::WcetExceedsDeadline {
+                task: n.clone(),
+                wcet: w.to_string(),
+                deadline: d.to_string(),
+            },
+            span,
+            Some(&format!(
+                "the task can never meet its {what}: shorten wcet or lengthen the deadline"
+            )),
+        );
     }
-    if let (Some(p), Some(d)) = (period, &rt.deadline) {
-        if d.value > p && !d.value.is_zero() {
-            out.push(Problem::warning(
-                format!(
-                    "{} is longer than its period {}: jobs may overlap (arbitrary deadline; the analysis examines the whole busy period)",
-                    label(&format!("deadline {}", d.value)),
-                    p
-                ),
-                d.span.clone(),
-            ));
-        }
+    if let (Some(p), Some(d)) = (period, &rt.deadline)
+        && d.value > p
+        && !d.value.is_zero()
+    {
+        out.push(Problem::warning(
+            format!(
+                "{} is longer than its period {}: jobs may overlap (arbitrary deadline; the analysis examines the whole busy period)",
+                label(&format!("deadline {}", d.value)),
+                p
+            ),
+            d.span.clone(),
+        ));
     }
     let cpu = task_cpu(rt, cpus, scheduler, name.as_deref(), out);
     let priority = task_priority(rt, scheduler, name.as_deref(), out);
@@ -372,18 +433,19 @@ fn task(
         (None, _) => Some(Execution::Constant),
     };
     let sections = sections(rt, wcet, name.as_deref(), out);
-    if let (Some(Execution::Uniform { min: shortest, .. } | Execution::Bimodal { low: shortest, .. }), Some(last)) =
-        (&execution, sections.iter().map(|(s, _)| s.end()).max())
+    if let (
+        Some(Execution::Uniform { min: shortest, .. } | Execution::Bimodal { low: shortest, .. }),
+        Some(last),
+    ) = (&execution, sections.iter().map(|(s, _)| s.end()).max())
+        && *shortest < last
     {
-        if *shortest < last {
-            out.push(Problem::warning(
-                format!(
-                    "{} can be shorter than the end of its last critical section ({last}); such jobs run at least to the end of their sections",
-                    label(&format!("execution time {shortest}"))
-                ),
-                rt.execution.as_ref().map_or(rt.span.clone(), |e| e.span.clone()),
-            ));
-        }
+        out.push(Problem::warning(
+            format!(
+                "{} can be shorter than the end of its last critical section ({last}); such jobs run at least to the end of their sections",
+                label(&format!("execution time {shortest}"))
+            ),
+            rt.execution.as_ref().map_or(rt.span.clone(), |e| e.span.clone()),
+        ));
     }
     let t = Task {
         id,
@@ -396,7 +458,10 @@ fn task(
         cpu: cpu?,
         cpu_auto: false,
         execution: execution?,
-        release_jitter: rt.release_jitter.as_ref().map_or(Duration::ZERO, |j| j.value),
+        release_jitter: rt
+            .release_jitter
+            .as_ref()
+            .map_or(Duration::ZERO, |j| j.value),
         // Resource ids are assigned once all tasks are known.
         sections: sections.iter().map(|(s, _)| *s).collect(),
         faults: Faults {
@@ -418,7 +483,10 @@ fn task_cpu(
     if scheduler.placement == Placement::Global {
         out.push(
             Problem::warning(
-                format!("`cpu` of task `{}` is ignored under global placement", name.unwrap_or("?")),
+                format!(
+                    "`cpu` of task `{}` is ignored under global placement",
+                    name.unwrap_or("?")
+                ),
                 c.span.clone(),
             )
             .with_hint("remove it, or set [scheduler] placement = \"partitioned\""),
@@ -451,7 +519,12 @@ fn task_cpu(
 }
 
 /// The explicit priority, or 0 (assigned later) for derived orders.
-fn task_priority(rt: &RawTask, scheduler: &Scheduler, name: Option<&str>, out: &mut Problems) -> Option<u32> {
+fn task_priority(
+    rt: &RawTask,
+    scheduler: &Scheduler,
+    name: Option<&str>,
+    out: &mut Problems,
+) -> Option<u32> {
     let explicit = scheduler.priorities == PriorityOrder::Explicit;
     match (&rt.priority, explicit) {
         (Some(p), true) => {
@@ -462,7 +535,10 @@ fn task_priority(rt: &RawTask, scheduler: &Scheduler, name: Option<&str>, out: &
                     out,
                     ProblemKind::BadValue {
                         key: "priority".into(),
-                        message: format!("must be from 1 to 99 (higher = more urgent; the SCHED_FIFO range), found {}", p.value),
+                        message: format!(
+                            "must be from 1 to 99 (higher = more urgent; the SCHED_FIFO range), found {}",
+                            p.value
+                        ),
                     },
                     p.span.clone(),
                     None,
@@ -477,7 +553,9 @@ fn task_priority(rt: &RawTask, scheduler: &Scheduler, name: Option<&str>, out: &
                     task: name.unwrap_or("?").to_string(),
                 },
                 rt.span.clone(),
-                Some("add priority = N (1..=99, higher = more urgent), or set [scheduler] priorities = \"rate-monotonic\""),
+                Some(
+                    "add priority = N (1..=99, higher = more urgent), or set [scheduler] priorities = \"rate-monotonic\"",
+                ),
             );
             None
         }
@@ -491,7 +569,9 @@ fn task_priority(rt: &RawTask, scheduler: &Scheduler, name: Option<&str>, out: &
                     ),
                     p.span.clone(),
                 )
-                .with_hint("set [scheduler] priorities = \"explicit\" to use the priorities in the file"),
+                .with_hint(
+                    "set [scheduler] priorities = \"explicit\" to use the priorities in the file",
+                ),
             );
             Some(0)
         }
@@ -502,7 +582,12 @@ fn task_priority(rt: &RawTask, scheduler: &Scheduler, name: Option<&str>, out: &
 fn execution(e: &RawExecution, wcet: Duration, out: &mut Problems) -> Option<Execution> {
     let at_most_wcet = |out: &mut Problems, key: &str, d: &Sp<Duration>| -> bool {
         if d.value > wcet {
-            bad(out, key, format!("({}) must not exceed the wcet ({wcet})", d.value), d.span.clone());
+            bad(
+                out,
+                key,
+                format!("({}) must not exceed the wcet ({wcet})", d.value),
+                d.span.clone(),
+            );
             false
         } else {
             true
@@ -516,10 +601,18 @@ fn execution(e: &RawExecution, wcet: Duration, out: &mut Problems) -> Option<Exe
             let max = e.max.as_ref().map_or(wcet, |m| m.value);
             let min_ok = positive(out, "min", min) && at_most_wcet(out, "min", min);
             if min_ok && max_ok && min.value > max {
-                bad(out, "min", format!("({}) must not exceed max ({max})", min.value), min.span.clone());
+                bad(
+                    out,
+                    "min",
+                    format!("({}) must not exceed max ({max})", min.value),
+                    min.span.clone(),
+                );
                 return None;
             }
-            (min_ok && max_ok).then_some(Execution::Uniform { min: min.value, max })
+            (min_ok && max_ok).then_some(Execution::Uniform {
+                min: min.value,
+                max,
+            })
         }
         ExecKind::Normal => {
             let mean = e.mean.as_ref()?;
@@ -538,10 +631,20 @@ fn execution(e: &RawExecution, wcet: Duration, out: &mut Problems) -> Option<Exe
             let low_ok = positive(out, "low", low) && at_most_wcet(out, "low", low);
             let p_ok = (0.0..=1.0).contains(&p.value);
             if !p_ok {
-                bad(out, "p_high", format!("is a probability, from 0 to 1, found {}", p.value), p.span.clone());
+                bad(
+                    out,
+                    "p_high",
+                    format!("is a probability, from 0 to 1, found {}", p.value),
+                    p.span.clone(),
+                );
             }
             if low_ok && high_ok && low.value > high {
-                bad(out, "low", format!("({}) must not exceed high ({high})", low.value), low.span.clone());
+                bad(
+                    out,
+                    "low",
+                    format!("({}) must not exceed high ({high})", low.value),
+                    low.span.clone(),
+                );
                 return None;
             }
             (low_ok && high_ok && p_ok).then_some(Execution::Bimodal {
@@ -555,7 +658,12 @@ fn execution(e: &RawExecution, wcet: Duration, out: &mut Problems) -> Option<Exe
 
 /// The task's sections, sorted by start (outer before inner), each with the
 /// index of its raw entry; resource ids are filled in by [`resources`].
-fn sections(rt: &RawTask, wcet: Option<Duration>, name: Option<&str>, out: &mut Problems) -> Vec<(Section, usize)> {
+fn sections(
+    rt: &RawTask,
+    wcet: Option<Duration>,
+    name: Option<&str>,
+    out: &mut Problems,
+) -> Vec<(Section, usize)> {
     let task = name.unwrap_or("?").to_string();
     let mut list: Vec<(Section, usize)> = Vec::new();
     for (i, s) in rt.sections.iter().enumerate() {
@@ -563,24 +671,31 @@ fn sections(rt: &RawTask, wcet: Option<Duration>, name: Option<&str>, out: &mut 
             continue;
         }
         let Some(end) = s.after.value.checked_add(s.hold.value) else {
-            bad(out, "hold", "makes the section end overflow", s.hold.span.clone());
+            bad(
+                out,
+                "hold",
+                "makes the section end overflow",
+                s.hold.span.clone(),
+            );
             continue;
         };
-        if let Some(w) = wcet {
-            if end > w {
-                err(
-                    out,
-                    ProblemKind::SectionDoesNotFit {
-                        task: task.clone(),
-                        resource: s.resource.value.clone(),
-                        end: end.to_string(),
-                        wcet: w.to_string(),
-                    },
-                    s.span.clone(),
-                    Some("after + hold must be at most the wcet: a section is part of the job's execution"),
-                );
-                continue;
-            }
+        if let Some(w) = wcet
+            && end > w
+        {
+            err(
+                out,
+                ProblemKind::SectionDoesNotFit {
+                    task: task.clone(),
+                    resource: s.resource.value.clone(),
+                    end: end.to_string(),
+                    wcet: w.to_string(),
+                },
+                s.span.clone(),
+                Some(
+                    "after + hold must be at most the wcet: a section is part of the job's execution",
+                ),
+            );
+            continue;
         }
         list.push((
             Section {
@@ -608,14 +723,18 @@ fn sections(rt: &RawTask, wcet: Option<Duration>, name: Option<&str>, out: &mut 
                         b: rb.clone(),
                     },
                     rt.sections[*ib].span.clone(),
-                    Some("sections must be disjoint or nested: an inner section must end before its outer one"),
+                    Some(
+                        "sections must be disjoint or nested: an inner section must end before its outer one",
+                    ),
                 );
             } else if !disjoint && ra == rb {
                 err(
                     out,
                     ProblemKind::BadValue {
                         key: "sections".into(),
-                        message: format!("of task `{task}` lock `{ra}` inside a section that already holds it (self-deadlock)"),
+                        message: format!(
+                            "of task `{task}` lock `{ra}` inside a section that already holds it (self-deadlock)"
+                        ),
                     },
                     rt.sections[*ib].span.clone(),
                     None,
@@ -655,7 +774,12 @@ fn resources(raw: &RawConfig, tasks: &mut [Task], order: &[Vec<usize>]) -> Vec<R
 }
 
 /// Warns about cycles in the order in which nested sections take locks.
-fn lock_order_warnings(raw: &RawConfig, tasks: &[Task], resources: &[Resource], out: &mut Problems) {
+fn lock_order_warnings(
+    raw: &RawConfig,
+    tasks: &[Task],
+    resources: &[Resource],
+    out: &mut Problems,
+) {
     // Edge outer -> inner, remembering one task and span that takes it.
     let mut edges: BTreeMap<(usize, usize), (usize, Range<usize>)> = BTreeMap::new();
     for task in tasks {
@@ -685,14 +809,18 @@ fn lock_order_warnings(raw: &RawConfig, tasks: &[Task], resources: &[Resource], 
                 debug_assert_eq!(a, node);
                 if b == start {
                     if !reported.contains(&path) {
-                        let mut names: Vec<&str> = path.iter().map(|&r| resources[r].name.as_str()).collect();
+                        let mut names: Vec<&str> =
+                            path.iter().map(|&r| resources[r].name.as_str()).collect();
                         names.push(&resources[start].name);
                         let how: Vec<String> = path
                             .iter()
                             .zip(path.iter().skip(1).chain(std::iter::once(&start)))
                             .map(|(&x, &y)| {
                                 let (t, _) = &edges[&(x, y)];
-                                format!("`{}` takes {} then {}", tasks[*t].name, resources[x].name, resources[y].name)
+                                format!(
+                                    "`{}` takes {} then {}",
+                                    tasks[*t].name, resources[x].name, resources[y].name
+                                )
                             })
                             .collect();
                         let span = edges[&(node, start)].1.clone();
@@ -758,25 +886,45 @@ fn loads(raw: &RawConfig, out: &mut Problems) -> Vec<Load> {
         let mut cpus = Vec::new();
         match &l.cpus {
             None => miss(out, "cpus", "the CPUs to load, e.g. cpus = [1]"),
-            Some(list) if list.value.is_empty() => bad(out, "cpus", "must name at least one CPU", list.span.clone()),
+            Some(list) if list.value.is_empty() => {
+                bad(out, "cpus", "must name at least one CPU", list.span.clone())
+            }
             Some(list) => {
                 for c in &list.value {
                     if (0..MAX_CPU).contains(&c.value) {
                         cpus.push(c.value as CpuId);
                     } else {
-                        bad(out, "cpus", format!("holds {}, expected a CPU number from 0 to {}", c.value, MAX_CPU - 1), c.span.clone());
+                        bad(
+                            out,
+                            "cpus",
+                            format!(
+                                "holds {}, expected a CPU number from 0 to {}",
+                                c.value,
+                                MAX_CPU - 1
+                            ),
+                            c.span.clone(),
+                        );
                     }
                 }
             }
         }
         let duty = match &l.duty {
             None => {
-                miss(out, "duty", "the busy fraction of each period, e.g. duty = 0.5");
+                miss(
+                    out,
+                    "duty",
+                    "the busy fraction of each period, e.g. duty = 0.5",
+                );
                 None
             }
             Some(d) if d.value > 0.0 && d.value <= 1.0 => Some(d.value),
             Some(d) => {
-                bad(out, "duty", format!("is the busy fraction, in (0, 1], found {}", d.value), d.span.clone());
+                bad(
+                    out,
+                    "duty",
+                    format!("is the busy fraction, in (0, 1], found {}", d.value),
+                    d.span.clone(),
+                );
                 None
             }
         };

@@ -31,7 +31,6 @@ const VARIANT_KEYS: &[&str] = &["name", "description", "set"];
 
 /// One `[[variant]]` as written.
 pub(crate) struct RawVariant<'a, 'i> {
-    pub(crate) span: Range<usize>,
     pub(crate) name: Option<Sp<String>>,
     pub(crate) description: Option<Sp<String>>,
     pub(crate) set: Vec<(Sp<String>, &'a Spanned<DeValue<'i>>)>,
@@ -50,35 +49,52 @@ pub(crate) fn read<'a, 'i>(
         .enumerate()
     {
         let Some(table) = table else { continue };
-        let v = TableReader::new(table, vspan.clone(), format!("[[variant]] #{}", i + 1), VARIANT_KEYS);
+        let v = TableReader::new(
+            table,
+            vspan.clone(),
+            format!("[[variant]] #{}", i + 1),
+            VARIANT_KEYS,
+        );
         v.check_unknown(out);
         let name = v.string("name", out);
         match &name {
-            None if v.get("name").is_none() => {
-                v.missing("name", Some("name the variant, e.g. name = \"no-inheritance\""), out)
+            None if v.get("name").is_none() => v.missing(
+                "name",
+                Some("name the variant, e.g. name = \"no-inheritance\""),
+                out,
+            ),
+            Some(n)
+                if check_config_name(out, "name", n)
+                    && variants
+                        .iter()
+                        .any(|p| p.name.as_ref().is_some_and(|p| p.value == n.value)) =>
+            {
+                out.push(Problem::error(
+                    ProblemKind::DuplicateName {
+                        what: "variant",
+                        name: n.value.clone(),
+                    },
+                    n.span.clone(),
+                ));
             }
-            Some(n) => {
-                if check_config_name(out, "name", n) {
-                    if let Some(prev) = variants.iter().find(|p| p.name.as_ref().is_some_and(|p| p.value == n.value)) {
-                        let _ = prev;
-                        out.push(Problem::error(
-                            ProblemKind::DuplicateName {
-                                what: "variant",
-                                name: n.value.clone(),
-                            },
-                            n.span.clone(),
-                        ));
-                    }
-                }
-            }
-            None => {}
+            _ => {}
         }
         let mut set = Vec::new();
-        match v.table("set", "the variant's set", &[], out) {
-            Some(_) => {
-                let Some(tv) = v.get("set").and_then(|s| s.get_ref().as_table()) else {
-                    continue;
-                };
+        match v.get("set").map(|s| (s, s.get_ref().as_table())) {
+            None => v.missing(
+                "set",
+                Some("the overrides, e.g. set = { \"scheduler.locking\" = \"none\" }"),
+                out,
+            ),
+            Some((s, None)) => out.push(Problem::error(
+                ProblemKind::WrongType {
+                    key: "set".into(),
+                    expected: "a table of dotted paths and values".into(),
+                    found: super::reader::type_name(s.get_ref()).into(),
+                },
+                s.span(),
+            )),
+            Some((s, Some(tv))) => {
                 for (key, value) in tv.iter() {
                     let k: &str = key.get_ref();
                     set.push((Sp::new(k.to_string(), key.span()), value));
@@ -86,19 +102,12 @@ pub(crate) fn read<'a, 'i>(
                 if set.is_empty() {
                     out.push(Problem::warning(
                         "this variant's `set` is empty: it is the base config again",
-                        v.get("set").map_or(vspan.clone(), |s| s.span()),
+                        s.span(),
                     ));
                 }
             }
-            None if v.get("set").is_none() => v.missing(
-                "set",
-                Some("the overrides, e.g. set = { \"scheduler.locking\" = \"none\" }"),
-                out,
-            ),
-            None => {}
         }
         variants.push(RawVariant {
-            span: vspan,
             name,
             description: v.string("description", out),
             set,
@@ -172,7 +181,10 @@ fn set_path<'i>(
         match table.get_mut(*head) {
             Some(slot) => *slot = value.clone(),
             None => {
-                table.insert(Spanned::new(key_span.clone(), Cow::Owned((*head).to_string())), value.clone());
+                table.insert(
+                    Spanned::new(key_span.clone(), Cow::Owned((*head).to_string())),
+                    value.clone(),
+                );
             }
         }
         return Ok(());
@@ -189,13 +201,17 @@ fn set_path<'i>(
     match slot.get_mut() {
         DeValue::Table(inner) => set_path(inner, rest, key_span, value),
         DeValue::Array(items) => {
-            let (selector, rest) = rest.split_first().ok_or_else(|| format!("`{head}` is an array: select an element"))?;
+            let (selector, rest) = rest
+                .split_first()
+                .ok_or_else(|| format!("`{head}` is an array: select an element"))?;
             if rest.is_empty() {
                 return Err(format!("name a key of `{head}.{selector}` to set"));
             }
             let mut matched = 0;
             for (i, item) in items.iter_mut().enumerate() {
-                let DeValue::Table(t) = item.get_mut() else { continue };
+                let DeValue::Table(t) = item.get_mut() else {
+                    continue;
+                };
                 let by_name = t.get("name").and_then(|n| n.get_ref().as_str()) == Some(*selector);
                 let by_index = selector.parse::<usize>().ok() == Some(i);
                 if *selector == "*" || by_name || (*head != "task" && by_index) {
