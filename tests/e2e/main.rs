@@ -1,1 +1,8 @@
-//! End-to-end tests of the `rtlab` binary.
+//! End-to-end tests of the `rtlab` binary: each module drives it the way a
+//! user would, in a temporary directory, and checks what it prints, writes
+//! and exits with.
+
+mod analyze;
+mod check;
+mod cli;
+mod util;

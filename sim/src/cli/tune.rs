@@ -73,7 +73,13 @@ pub(super) fn run(path: &Path, write: bool) -> Result<Exit, CliError> {
         ">new WCRT",
         "verdict",
     ]);
-    for (i, task) in system.tasks.iter().enumerate() {
+    for (i, ((task, b), a)) in system
+        .tasks
+        .iter()
+        .zip(&before.tasks)
+        .zip(&after.tasks)
+        .enumerate()
+    {
         let show =
             |v: Option<u64>| v.map_or("-".to_string(), |r| Duration::from_nanos(r).to_string());
         let ok = |v: Option<bool>| match v {
@@ -87,8 +93,8 @@ pub(super) fn run(path: &Path, write: bool) -> Result<Exit, CliError> {
             task.deadline.to_string(),
             task.priority.to_string(),
             new_priority[i].to_string(),
-            show(before.tasks[i].wcrt_ns),
-            show(after.tasks[i].wcrt_ns),
+            show(b.wcrt_ns),
+            show(a.wcrt_ns),
             format!(
                 "{} -> {}",
                 ok(before.tasks[i].schedulable),

@@ -1,0 +1,177 @@
+//! The demo, `init` and `tune` from a user's seat.
+
+use crate::util::{Sandbox, config};
+
+#[test]
+fn demo_runs_with_no_arguments() {
+    let sb = Sandbox::new();
+    let run = sb.rtlab(std::iter::empty::<&str>());
+    run.expect_code(0);
+    assert!(run.stdout.contains("rtlab demo"), "{}", run.stdout);
+    // The base config misses: the sensor task, by how much; the variant fixes it.
+    assert!(
+        run.stdout.contains("verdict: NOT schedulable"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("sensor: WCRT 14ms > deadline 2ms (late by 12ms)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("variant `rate-monotonic`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("verdict: schedulable"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn init_writes_templates_that_check_and_never_overwrites() {
+    let sb = Sandbox::new();
+    let list = sb.rtlab(["init", "--list"]);
+    list.expect_code(0);
+    let names: Vec<String> = list
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(names.len() >= 8 && names[0] == "starter", "{names:?}");
+    for name in &names {
+        let file = format!("{name}.toml");
+        sb.rtlab(["init", name, "--out", &file]).expect_code(0);
+        sb.rtlab(["check", &file]).expect_code(0);
+    }
+    let again = sb.rtlab(["init", "starter", "--out", "starter.toml"]);
+    again.expect_code(2);
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
+    let unknown = sb.rtlab(["init", "nope"]);
+    unknown.expect_code(2);
+    let stdout = sb.rtlab(["init"]);
+    stdout.expect_code(0);
+    assert!(
+        stdout.stdout.starts_with("# A starter config"),
+        "{}",
+        stdout.stdout
+    );
+}
+
+#[test]
+fn tune_fixes_the_demo_and_write_keeps_comments() {
+    let sb = Sandbox::new();
+    let path = sb.path().join("demo.toml");
+    std::fs::copy(config("demo.toml"), &path).unwrap();
+    let before = std::fs::read_to_string(&path).unwrap();
+
+    let dry = sb.rtlab(["tune", "demo.toml"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("before: verdict: NOT schedulable"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("after:  verdict: schedulable"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "tune without --write changed the file"
+    );
+
+    sb.rtlab(["tune", "--write", "demo.toml"]).expect_code(0);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.contains("# rtlab demo: four tasks"),
+        "comments lost:\n{after}"
+    );
+    assert!(after.contains("priority = 90"), "{after}");
+    let analysis = sb.rtlab(["analyze", "--json", "demo.toml"]);
+    analysis.expect_code(0);
+    assert_eq!(analysis.json()["schedulable"], true);
+    // Rate-monotonic order: the 2 ms sensor is now the most urgent.
+    let v = analysis.json();
+    let prio = |n: &str| {
+        v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == n)
+            .unwrap()["priority"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(prio("sensor") > prio("control") && prio("control") > prio("telemetry"));
+}
+
+#[test]
+fn unknown_variant_is_bad_input() {
+    let sb = Sandbox::new();
+    let run = sb.rtlab([
+        "analyze".as_ref(),
+        "--variant".as_ref(),
+        "nope".as_ref(),
+        config("pathfinder.toml").as_os_str(),
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("variants: inherit, ceiling"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pathfinder_inversion_is_unbounded_without_a_protocol() {
+    let sb = Sandbox::new();
+    let base = sb.rtlab([
+        "analyze".as_ref(),
+        "--json".as_ref(),
+        config("pathfinder.toml").as_os_str(),
+    ]);
+    base.expect_code(0);
+    let v = base.json();
+    let bus = v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "bus_manager")
+        .unwrap();
+    assert_eq!(bus["blocking_ns"], serde_json::Value::Null, "{v:#}");
+    assert_eq!(bus["schedulable"], false);
+    for variant in ["inherit", "ceiling"] {
+        let run = sb.rtlab([
+            "analyze".as_ref(),
+            "--json".as_ref(),
+            "--variant".as_ref(),
+            variant.as_ref(),
+            config("pathfinder.toml").as_os_str(),
+        ]);
+        run.expect_code(0);
+        let v = run.json();
+        assert_eq!(v["schedulable"], true, "{variant}: {v:#}");
+        let bus = v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "bus_manager")
+            .unwrap();
+        assert_eq!(
+            bus["blocking_ns"], 2_000_000,
+            "{variant}: one critical section of meteo"
+        );
+        assert_eq!(bus["wcrt_ns"], 3_000_000, "{variant}");
+    }
+}
