@@ -107,7 +107,7 @@ impl From<Exit> for ExitCode {
 #[non_exhaustive]
 pub enum CliError {
     /// A config could not be loaded (already located, rendered by
-    /// [`diagnostics`]).
+    /// the CLI's diagnostics).
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// Bad arguments that clap could not catch.

@@ -5,14 +5,14 @@
 //!
 //! 1. text: the bytes must be UTF-8 and valid TOML (all syntax errors the
 //!    parser can recover from are reported together);
-//! 2. reading ([`raw`]): every key is known, every value has the right type
+//! 2. reading (`config/raw.rs`): every key is known, every value has the right type
 //!    and unit;
-//! 3. validation ([`validate`]): defaults, cross-field rules (`wcet <=
+//! 3. validation (`config/validate.rs`): defaults, cross-field rules (`wcet <=
 //!    deadline`, CPUs in the platform, sections inside the WCET, priorities
-//!    under `explicit`...), automatic partitioning ([`partition`]) and
+//!    under `explicit`...), automatic partitioning (`config/partition.rs`) and
 //!    priority assignment.
 //!
-//! Then each `[[variant]]` ([`variant`]) is applied to the parsed tree and
+//! Then each `[[variant]]` (`config/variant.rs`) is applied to the parsed tree and
 //! goes through passes 2 and 3 again; its problems are reported once, as the
 //! variant's, and only when the base config does not already have them.
 //!

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// The `rtlab` binary of this workspace, built on first use with the same
 /// profile as the tests (`cargo build` is a no-op when it is up to date).
-pub fn rtlab_bin() -> &'static Path {
+pub(crate) fn rtlab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let cargo = option_env!("CARGO").unwrap_or("cargo");
@@ -40,7 +40,7 @@ pub fn rtlab_bin() -> &'static Path {
 }
 
 /// The workspace root (where `configs/` lives).
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tests/ is inside the workspace")
@@ -48,12 +48,12 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A shipped config by file name, e.g. `config("demo.toml")`.
-pub fn config(name: &str) -> PathBuf {
+pub(crate) fn config(name: &str) -> PathBuf {
     workspace_root().join("configs").join(name)
 }
 
 /// Every shipped config.
-pub fn all_configs() -> Vec<PathBuf> {
+pub(crate) fn all_configs() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("configs"))
         .expect("configs/ exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -65,13 +65,13 @@ pub fn all_configs() -> Vec<PathBuf> {
 
 /// The result of one run of `rtlab`.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code (`None` if killed by a signal).
-    pub code: Option<i32>,
+    pub(crate) code: Option<i32>,
     /// Standard output.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Standard error.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl From<Output> for Run {
@@ -87,7 +87,7 @@ impl From<Output> for Run {
 impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code,
             Some(code),
@@ -100,39 +100,39 @@ impl Run {
 
     /// Parses standard output as JSON.
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// A temporary working directory for one test.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     dir: tempfile::TempDir,
 }
 
 impl Sandbox {
     /// A new empty directory.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Sandbox {
             dir: tempfile::tempdir().expect("temporary directory"),
         }
     }
 
     /// The directory's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Writes a file (relative to the sandbox) and returns its path.
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let p = self.dir.path().join(name);
         std::fs::write(&p, contents).expect("write test file");
         p
     }
 
     /// Runs `rtlab` with `args` in the sandbox; stdin is closed.
-    pub fn rtlab<I, S>(&self, args: I) -> Run
+    pub(crate) fn rtlab<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,

@@ -955,6 +955,12 @@ fn assign_priorities(raw: &RawConfig, system: &mut System, out: &mut Problems) {
     for (task, p) in system.tasks.iter_mut().zip(&assignment.priorities) {
         task.priority = *p;
     }
-    // INTEGRATION: warn with the assignment's note (e.g. Audsley infeasible).
-    let _ = (raw, out);
+    if let Some(note) = assignment.note.as_deref() {
+        let span = raw
+            .scheduler
+            .priorities
+            .as_ref()
+            .map_or(raw.span.start..raw.span.start, |p| p.span.clone());
+        out.push(Problem::warning(note.to_string(), span));
+    }
 }
