@@ -21,6 +21,7 @@
 //! [`Loaded::warnings`].
 
 pub mod edit;
+mod normalize;
 mod partition;
 mod problem;
 mod raw;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 
 use toml::de::DeTable;
 
+pub use normalize::normalized;
 pub use problem::{Problem, ProblemKind, Severity};
 pub use source::{Location, Source};
 

@@ -30,4 +30,5 @@
 pub mod analysis;
 pub mod config;
 pub mod model;
+pub mod outcome;
 pub mod time;

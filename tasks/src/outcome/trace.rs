@@ -1,0 +1,86 @@
+//! Job events, as both engines emit them for `--trace`.
+//!
+//! An engine hands every event to a [`TraceSink`]; the CLI passes a sink
+//! that streams them to `trace.json` (Chrome / Perfetto trace-event format,
+//! written by `rtlab-reports`), so engines never know about files or
+//! formats and memory stays bounded by the file, not the run.
+
+use crate::model::{CpuId, ResourceId, TaskId};
+
+/// What happened to a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The job was released (became ready, jitter included).
+    Release,
+    /// The job ran for the first time.
+    Start,
+    /// The job lost its CPU to another job.
+    Preempt,
+    /// The job ran again after a preemption or a block.
+    Resume,
+    /// The job waits for a resource held by another job.
+    Block {
+        /// The resource.
+        resource: ResourceId,
+    },
+    /// The job got the resource it waited for.
+    Unblock {
+        /// The resource.
+        resource: ResourceId,
+    },
+    /// The job locked a resource.
+    Lock {
+        /// The resource.
+        resource: ResourceId,
+    },
+    /// The job released a resource.
+    Unlock {
+        /// The resource.
+        resource: ResourceId,
+    },
+    /// The job completed.
+    Complete,
+    /// The job's deadline passed before it completed.
+    Miss,
+    /// The job was aborted at its deadline.
+    Abort,
+    /// The release was skipped (previous job unfinished).
+    Skip,
+    /// The job panicked (fault injection).
+    Fault,
+}
+
+/// One event of one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobEvent {
+    /// When, in nanoseconds from the start of the run.
+    pub time_ns: u64,
+    /// The task.
+    pub task: TaskId,
+    /// The job number of the task, from 0.
+    pub job: u64,
+    /// The CPU involved (where it starts, runs or is preempted), if any.
+    pub cpu: Option<CpuId>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Receives the events of a run, in time order per CPU and per task.
+pub trait TraceSink {
+    /// Takes one event. A sink that cannot keep up or fails remembers it and
+    /// reports at the end; it never stops the engine.
+    fn event(&mut self, event: &JobEvent);
+}
+
+/// A sink that keeps every event in memory (tests and small runs).
+#[derive(Clone, Debug, Default)]
+pub struct Collect {
+    /// The events, in the order received.
+    pub events: Vec<JobEvent>,
+}
+
+impl TraceSink for Collect {
+    fn event(&mut self, event: &JobEvent) {
+        self.events.push(*event);
+    }
+}
