@@ -1,9 +1,16 @@
 //! rtlab-sim: the `rtlab` binary's library.
 //!
 //! - [`cli`]: the command line, the only layer that talks to the user and
-//!   to `rtlab-reports`.
+//!   to `rtlab-reports`;
+//! - [`des`]: the discrete-event simulator (virtual, integer time);
+//! - [`policy`]: scheduling decisions as pure functions, shared by the
+//!   engines;
+//! - [`rng`]: the seeded random streams (execution times, jitter).
 //!
-//! The discrete-event simulator and the live engine join this crate in
-//! later versions; they will produce `rtlab_tasks` values only.
+//! The engines produce `rtlab_tasks::outcome` values only; they never
+//! touch reports or files.
 
 pub mod cli;
+pub mod des;
+pub mod policy;
+pub mod rng;

@@ -1,0 +1,137 @@
+//! The discrete-event simulator: the task set on virtual, integer time.
+//!
+//! [`simulate`] runs a [`System`] up to a horizon and returns its
+//! [`Outcome`] (`rtlab.result/v1`): per task the counters and metrics of
+//! `design.md`, the worst misses with what delayed them, per CPU the busy
+//! ratio, per resource the contention. Every job event can be streamed to a
+//! [`TraceSink`]. Same system, horizon and seed: same outcome, bit for bit.
+//!
+//! # Semantics (pinned by the tests)
+//!
+//! - Time advances from event to event: releases, and for each running job
+//!   the next point of its own execution where something happens (a lock
+//!   taken or released, a fault, completion, the end of a round-robin
+//!   quantum), and deadlines when `on_miss = "abort"`.
+//! - At one instant, events are handled in this order: first what running
+//!   jobs reach (CPUs in platform order), then aborts at a deadline, then
+//!   releases (by task order), then round-robin jobs whose quantum ended go
+//!   to the back of the queue (behind the jobs released at that instant),
+//!   then every CPU is dispatched. A job whose first lock is at execution
+//!   time 0 takes it at the instant it starts.
+//! - Jobs of one task run in release order, never in parallel: a job
+//!   released while its predecessor is unfinished waits (`overrun =
+//!   "queue"`) or is dropped (`"skip"`). Dispatch order and preemption are
+//!   [`crate::policy`]'s: equal priority (or deadline) never preempts.
+//! - A job released at or after the horizon is not counted; a job still
+//!   pending or running at the horizon is `incomplete` (and a miss if its
+//!   deadline is already past). A job that completes exactly at the horizon
+//!   is complete.
+//! - Release jitter delays each release by a draw from `[0,
+//!   release_jitter]`; releases of one task keep their order.
+//! - Critical sections: a lock is taken when the job's execution reaches
+//!   the section's `after` and released at `after + hold`. A free resource is
+//!   taken at once; a held one blocks the job, which joins the resource's
+//!   waiters. An unlock hands the resource to the most urgent waiter (by the
+//!   policy's order with effective priorities; ties: the one waiting
+//!   longest). Protocols: `inherit`, a holder runs at the highest effective
+//!   priority of the jobs it blocks (transitively; under EDF, the earliest
+//!   deadline); `ceiling`, under fixed priority a holder runs at the
+//!   resource's ceiling (immediate priority ceiling), under EDF the stack
+//!   resource policy (a job may start only if its relative deadline is
+//!   shorter than that of every user of a resource held on its CPU);
+//!   `none`, plain mutexes. FIFO and round-robin ignore priorities: waiters
+//!   are served in arrival order.
+//! - A job blocked on a resource held by a job that (transitively) waits
+//!   for it is a deadlock: the run stops there, `interrupted`, with the
+//!   cycle in [`Outcome::deadlock`].
+//! - `faults.panic_every = N`: jobs N, 2N, ... (counting from 1) panic half
+//!   way through their execution: their locks are released, they count as
+//!   `faults` (not completed) and the task goes on with its next job.
+//! - `blocking` of a job: time blocked on a resource plus time ready while a
+//!   job of lower base priority (EDF: later deadline) ran on its CPU.
+
+mod engine;
+mod locks;
+mod state;
+
+use rtlab_tasks::analysis;
+use rtlab_tasks::config;
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome, RESULT_SCHEMA};
+use rtlab_tasks::time::Duration;
+
+/// How to run a simulation.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Simulate up to this time (exclusive for releases).
+    pub horizon: Duration,
+    /// Seed of every random draw.
+    pub seed: u64,
+}
+
+impl Options {
+    /// The system's own duration and seed.
+    pub fn of(system: &System) -> Self {
+        Options {
+            horizon: system.duration,
+            seed: system.seed,
+        }
+    }
+}
+
+/// Why a simulation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A zero horizon simulates nothing.
+    #[error("the horizon must be longer than 0")]
+    ZeroHorizon,
+}
+
+/// Simulates `system` up to `options.horizon`; every job event goes to
+/// `trace` if given.
+///
+/// A deadlock among the simulated jobs is not an error: the outcome says
+/// where it stopped and why ([`Outcome::deadlock`], `interrupted`).
+pub fn simulate(
+    system: &System,
+    options: &Options,
+    trace: Option<&mut dyn TraceSink>,
+) -> Result<Outcome, SimError> {
+    if options.horizon.is_zero() {
+        return Err(SimError::ZeroHorizon);
+    }
+    let run = engine::Engine::new(system, options, trace).run();
+    let analysis = analysis::analyze(system);
+    let predictions = rtlab_tasks::outcome::predictions(system, &analysis);
+    let tasks = run
+        .tasks
+        .into_iter()
+        .zip(&system.tasks)
+        .zip(predictions)
+        .map(|((stats, task), p)| stats.into_outcome(task, p))
+        .collect();
+    Ok(Outcome {
+        schema: RESULT_SCHEMA.to_string(),
+        engine: EngineKind::Simulation,
+        config: config::normalized(system),
+        variant: None,
+        seed: options.seed,
+        environment: Environment {
+            rtlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            ..Environment::default()
+        },
+        started_at: None,
+        duration_ns: run.end_ns,
+        interrupted: run.deadlock.is_some(),
+        tasks,
+        cpus: run.cpus,
+        resources: run.resources,
+        trace: None,
+        deadlock: run.deadlock,
+    })
+}
+
+#[cfg(test)]
+mod tests;

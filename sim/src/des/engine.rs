@@ -1,0 +1,823 @@
+//! The event loop: time advance, the order of events at one instant,
+//! releases, completions and dispatch. Locks are in `locks.rs`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rtlab_tasks::model::{Locking, OnMiss, Overrun, Placement, Policy, System};
+use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
+use rtlab_tasks::outcome::{
+    CpuOutcome, Deadlock, Delay, Miss, MissKind, ResourceOutcome, TaskStats,
+};
+
+use super::Options;
+use super::locks::Locks;
+use super::state::{Active, CpuState, Domain, Job, TaskState, Where, add_to, ops_of};
+use crate::policy::{self, Candidate};
+use crate::rng::TaskRng;
+
+/// What a finished run hands back to `simulate`.
+pub(super) struct Run {
+    pub(super) tasks: Vec<TaskStats>,
+    pub(super) cpus: Vec<CpuOutcome>,
+    pub(super) resources: Vec<ResourceOutcome>,
+    pub(super) deadlock: Option<Deadlock>,
+    pub(super) end_ns: u64,
+}
+
+/// The simulator.
+pub(super) struct Engine<'s, 't> {
+    pub(super) sys: &'s System,
+    pub(super) policy: Policy,
+    preemptive: bool,
+    pub(super) locking: Locking,
+    overrun: Overrun,
+    abort_on_miss: bool,
+    quantum: u64,
+    horizon: u64,
+    pub(super) now: u64,
+    pub(super) tasks: Vec<TaskState>,
+    pub(super) cpus: Vec<CpuState>,
+    pub(super) domains: Vec<Domain>,
+    /// (ready time, task) of every task's next release.
+    releases: BinaryHeap<Reverse<(u64, usize)>>,
+    /// (deadline, task, job) of pending jobs, with `on_miss = "abort"`.
+    aborts: BinaryHeap<Reverse<(u64, usize, u64)>>,
+    pub(super) locks: Locks,
+    /// Tasks whose head job is blocked.
+    pub(super) blocked: Vec<usize>,
+    /// Round-robin jobs whose quantum ended at this instant.
+    requeue: Vec<usize>,
+    sequence: u64,
+    /// Whether to account priority inversion (resources or non-preemptive).
+    track_inversion: bool,
+    pub(super) deadlock: Option<Deadlock>,
+    trace: Option<&'t mut dyn TraceSink>,
+}
+
+impl<'s, 't> Engine<'s, 't> {
+    pub(super) fn new(
+        sys: &'s System,
+        options: &Options,
+        trace: Option<&'t mut dyn TraceSink>,
+    ) -> Self {
+        let s = &sys.scheduler;
+        let cpus: Vec<CpuState> = sys
+            .platform
+            .cpus
+            .iter()
+            .map(|&id| CpuState {
+                id,
+                running: None,
+                since: 0,
+                next_event: u64::MAX,
+                busy: 0,
+            })
+            .collect();
+        let domains: Vec<Domain> = match s.placement {
+            Placement::Global => vec![Domain {
+                cpus: (0..cpus.len()).collect(),
+                ready: Vec::new(),
+            }],
+            Placement::Partitioned => (0..cpus.len())
+                .map(|c| Domain {
+                    cpus: vec![c],
+                    ready: Vec::new(),
+                })
+                .collect(),
+        };
+        let mut releases = BinaryHeap::with_capacity(sys.tasks.len());
+        let mut tasks = Vec::with_capacity(sys.tasks.len());
+        for t in &sys.tasks {
+            let domain = match (s.placement, t.cpu) {
+                (Placement::Partitioned, Some(cpu)) => sys
+                    .platform
+                    .cpus
+                    .iter()
+                    .position(|&c| c == cpu)
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            let mut rng = TaskRng::new(options.seed, t);
+            let deterministic = rng.is_deterministic();
+            let offset = t.offset.as_nanos();
+            let first_ready = offset.saturating_add(rng.jitter());
+            if offset < options.horizon.as_nanos() {
+                releases.push(Reverse((first_ready, t.id.0)));
+            }
+            tasks.push(TaskState {
+                domain,
+                priority: t.priority,
+                period: t.period.as_nanos(),
+                rel_deadline: t.deadline.as_nanos(),
+                wcet: t.wcet.as_nanos(),
+                ops: ops_of(t),
+                panic_every: t.faults.panic_every,
+                rng,
+                deterministic,
+                next_k: 0,
+                next_release: offset,
+                jobs: VecDeque::new(),
+                active: Active::new(),
+                stats: TaskStats::default(),
+            });
+        }
+        Engine {
+            sys,
+            policy: s.policy,
+            preemptive: s.preemptive && matches!(s.policy, Policy::FixedPriority | Policy::Edf),
+            locking: s.locking,
+            overrun: s.overrun,
+            abort_on_miss: s.on_miss == OnMiss::Abort,
+            quantum: s.quantum.as_nanos().max(1),
+            horizon: options.horizon.as_nanos(),
+            now: 0,
+            track_inversion: !sys.resources.is_empty() || !s.preemptive,
+            tasks,
+            cpus,
+            domains,
+            releases,
+            aborts: BinaryHeap::new(),
+            locks: Locks::new(sys),
+            blocked: Vec::new(),
+            requeue: Vec::new(),
+            sequence: 0,
+            deadlock: None,
+            trace,
+        }
+    }
+
+    /// Runs to the horizon (or a deadlock) and returns the results.
+    pub(super) fn run(mut self) -> Run {
+        loop {
+            let next = self.next_time();
+            if next > self.horizon {
+                break;
+            }
+            self.advance(next);
+            self.instant();
+            if self.deadlock.is_some() {
+                break;
+            }
+        }
+        let end = if self.deadlock.is_some() {
+            self.now
+        } else {
+            self.horizon
+        };
+        self.advance(end);
+        self.finish(end)
+    }
+
+    /// The time of the next event of any kind.
+    fn next_time(&self) -> u64 {
+        let mut t = self.releases.peek().map_or(u64::MAX, |r| r.0.0);
+        if let Some(a) = self.aborts.peek() {
+            t = t.min(a.0.0);
+        }
+        for c in &self.cpus {
+            t = t.min(c.next_event);
+        }
+        t
+    }
+
+    /// Moves time forward to `t`, accounting CPU time, waiting and blocking.
+    fn advance(&mut self, t: u64) {
+        let dt = t.saturating_sub(self.now);
+        if dt > 0 {
+            for d in 0..self.domains.len() {
+                for r in 0..self.domains[d].ready.len() {
+                    let task = self.domains[d].ready[r];
+                    self.account_wait(d, task, dt);
+                }
+            }
+            for b in 0..self.blocked.len() {
+                let task = self.blocked[b];
+                if let Where::Blocked(res) = self.tasks[task].active.at {
+                    let holder = self.locks.owner(res).unwrap_or(task);
+                    add_to(&mut self.tasks[task].active.blocked_on, (res, holder), dt);
+                }
+            }
+        }
+        self.now = t;
+    }
+
+    /// Charges `dt` of waiting of a ready job to the tasks running in its
+    /// domain, and to its blocking when one of them is less urgent.
+    fn account_wait(&mut self, domain: usize, task: usize, dt: u64) {
+        let mut inverted = false;
+        for i in 0..self.domains[domain].cpus.len() {
+            let c = self.domains[domain].cpus[i];
+            let Some(other) = self.cpus[c].running else {
+                continue;
+            };
+            add_to(&mut self.tasks[task].active.waited, other, dt);
+            if self.track_inversion && self.less_urgent_base(other, task) {
+                inverted = true;
+            }
+        }
+        if inverted {
+            self.tasks[task].active.blocking += dt;
+        }
+    }
+
+    /// True if `a`'s base urgency (its own priority or deadline, without
+    /// inheritance or ceilings) is below `b`'s.
+    fn less_urgent_base(&self, a: usize, b: usize) -> bool {
+        match self.policy {
+            Policy::FixedPriority => self.tasks[a].priority < self.tasks[b].priority,
+            Policy::Edf => {
+                let da = self.tasks[a].jobs.front().map_or(u64::MAX, |j| j.deadline);
+                let db = self.tasks[b].jobs.front().map_or(u64::MAX, |j| j.deadline);
+                da > db
+            }
+            Policy::Fifo | Policy::RoundRobin => false,
+        }
+    }
+
+    /// Handles everything that happens at `self.now`, in the documented
+    /// order, until no CPU has an event left at this instant.
+    fn instant(&mut self) {
+        loop {
+            for c in 0..self.cpus.len() {
+                while self.cpus[c].next_event == self.now && self.deadlock.is_none() {
+                    self.cpu_event(c);
+                }
+            }
+            while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
+                if t != self.now {
+                    break;
+                }
+                self.aborts.pop();
+                if t < self.horizon {
+                    self.abort(task, k);
+                }
+            }
+            while let Some(&Reverse((t, task))) = self.releases.peek() {
+                if t != self.now {
+                    break;
+                }
+                self.releases.pop();
+                self.release(task);
+            }
+            for i in 0..self.requeue.len() {
+                let task = self.requeue[i];
+                if self.tasks[task].active.at == Where::Requeue {
+                    self.make_ready(task);
+                }
+            }
+            self.requeue.clear();
+            for d in 0..self.domains.len() {
+                self.dispatch(d);
+            }
+            if self.deadlock.is_some() || !self.cpus.iter().any(|c| c.next_event == self.now) {
+                break;
+            }
+        }
+    }
+
+    pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {
+        if let Some(sink) = self.trace.as_deref_mut() {
+            sink.event(&JobEvent {
+                time_ns: self.now,
+                task: self.sys.tasks[task].id,
+                job,
+                cpu: cpu.map(|c| self.cpus[c].id),
+                kind,
+            });
+        }
+    }
+
+    fn emit_at(&mut self, time_ns: u64, task: usize, job: u64, kind: EventKind) {
+        if let Some(sink) = self.trace.as_deref_mut() {
+            sink.event(&JobEvent {
+                time_ns,
+                task: self.sys.tasks[task].id,
+                job,
+                cpu: None,
+                kind,
+            });
+        }
+    }
+
+    /// The CPU a task's jobs are reported on when not running (its own
+    /// CPU when partitioned).
+    fn home_cpu(&self, task: usize) -> Option<usize> {
+        let d = &self.domains[self.tasks[task].domain];
+        (d.cpus.len() == 1).then(|| d.cpus[0])
+    }
+
+    /// A release of `task` at `self.now`.
+    fn release(&mut self, task: usize) {
+        let now = self.now;
+        let t = &mut self.tasks[task];
+        let k = t.next_k;
+        let nominal = t.next_release;
+        t.next_k += 1;
+        t.next_release = nominal.saturating_add(t.period);
+        // Schedule the next release before anything else draws: per job,
+        // the jitter is drawn before the execution time.
+        let exec = if t.deterministic {
+            t.wcet
+        } else {
+            t.rng.execution()
+        };
+        if t.next_release < self.horizon {
+            let jitter = if t.deterministic { 0 } else { t.rng.jitter() };
+            // Releases of one task keep their order whatever the jitter.
+            let ready = t.next_release.saturating_add(jitter).max(now);
+            self.releases.push(Reverse((ready, task)));
+        }
+        t.stats.jobs += 1;
+        if self.overrun == Overrun::Skip && !t.jobs.is_empty() {
+            t.stats.skipped += 1;
+            let cpu = self.home_cpu(task);
+            self.emit(task, k, cpu, EventKind::Skip);
+            return;
+        }
+        let t = &mut self.tasks[task];
+        t.stats.release_jitter.record(now - nominal);
+        let fault_at =
+            (t.panic_every > 0 && (k + 1).is_multiple_of(t.panic_every)).then_some(exec / 2);
+        let deadline = nominal.saturating_add(t.rel_deadline);
+        t.jobs.push_back(Job {
+            k,
+            release: nominal,
+            ready: now,
+            deadline,
+            exec,
+            fault_at,
+        });
+        let head = t.jobs.len() == 1;
+        if self.abort_on_miss {
+            self.aborts.push(Reverse((deadline, task, k)));
+        }
+        let cpu = self.home_cpu(task);
+        self.emit(task, k, cpu, EventKind::Release);
+        if head {
+            self.become_head(task);
+        }
+    }
+
+    /// The front job of `task` becomes its head job and is ready.
+    fn become_head(&mut self, task: usize) {
+        let now = self.now;
+        let t = &mut self.tasks[task];
+        let Some(job) = t.jobs.front().copied() else {
+            t.active.at = Where::Idle;
+            return;
+        };
+        t.active.reset();
+        t.active.queued = now - job.ready;
+        t.active.priority = t.priority;
+        t.active.deadline = job.deadline;
+        self.make_ready(task);
+    }
+
+    /// Puts the head job of `task` in its domain's ready list, at the back
+    /// of the round-robin queue with a fresh quantum.
+    pub(super) fn make_ready(&mut self, task: usize) {
+        self.sequence += 1;
+        let t = &mut self.tasks[task];
+        t.active.sequence = self.sequence;
+        t.active.quantum_left = self.quantum;
+        t.active.at = Where::Ready;
+        let d = t.domain;
+        self.domains[d].ready.push(task);
+    }
+
+    fn candidate(&self, task: usize) -> Candidate {
+        let t = &self.tasks[task];
+        Candidate {
+            task,
+            priority: t.active.priority,
+            deadline: t.active.deadline,
+            release: t.jobs.front().map_or(0, |j| j.ready),
+            sequence: t.active.sequence,
+        }
+    }
+
+    /// Whether a ready job may start under the stack resource policy (EDF
+    /// with `ceiling`): jobs already started always may.
+    fn may_start(&self, task: usize) -> bool {
+        if !(self.policy == Policy::Edf && self.locking == Locking::Ceiling) {
+            return true;
+        }
+        let t = &self.tasks[task];
+        t.active.started || t.rel_deadline < self.locks.system_ceiling(self, t.domain)
+    }
+
+    /// The most urgent ready job of a domain that may start.
+    fn best_ready(&self, d: usize) -> Option<(usize, usize)> {
+        let mut best: Option<(usize, usize, (u64, u64, usize))> = None;
+        for (i, &task) in self.domains[d].ready.iter().enumerate() {
+            if !self.may_start(task) {
+                continue;
+            }
+            let k = policy::key(self.policy, &self.candidate(task));
+            if best.is_none_or(|(_, _, bk)| k < bk) {
+                best = Some((i, task, k));
+            }
+        }
+        best.map(|(i, task, _)| (i, task))
+    }
+
+    /// Gives CPUs to the most urgent ready jobs of domain `d`.
+    fn dispatch(&mut self, d: usize) {
+        loop {
+            let Some((index, task)) = self.best_ready(d) else {
+                return;
+            };
+            let idle = self.domains[d]
+                .cpus
+                .iter()
+                .copied()
+                .find(|&c| self.cpus[c].running.is_none());
+            if let Some(c) = idle {
+                self.domains[d].ready.swap_remove(index);
+                self.start(task, c);
+                continue;
+            }
+            // Preempt the least urgent running job, if the best ready one
+            // beats it (ties: the CPU listed last).
+            let mut worst: Option<(usize, (u64, u64, usize))> = None;
+            for &c in &self.domains[d].cpus {
+                if let Some(r) = self.cpus[c].running {
+                    let k = policy::key(self.policy, &self.candidate(r));
+                    if worst.is_none_or(|(_, wk)| k >= wk) {
+                        worst = Some((c, k));
+                    }
+                }
+            }
+            let Some((c, _)) = worst else { return };
+            let Some(running) = self.cpus[c].running else {
+                return;
+            };
+            if !policy::preempts(
+                self.policy,
+                self.preemptive,
+                &self.candidate(task),
+                &self.candidate(running),
+            ) {
+                return;
+            }
+            self.domains[d].ready.swap_remove(index);
+            self.preempt(c);
+            self.start(task, c);
+        }
+    }
+
+    /// Takes the running job off CPU `c` (back to ready).
+    fn preempt(&mut self, c: usize) {
+        let Some(task) = self.settle(c) else { return };
+        self.cpus[c].running = None;
+        self.cpus[c].next_event = u64::MAX;
+        self.tasks[task].stats.preemptions += 1;
+        self.tasks[task].active.at = Where::Ready;
+        let d = self.tasks[task].domain;
+        self.domains[d].ready.push(task);
+        let k = self.head_k(task);
+        self.emit(task, k, Some(c), EventKind::Preempt);
+    }
+
+    /// Starts (or resumes) the head job of `task` on CPU `c`.
+    fn start(&mut self, task: usize, c: usize) {
+        let now = self.now;
+        let k = self.head_k(task);
+        let t = &mut self.tasks[task];
+        t.active.at = Where::Running(c);
+        let first = !t.active.started;
+        if first {
+            t.active.started = true;
+            let release = t.jobs.front().map_or(now, |j| j.release);
+            t.stats.start_delay.record(now - release);
+        }
+        self.cpus[c].running = Some(task);
+        self.cpus[c].since = now;
+        self.emit(
+            task,
+            k,
+            Some(c),
+            if first {
+                EventKind::Start
+            } else {
+                EventKind::Resume
+            },
+        );
+        self.schedule_cpu(c);
+    }
+
+    pub(super) fn head_k(&self, task: usize) -> u64 {
+        self.tasks[task].jobs.front().map_or(0, |j| j.k)
+    }
+
+    /// Brings the running job of CPU `c` up to date at `self.now`; returns
+    /// its task.
+    pub(super) fn settle(&mut self, c: usize) -> Option<usize> {
+        let task = self.cpus[c].running?;
+        let dt = self.now - self.cpus[c].since;
+        self.cpus[c].since = self.now;
+        self.cpus[c].busy += dt;
+        let a = &mut self.tasks[task].active;
+        a.executed += dt;
+        a.quantum_left = a.quantum_left.saturating_sub(dt);
+        Some(task)
+    }
+
+    /// Computes when the job running on `c` next reaches an event.
+    pub(super) fn schedule_cpu(&mut self, c: usize) {
+        let Some(task) = self.cpus[c].running else {
+            self.cpus[c].next_event = u64::MAX;
+            return;
+        };
+        let t = &self.tasks[task];
+        let Some(job) = t.jobs.front() else {
+            self.cpus[c].next_event = u64::MAX;
+            return;
+        };
+        let done = t.active.executed;
+        let mut d = job.exec.saturating_sub(done);
+        if let Some(op) = t.ops.get(t.active.next_op) {
+            d = d.min(op.at.saturating_sub(done));
+        }
+        if let Some(f) = job.fault_at
+            && f >= done
+        {
+            d = d.min(f - done);
+        }
+        if self.policy == Policy::RoundRobin {
+            d = d.min(t.active.quantum_left);
+        }
+        self.cpus[c].next_event = self.now.saturating_add(d);
+    }
+
+    /// Handles what the job running on `c` reaches now.
+    fn cpu_event(&mut self, c: usize) {
+        let Some(task) = self.settle(c) else {
+            self.cpus[c].next_event = u64::MAX;
+            return;
+        };
+        let Some(job) = self.tasks[task].jobs.front().copied() else {
+            self.cpus[c].next_event = u64::MAX;
+            return;
+        };
+        let done = self.tasks[task].active.executed;
+        // At one execution point: unlocks, then a fault, then locks, then
+        // completion.
+        while let Some(op) = self.tasks[task]
+            .ops
+            .get(self.tasks[task].active.next_op)
+            .copied()
+        {
+            if op.at != done || op.lock {
+                break;
+            }
+            self.tasks[task].active.next_op += 1;
+            self.unlock(task, op.resource);
+        }
+        if job.fault_at == Some(done) {
+            self.end_job(task, Some(c), End::Fault);
+            return;
+        }
+        while let Some(op) = self.tasks[task]
+            .ops
+            .get(self.tasks[task].active.next_op)
+            .copied()
+        {
+            if op.at != done {
+                break;
+            }
+            if !self.lock(task, op.resource, c) {
+                return; // blocked: the CPU was freed
+            }
+            self.tasks[task].active.next_op += 1;
+        }
+        if done >= job.exec {
+            self.end_job(task, Some(c), End::Complete);
+            return;
+        }
+        if self.policy == Policy::RoundRobin && self.tasks[task].active.quantum_left == 0 {
+            self.cpus[c].running = None;
+            self.cpus[c].next_event = u64::MAX;
+            self.tasks[task].stats.preemptions += 1;
+            self.tasks[task].active.at = Where::Requeue;
+            self.requeue.push(task);
+            let k = job.k;
+            self.emit(task, k, Some(c), EventKind::Preempt);
+            return;
+        }
+        self.schedule_cpu(c);
+    }
+
+    /// Removes the head job of `task` (completed, faulted or aborted),
+    /// frees its CPU, releases its locks, and promotes the next job.
+    pub(super) fn end_job(&mut self, task: usize, cpu: Option<usize>, how: End) {
+        let now = self.now;
+        if let Some(c) = cpu {
+            self.cpus[c].running = None;
+            self.cpus[c].next_event = u64::MAX;
+        }
+        match self.tasks[task].active.at {
+            Where::Ready => {
+                let d = self.tasks[task].domain;
+                self.domains[d].ready.retain(|&t| t != task);
+            }
+            Where::Blocked(res) => {
+                self.blocked.retain(|&t| t != task);
+                self.locks.remove_waiter(res, task);
+                self.refresh_owner_of(res);
+            }
+            _ => {}
+        }
+        // Locks held are released, innermost first, as unwinding would.
+        while let Some(&res) = self.tasks[task].active.held.last() {
+            self.unlock(task, res);
+        }
+        let Some(job) = self.tasks[task].jobs.pop_front() else {
+            return;
+        };
+        let lateness = i128::from(now) - i128::from(job.deadline);
+        let lateness = i64::try_from(lateness).unwrap_or(i64::MAX);
+        match how {
+            End::Complete => {
+                let t = &mut self.tasks[task];
+                t.stats.complete(now - job.release, lateness);
+                t.stats.blocking.record(t.active.blocking);
+                self.emit(task, job.k, cpu, EventKind::Complete);
+                if lateness > 0 {
+                    self.emit_at(job.deadline, task, job.k, EventKind::Miss);
+                    self.keep_miss(task, &job, Some(now), lateness as u64, MissKind::Late);
+                }
+            }
+            End::Fault => {
+                self.tasks[task].stats.faults += 1;
+                self.emit(task, job.k, cpu, EventKind::Fault);
+            }
+            End::Abort => {
+                let t = &mut self.tasks[task];
+                t.stats.aborted += 1;
+                t.stats.deadline_misses += 1;
+                self.emit(task, job.k, cpu, EventKind::Abort);
+                self.emit_at(job.deadline, task, job.k, EventKind::Miss);
+                self.keep_miss(task, &job, None, 0, MissKind::Aborted);
+            }
+        }
+        self.become_head(task);
+    }
+
+    /// Records a missed job with what delayed it.
+    fn keep_miss(
+        &mut self,
+        task: usize,
+        job: &Job,
+        finish: Option<u64>,
+        lateness: u64,
+        kind: MissKind,
+    ) {
+        let names = &self.sys.tasks;
+        let a = &self.tasks[task].active;
+        let mut waited: Vec<Delay> = a
+            .waited
+            .iter()
+            .map(|&(t, ns)| Delay {
+                task: names[t].name.clone(),
+                resource: None,
+                ns,
+            })
+            .collect();
+        waited.sort_by(|x, y| y.ns.cmp(&x.ns).then_with(|| x.task.cmp(&y.task)));
+        let mut blocked: Vec<Delay> = a
+            .blocked_on
+            .iter()
+            .map(|&((res, holder), ns)| Delay {
+                task: names[holder].name.clone(),
+                resource: Some(self.sys.resources[res].name.clone()),
+                ns,
+            })
+            .collect();
+        blocked.sort_by(|x, y| y.ns.cmp(&x.ns).then_with(|| x.task.cmp(&y.task)));
+        let miss = Miss {
+            job: job.k,
+            release_ns: job.release,
+            deadline_ns: job.deadline,
+            finish_ns: finish,
+            lateness_ns: lateness,
+            kind,
+            waited_for: waited,
+            blocked_on: blocked,
+            queued_ns: a.queued,
+        };
+        self.tasks[task].stats.keep_miss(miss);
+    }
+
+    /// Aborts job `k` of `task` at its deadline if it is still pending.
+    fn abort(&mut self, task: usize, k: u64) {
+        let head = self.tasks[task].jobs.front().map(|j| j.k);
+        if head == Some(k) {
+            let cpu = match self.tasks[task].active.at {
+                Where::Running(c) => {
+                    self.settle(c);
+                    Some(c)
+                }
+                _ => None,
+            };
+            self.end_job(task, cpu, End::Abort);
+        } else if let Some(pos) = self.tasks[task].jobs.iter().position(|j| j.k == k) {
+            // A queued job behind its own predecessor.
+            if let Some(job) = self.tasks[task].jobs.remove(pos) {
+                let t = &mut self.tasks[task];
+                t.stats.aborted += 1;
+                t.stats.deadline_misses += 1;
+                self.emit(task, k, None, EventKind::Abort);
+                self.emit_at(job.deadline, task, k, EventKind::Miss);
+                let queued = self.now - job.ready;
+                let miss = Miss {
+                    job: k,
+                    release_ns: job.release,
+                    deadline_ns: job.deadline,
+                    finish_ns: None,
+                    lateness_ns: 0,
+                    kind: MissKind::Aborted,
+                    waited_for: Vec::new(),
+                    blocked_on: Vec::new(),
+                    queued_ns: queued,
+                };
+                self.tasks[task].stats.keep_miss(miss);
+            }
+        }
+    }
+
+    /// Closes the run at `end`: unfinished jobs, CPU and resource figures.
+    fn finish(mut self, end: u64) -> Run {
+        for c in 0..self.cpus.len() {
+            self.settle(c);
+        }
+        for task in 0..self.tasks.len() {
+            // Releases due before the end that never became ready (jitter
+            // pushed them past it) count as jobs too.
+            if self.releases.iter().any(|r| r.0.1 == task) && self.tasks[task].next_release < end {
+                let t = &mut self.tasks[task];
+                t.stats.jobs += 1;
+                t.stats.incomplete += 1;
+                if t.next_release.saturating_add(t.rel_deadline) < end {
+                    t.stats.deadline_misses += 1;
+                }
+            }
+            let jobs: Vec<Job> = self.tasks[task].jobs.iter().copied().collect();
+            for (i, job) in jobs.iter().enumerate() {
+                self.tasks[task].stats.incomplete += 1;
+                if job.deadline < end {
+                    self.tasks[task].stats.deadline_misses += 1;
+                    if i == 0 {
+                        self.keep_miss(task, job, None, end - job.deadline, MissKind::Incomplete);
+                    } else {
+                        let miss = Miss {
+                            job: job.k,
+                            release_ns: job.release,
+                            deadline_ns: job.deadline,
+                            finish_ns: None,
+                            lateness_ns: end - job.deadline,
+                            kind: MissKind::Incomplete,
+                            waited_for: Vec::new(),
+                            blocked_on: Vec::new(),
+                            queued_ns: end - job.ready,
+                        };
+                        self.tasks[task].stats.keep_miss(miss);
+                    }
+                }
+            }
+        }
+        let cpus = self
+            .cpus
+            .iter()
+            .map(|c| CpuOutcome {
+                id: c.id,
+                busy_ratio: if end == 0 {
+                    0.0
+                } else {
+                    c.busy as f64 / end as f64
+                },
+                busy_ns: c.busy,
+            })
+            .collect();
+        let resources = self.locks.outcomes(self.sys);
+        Run {
+            tasks: self.tasks.into_iter().map(|t| t.stats).collect(),
+            cpus,
+            resources,
+            deadlock: self.deadlock,
+            end_ns: end,
+        }
+    }
+}
+
+/// How a head job ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum End {
+    /// It completed its execution.
+    Complete,
+    /// It panicked (fault injection).
+    Fault,
+    /// It was aborted at its deadline.
+    Abort,
+}
