@@ -1,6 +1,8 @@
-//! rtlab-reports: plots, the HTML report and exporters for rtlab results.
-//!
-//! Thin for now: the simulator and live engines that produce results land
-//! first. This crate depends on `rtlab-tasks` only.
+//! rtlab-reports: exporters for rtlab results.
 
+pub mod error;
+pub mod export;
+pub mod format;
+
+pub use error::ReportError;
 pub use rtlab_tasks as tasks;

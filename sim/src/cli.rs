@@ -9,6 +9,8 @@ mod check;
 mod demo;
 mod diagnostics;
 mod init;
+mod simulate;
+mod summary;
 mod table;
 mod tune;
 
@@ -17,7 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use rtlab_reports::ReportError;
 use rtlab_tasks::config::{self, ConfigError, Loaded};
+use rtlab_tasks::time::Duration;
 
 /// rtlab: a soft real-time scheduling laboratory.
 ///
@@ -50,6 +54,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Exit 3 when a task can miss its deadline.
+        #[arg(long)]
+        fail_on_miss: bool,
+    },
+    /// Discrete-event simulation: result.json, summary.csv, .hgrm files
+    /// (and trace.json with --trace).
+    Simulate {
+        /// The config file.
+        config: PathBuf,
+        /// Simulate this `[[variant]]` instead of the base config.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+        /// Simulated time (default: the config's `duration`), e.g. 10s.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        horizon: Option<Duration>,
+        /// Seed of every random draw (default: the config's `seed`).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Result directory (default: rtlab-out/<config>/simulation).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the `rtlab.result/v1` document instead of the summary.
+        #[arg(long)]
+        json: bool,
+        /// Also write every job event to trace.json (Perfetto / Chrome).
+        #[arg(long)]
+        trace: bool,
+        /// Exit 3 when a deadline was missed.
         #[arg(long)]
         fail_on_miss: bool,
     },
@@ -127,6 +158,9 @@ pub enum CliError {
     /// An edit of a config produced a config that does not validate.
     #[error(transparent)]
     Edit(#[from] config::edit::EditError),
+    /// Writing or reading result files failed.
+    #[error(transparent)]
+    Report(#[from] ReportError),
 }
 
 impl CliError {
@@ -135,7 +169,9 @@ impl CliError {
             // A config that cannot be read is a bad argument, like one
             // that does not validate: exit 2 either way.
             CliError::Config(_) | CliError::Usage(_) => Exit::BadInput,
-            CliError::Io { .. } | CliError::Stdout(_) | CliError::Edit(_) => Exit::Failure,
+            CliError::Io { .. } | CliError::Stdout(_) | CliError::Edit(_) | CliError::Report(_) => {
+                Exit::Failure
+            }
         }
     }
 }
@@ -151,6 +187,25 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
             fail_on_miss,
         }) => analyze::run(&config, variant.as_deref(), json, fail_on_miss),
+        Some(Command::Simulate {
+            config,
+            variant,
+            horizon,
+            seed,
+            out,
+            json,
+            trace,
+            fail_on_miss,
+        }) => simulate::run(&simulate::Request {
+            config: &config,
+            variant: variant.as_deref(),
+            horizon,
+            seed,
+            out: out.as_deref(),
+            json,
+            trace,
+            fail_on_miss,
+        }),
         Some(Command::Tune { config, write }) => tune::run(&config, write),
         Some(Command::Init {
             template,
@@ -165,6 +220,11 @@ pub fn run(cli: Cli) -> ExitCode {
             e.exit().into()
         }
     }
+}
+
+/// Parses a duration argument such as `10s` or `1.5ms`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    text.parse::<Duration>().map_err(|e| e.to_string())
 }
 
 /// Loads a config file and prints its warnings to standard error.

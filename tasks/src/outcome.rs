@@ -193,8 +193,10 @@ pub struct Miss {
     pub lateness_ns: u64,
     /// How it ended.
     pub kind: MissKind,
-    /// Time the job was ready but another task ran on its CPU, by task
-    /// (largest first; simulation only).
+    /// Time the job was delayed (ready, or blocked on a resource) while
+    /// another task ran on a CPU it could use, by task (largest first;
+    /// simulation only). Under global placement a delay counts for every
+    /// task running meanwhile.
     #[serde(default)]
     pub waited_for: Vec<Delay>,
     /// Time the job waited for a resource, by resource and holder (largest

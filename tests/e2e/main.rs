@@ -5,4 +5,6 @@
 mod analyze;
 mod check;
 mod cli;
+mod cross;
+mod simulate;
 mod util;

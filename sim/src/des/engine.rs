@@ -196,6 +196,15 @@ impl<'s, 't> Engine<'s, 't> {
                 if let Where::Blocked(res) = self.tasks[task].active.at {
                     let holder = self.locks.owner(res).unwrap_or(task);
                     add_to(&mut self.tasks[task].active.blocked_on, (res, holder), dt);
+                    // Who ran meanwhile: the holder, or whoever kept it
+                    // from running (the Pathfinder's `comms`).
+                    let d = self.tasks[task].domain;
+                    for i in 0..self.domains[d].cpus.len() {
+                        let c = self.domains[d].cpus[i];
+                        if let Some(other) = self.cpus[c].running {
+                            add_to(&mut self.tasks[task].active.waited, other, dt);
+                        }
+                    }
                 }
             }
         }

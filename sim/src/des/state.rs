@@ -112,7 +112,8 @@ pub(super) struct Active {
     pub(super) blocking: u64,
     /// Resources held, in locking order.
     pub(super) held: Vec<usize>,
-    /// Time ready while another task ran on its CPU: (task, ns).
+    /// Time ready or blocked while another task ran in its domain: (task,
+    /// ns).
     pub(super) waited: Vec<(usize, u64)>,
     /// Time blocked, by (resource, holder task): ns.
     pub(super) blocked_on: Vec<((usize, usize), u64)>,

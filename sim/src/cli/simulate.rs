@@ -1,0 +1,119 @@
+//! `rtlab simulate CONFIG`: the discrete-event simulation, its result
+//! files, and a summary that says which task missed which deadline, by how
+//! much, and why.
+//!
+//! Results go to `--out`, by default `rtlab-out/<config>/simulation/` (or
+//! `rtlab-out/<config>/<variant>/simulation/`), so that a live run of the
+//! same config (`.../live/`) does not overwrite them: `result.json`
+//! (`rtlab.result/v1`), `summary.csv`, one `.hgrm` per task and metric, and
+//! with `--trace` the Perfetto / Chrome trace `trace.json`.
+
+use std::path::{Path, PathBuf};
+
+use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
+use rtlab_reports::export::result::write_result_dir;
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::Outcome;
+use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::time::Duration;
+
+use super::analyze::select;
+use super::summary::render;
+use super::{CliError, Exit, load, print};
+use crate::des::{self, Options};
+
+/// What `rtlab simulate` was asked.
+#[derive(Debug)]
+pub(super) struct Request<'a> {
+    pub(super) config: &'a Path,
+    pub(super) variant: Option<&'a str>,
+    pub(super) horizon: Option<Duration>,
+    pub(super) seed: Option<u64>,
+    pub(super) out: Option<&'a Path>,
+    pub(super) json: bool,
+    pub(super) trace: bool,
+    pub(super) fail_on_miss: bool,
+}
+
+/// The default result directory of a config (and variant) for an engine
+/// (`"simulation"` or `"live"`).
+pub(super) fn default_out(system: &System, variant: Option<&str>, engine: &str) -> PathBuf {
+    let mut dir = PathBuf::from("rtlab-out").join(&system.name);
+    if let Some(v) = variant {
+        dir.push(v);
+    }
+    dir.join(engine)
+}
+
+/// Runs the simulation and writes its files.
+pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
+    let loaded = load(req.config)?;
+    let system = select(&loaded, req.variant)?;
+    let options = Options {
+        horizon: req.horizon.unwrap_or(system.duration),
+        seed: req.seed.unwrap_or(system.seed),
+    };
+    let dir = req.out.map_or_else(
+        || default_out(system, req.variant, "simulation"),
+        Path::to_path_buf,
+    );
+    let outcome = simulate_into(system, req.variant, &options, &dir, req.trace)?;
+    if req.json {
+        let text = serde_json::to_string_pretty(&outcome)
+            .map_err(|e| CliError::Usage(format!("cannot serialize the result: {e}")))?;
+        print(&(text + "\n"))?;
+    } else {
+        let mut text = render(system, &outcome);
+        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
+        print(&text)?;
+    }
+    Ok(exit_for(&outcome, req.fail_on_miss))
+}
+
+/// Simulates `system` and writes the result directory (and the trace);
+/// shared by `simulate`, `compare` and the demo.
+pub(super) fn simulate_into(
+    system: &System,
+    variant: Option<&str>,
+    options: &Options,
+    dir: &Path,
+    trace: bool,
+) -> Result<Outcome, CliError> {
+    let io = |source| CliError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut writer = if trace {
+        Some(PerfettoWriter::create(
+            &dir.join(TRACE_FILE),
+            system,
+            "simulation",
+        )?)
+    } else {
+        None
+    };
+    let sink = writer.as_mut().map(|w| w as &mut dyn TraceSink);
+    let mut outcome = des::simulate(system, options, sink)
+        .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))?;
+    outcome.variant = variant.map(str::to_string);
+    if let Some(w) = writer {
+        let file = w.finish_at(outcome.duration_ns)?;
+        outcome.trace = Some(file.summary(0));
+    }
+    write_result_dir(dir, &outcome)?;
+    Ok(outcome)
+}
+
+/// Exit 1 when the simulated system deadlocked (the partial result is
+/// written), 3 on a miss with `--fail-on-miss`, else 0.
+pub(super) fn exit_for(outcome: &Outcome, fail_on_miss: bool) -> Exit {
+    if let Some(d) = &outcome.deadlock {
+        eprintln!("rtlab: the simulated system deadlocked: {d}");
+        Exit::Failure
+    } else if fail_on_miss && outcome.deadline_misses() > 0 {
+        Exit::Missed
+    } else {
+        Exit::Success
+    }
+}

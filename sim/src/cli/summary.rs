@@ -1,0 +1,152 @@
+//! The terminal summary of a result (simulated or live): per task what
+//! happened against what the analysis predicted, then for each task that
+//! missed, its worst miss and what delayed it.
+
+use rtlab_reports::format;
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::{Engine, Miss, MissKind, Outcome, TaskOutcome};
+
+use super::analyze::headline;
+use super::table::Table;
+
+fn dur(ns: Option<u64>) -> String {
+    ns.map_or_else(|| "-".to_string(), format::duration)
+}
+
+/// The summary of `outcome`, a run of `system`.
+pub(super) fn render(system: &System, outcome: &Outcome) -> String {
+    let engine = match outcome.engine {
+        Engine::Simulation => "simulation",
+        Engine::Live => "live run",
+    };
+    let variant = outcome
+        .variant
+        .as_deref()
+        .map_or(String::new(), |v| format!(", variant `{v}`"));
+    let mut out = format!(
+        "{}\n{engine}{variant}: {}, seed {}{}\n\n",
+        headline(system),
+        format::duration(outcome.duration_ns),
+        outcome.seed,
+        if outcome.interrupted {
+            ", INTERRUPTED"
+        } else {
+            ""
+        },
+    );
+    let mut t = Table::new(&[
+        "task",
+        ">jobs",
+        ">done",
+        ">missed",
+        ">response p50",
+        ">p99",
+        ">max",
+        ">WCRT bound",
+        ">blocking max",
+    ]);
+    for task in &outcome.tasks {
+        t.row(vec![
+            task.name.clone(),
+            task.jobs.to_string(),
+            task.completed.to_string(),
+            task.deadline_misses.to_string(),
+            dur(task.response_time.p50_ns),
+            dur(task.response_time.p99_ns),
+            dur(task.response_time.max_ns),
+            task.analysis
+                .wcrt_ns
+                .map_or_else(|| "none".to_string(), format::duration),
+            dur(task.blocking.max_ns),
+        ]);
+    }
+    out.push_str(&t.render(1));
+
+    let missed: Vec<&TaskOutcome> = outcome
+        .tasks
+        .iter()
+        .filter(|t| t.deadline_misses > 0)
+        .collect();
+    if missed.is_empty() {
+        out.push_str("\nno deadline was missed\n");
+    } else {
+        out.push_str("\ndeadline misses (the worst job of each task, and why):\n");
+        for task in missed {
+            out.push_str(&format!(
+                "  {}: {} of {} jobs missed\n",
+                task.name, task.deadline_misses, task.jobs
+            ));
+            if let Some(m) = task
+                .misses
+                .iter()
+                .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
+            {
+                out.push_str(&explain(m));
+            }
+        }
+    }
+    let cpus: Vec<String> = outcome
+        .cpus
+        .iter()
+        .map(|c| format!("CPU {} {} busy", c.id, format::percent(c.busy_ratio)))
+        .collect();
+    out.push_str(&format!("\n{}\n", cpus.join(", ")));
+    for r in &outcome.resources {
+        out.push_str(&format!(
+            "resource `{}`: {} locks, {} contended, wait max {}, hold max {}\n",
+            r.name,
+            r.acquisitions,
+            r.contended,
+            dur(r.wait.max_ns),
+            dur(r.hold.max_ns)
+        ));
+    }
+    if let Some(d) = &outcome.deadlock {
+        out.push_str(&format!("\nDEADLOCK: {d}\n"));
+    }
+    out
+}
+
+/// One miss in words: when, by how much, and the largest delays.
+fn explain(m: &Miss) -> String {
+    let ending = match m.kind {
+        MissKind::Late => format!(
+            "finished at {}, {} late",
+            dur(m.finish_ns),
+            format::duration(m.lateness_ns)
+        ),
+        MissKind::Aborted => "aborted at its deadline".to_string(),
+        MissKind::Incomplete => format!(
+            "unfinished at the end, {} past its deadline",
+            format::duration(m.lateness_ns)
+        ),
+    };
+    let mut out = format!(
+        "    job {} (released {}, deadline {}) {ending}\n",
+        m.job,
+        format::duration(m.release_ns),
+        format::duration(m.deadline_ns)
+    );
+    let mut causes: Vec<String> = Vec::new();
+    for d in m.blocked_on.iter().take(3) {
+        causes.push(format!(
+            "blocked {} on `{}` held by `{}`",
+            format::duration(d.ns),
+            d.resource.as_deref().unwrap_or("?"),
+            d.task
+        ));
+    }
+    for d in m.waited_for.iter().take(3) {
+        causes.push(format!("{} while `{}` ran", format::duration(d.ns), d.task));
+    }
+    if m.queued_ns > 0 {
+        causes.push(format!(
+            "queued {} behind its own previous job",
+            format::duration(m.queued_ns)
+        ));
+    }
+    if !causes.is_empty() {
+        out.push_str(&format!("      why: {}\n", causes.join("; ")));
+    }
+    out
+}
