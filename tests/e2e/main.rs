@@ -2,6 +2,9 @@
 //! user would, in a temporary directory, and checks what it prints, writes
 //! and exits with.
 
+// A test binary: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod analyze;
 mod check;
 mod cli;
