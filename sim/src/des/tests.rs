@@ -42,10 +42,10 @@ fn stretches(system: &System, sink: &Collect) -> Vec<(String, u64, u32, u64, u64
             | EventKind::Complete
             | EventKind::Abort
             | EventKind::Fault => {
-                if let Some((job, cpu, from)) = open[t].take() {
-                    if e.time_ns > from {
-                        out.push((system.tasks[t].name.clone(), job, cpu, from, e.time_ns));
-                    }
+                if let Some((job, cpu, from)) = open[t].take()
+                    && e.time_ns > from
+                {
+                    out.push((system.tasks[t].name.clone(), job, cpu, from, e.time_ns));
                 }
             }
             _ => {}
