@@ -80,3 +80,71 @@ proptest! {
         prop_assert_eq!(analysis.schedulable, Some(!misses));
     }
 }
+
+fn system_with(
+    set: &[(u64, u64, u64)],
+    policy: Policy,
+    preemptive: bool,
+    cpus: &[u32],
+    global: bool,
+) -> System {
+    let unit = |v: u64| Duration::from_nanos(v * 100_000);
+    let mut b = SystemBuilder::new("cross")
+        .policy(policy)
+        .preemptive(preemptive)
+        .cpus(cpus)
+        .placement(if global {
+            rtlab_tasks::model::Placement::Global
+        } else {
+            rtlab_tasks::model::Placement::Partitioned
+        })
+        .priorities(PriorityOrder::DeadlineMonotonic);
+    for (i, &(t, c, d)) in set.iter().enumerate() {
+        b = b.task(&format!("t{i}"), unit(t), unit(c)).deadline(unit(d));
+    }
+    b.build()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
+    ))]
+
+    /// Non-preemptive fixed priorities: every simulated response stays
+    /// within the analysis' bound (Davis et al. 2007), and a task the
+    /// analysis accepts never misses.
+    #[test]
+    fn non_preemptive_responses_stay_within_the_bound(set in task_set()) {
+        let s = system_with(&set, Policy::FixedPriority, false, &[0], false);
+        let analysis = analyze(&s);
+        let outcome = run(&s);
+        for (a, o) in analysis.tasks.iter().zip(&outcome.tasks) {
+            if let (Some(bound), Some(max)) = (a.wcrt_ns, o.response_time.max_ns) {
+                prop_assert!(max <= bound, "task {}: simulated {} > bound {}", a.name, max, bound);
+            }
+            if a.schedulable == Some(true) {
+                prop_assert_eq!(o.deadline_misses, 0, "task {}", a.name);
+            }
+        }
+    }
+
+    /// Global placement on two CPUs: when the labelled sufficient test
+    /// accepts (global FP: Bertogna & Cirinei; global EDF: GFB), the
+    /// simulation meets every deadline, and FP responses stay within the
+    /// bound.
+    #[test]
+    fn global_sufficient_tests_are_sound_in_simulation(set in task_set(), edf in any::<bool>()) {
+        let policy = if edf { Policy::Edf } else { Policy::FixedPriority };
+        let s = system_with(&set, policy, true, &[0, 1], true);
+        let analysis = analyze(&s);
+        let outcome = run(&s);
+        if analysis.schedulable == Some(true) {
+            prop_assert_eq!(outcome.deadline_misses(), 0);
+        }
+        for (a, o) in analysis.tasks.iter().zip(&outcome.tasks) {
+            if let (Some(bound), Some(max)) = (a.wcrt_ns, o.response_time.max_ns) {
+                prop_assert!(max <= bound, "task {}: simulated {} > bound {}", a.name, max, bound);
+            }
+        }
+    }
+}

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use rtlab_tasks::model::SystemBuilder;
+use rtlab_tasks::model::{CpuId, Placement, ResourceId, SystemBuilder, TaskId};
+use rtlab_tasks::outcome::trace::EventKind;
 use rtlab_tasks::time::Duration;
 use serde_json::Value;
 
+use super::encoder::{PID_CPUS, PID_TASKS, escape};
 use super::*;
 
 fn ms(v: u64) -> Duration {
