@@ -7,13 +7,18 @@
 //! ```text
 //!        Value     Percentile TotalCount 1/(1-Percentile)
 //!
-//!        1.000 0.000000000000          1           1.00
+//!        1.000 0.000000000000          2           1.00
 //!        ...
-//!       40.000 1.000000000000          4
-//! #[Mean    =       17.500, StdDeviation   =       14.790]
-//! #[Max     =       40.000, Total count    =            4]
-//! #[Buckets =           21, SubBuckets     =         2048]
+//!        1.500 0.750000000000          3           4.00
+//!        2.000 0.775000000000          4           4.44
+//!        2.000 1.000000000000          4
+//! #[Mean    =        1.375, StdDeviation   =        0.415]
+//! #[Max     =        2.000, Total count    =            4]
+//! #[Buckets =            1, SubBuckets     =         2048]
 //! ```
+//!
+//! (the values 1000, 1000, 1500 and 2000 ns; the full text is pinned in
+//! this module's tests).
 //!
 //! Rows follow Java's percentile iterator (see [`rows`]) with
 //! [`TICKS_PER_HALF_DISTANCE`] = 5 reporting points per half distance to
@@ -21,7 +26,9 @@
 //! `"%12.3f %2.12f %10d %14.2f"` with the last row (percentile 1.0) lacking
 //! the `1/(1-Percentile)` column. Values are in **microseconds** (the value
 //! unit scaling ratio is 1000: histograms hold nanoseconds), with three
-//! decimals written exactly from the integer nanoseconds.
+//! decimals written exactly from the integer nanoseconds. (The plotter
+//! draws the four-column rows and skips `#` lines; the three-column 100%
+//! row is for readers, as in Java's output.)
 //!
 //! Two deliberate differences from Java, both because rtlab keeps exact
 //! extremes beside the histogram: the footer's `Mean` and `Max` are the

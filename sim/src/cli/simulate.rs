@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
-use rtlab_reports::export::result::write_result_dir;
+use rtlab_reports::export::result::{result_json, write_result_dir};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::outcome::trace::TraceSink;
@@ -59,9 +59,9 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
     );
     let outcome = simulate_into(system, req.variant, &options, &dir, req.trace)?;
     if req.json {
-        let text = serde_json::to_string_pretty(&outcome)
-            .map_err(|e| CliError::Usage(format!("cannot serialize the result: {e}")))?;
-        print(&(text + "\n"))?;
+        // The same bytes as result.json.
+        let bytes = result_json(&outcome)?;
+        print(&String::from_utf8_lossy(&bytes))?;
     } else {
         let mut text = render(system, &outcome);
         text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));

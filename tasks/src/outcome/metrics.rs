@@ -106,9 +106,10 @@ impl Recorder {
         (self.count > 0).then(|| self.sum as f64 / self.count as f64)
     }
 
-    /// The value at `quantile` (0..=1) from the histogram, if any.
+    /// The value at `quantile` (0..=1) from the histogram, if any, never
+    /// above the exact maximum (a bucket's upper edge can lie past it).
     pub fn quantile(&self, quantile: f64) -> Option<u64> {
-        (self.count > 0).then(|| self.hist.value_at_quantile(quantile))
+        (self.count > 0).then(|| self.hist.value_at_quantile(quantile).min(self.max))
     }
 
     /// The histogram itself (for plots and `.hgrm` export).
