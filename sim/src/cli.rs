@@ -9,6 +9,7 @@ mod check;
 mod demo;
 mod diagnostics;
 mod init;
+mod run;
 mod simulate;
 mod summary;
 mod table;
@@ -80,6 +81,37 @@ pub enum Command {
         /// Also write every job event to trace.json (Perfetto / Chrome).
         #[arg(long)]
         trace: bool,
+        /// Exit 3 when a deadline was missed.
+        #[arg(long)]
+        fail_on_miss: bool,
+    },
+    /// Live run on real threads: pinned, real-time policy, absolute-time
+    /// releases, latencies in HDR histograms.
+    Run {
+        /// The config file.
+        config: PathBuf,
+        /// Run this `[[variant]]` instead of the base config.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+        /// Length of the run (default: the config's `duration`), e.g. 5s.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        duration: Option<Duration>,
+        /// Seed of the execution-time draws (default: the config's `seed`).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Result directory (default: rtlab-out/<config>/live).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the `rtlab.result/v1` document instead of the summary.
+        #[arg(long)]
+        json: bool,
+        /// Also write job events to trace.json (Perfetto / Chrome).
+        #[arg(long)]
+        trace: bool,
+        /// Exit 2 instead of falling back to SCHED_OTHER without real-time
+        /// privileges.
+        #[arg(long)]
+        strict: bool,
         /// Exit 3 when a deadline was missed.
         #[arg(long)]
         fail_on_miss: bool,
@@ -161,6 +193,9 @@ pub enum CliError {
     /// Writing or reading result files failed.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The live run could not be set up.
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
 }
 
 impl CliError {
@@ -169,9 +204,11 @@ impl CliError {
             // A config that cannot be read is a bad argument, like one
             // that does not validate: exit 2 either way.
             CliError::Config(_) | CliError::Usage(_) => Exit::BadInput,
-            CliError::Io { .. } | CliError::Stdout(_) | CliError::Edit(_) | CliError::Report(_) => {
-                Exit::Failure
-            }
+            CliError::Io { .. }
+            | CliError::Stdout(_)
+            | CliError::Edit(_)
+            | CliError::Report(_)
+            | CliError::Live(_) => Exit::Failure,
         }
     }
 }
@@ -204,6 +241,27 @@ pub fn run(cli: Cli) -> ExitCode {
             out: out.as_deref(),
             json,
             trace,
+            fail_on_miss,
+        }),
+        Some(Command::Run {
+            config,
+            variant,
+            duration,
+            seed,
+            out,
+            json,
+            trace,
+            strict,
+            fail_on_miss,
+        }) => run::run(&run::Request {
+            config: &config,
+            variant: variant.as_deref(),
+            duration,
+            seed,
+            out: out.as_deref(),
+            json,
+            trace,
+            strict,
             fail_on_miss,
         }),
         Some(Command::Tune { config, write }) => tune::run(&config, write),

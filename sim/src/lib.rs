@@ -12,5 +12,6 @@
 
 pub mod cli;
 pub mod des;
+pub mod live;
 pub mod policy;
 pub mod rng;

@@ -21,6 +21,7 @@
 //! [`Loaded::warnings`].
 
 pub mod edit;
+mod locate;
 mod normalize;
 mod partition;
 mod problem;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 
 use toml::de::DeTable;
 
+pub use locate::cpu_span;
 pub use normalize::normalized;
 pub use problem::{Problem, ProblemKind, Severity};
 pub use source::{Location, Source};

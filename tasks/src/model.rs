@@ -227,7 +227,50 @@ pub struct Task {
     pub faults: Faults,
 }
 
+/// One step of a job's critical sections: a lock or unlock at a point of
+/// the job's execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockStep {
+    /// Execution time of the job at which it happens.
+    pub at: Duration,
+    /// Lock (true) or unlock (false).
+    pub lock: bool,
+    /// The resource.
+    pub resource: ResourceId,
+}
+
 impl Task {
+    /// The lock and unlock steps of a job, in execution order: by position;
+    /// at one position unlocks before locks, inner sections unlocked before
+    /// outer ones and outer sections locked before inner ones. Both engines
+    /// follow this order.
+    pub fn lock_steps(&self) -> Vec<LockStep> {
+        let mut steps = Vec::with_capacity(self.sections.len() * 2);
+        for s in &self.sections {
+            let (after, hold, end) = (s.after.as_nanos(), s.hold.as_nanos(), s.end().as_nanos());
+            // Sort keys: locks of longer (outer) sections first; unlocks of
+            // later-starting (inner) sections first, then of shorter ones.
+            steps.push((
+                (after, 1u8, u64::MAX - hold, 0),
+                LockStep {
+                    at: s.after,
+                    lock: true,
+                    resource: s.resource,
+                },
+            ));
+            steps.push((
+                (end, 0u8, u64::MAX - after, hold),
+                LockStep {
+                    at: s.end(),
+                    lock: false,
+                    resource: s.resource,
+                },
+            ));
+        }
+        steps.sort_by_key(|&(key, _)| key);
+        steps.into_iter().map(|(_, step)| step).collect()
+    }
+
     /// `wcet / period`.
     pub fn utilization(&self) -> f64 {
         self.wcet.ratio(self.period)

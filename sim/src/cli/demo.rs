@@ -40,7 +40,13 @@ pub(super) fn run() -> Result<Exit, CliError> {
     let mut written = vec![dir];
     for v in &loaded.variants {
         let dir = default_out(&v.system, Some(&v.name), "simulation");
-        let outcome = simulate_into(&v.system, Some(&v.name), &Options::of(&v.system), &dir, false)?;
+        let outcome = simulate_into(
+            &v.system,
+            Some(&v.name),
+            &Options::of(&v.system),
+            &dir,
+            false,
+        )?;
         let misses = outcome.deadline_misses();
         out.push_str(&format!(
             "\nvariant `{}`: {}\n",

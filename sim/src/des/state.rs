@@ -23,35 +23,17 @@ pub(super) struct Op {
     pub(super) resource: usize,
 }
 
-/// The lock / unlock steps of a task, in execution order: by position, at
-/// one position unlocks before locks, inner unlocks before outer ones and
-/// outer locks before inner ones.
+/// The lock / unlock steps of a task in execution order
+/// ([`Task::lock_steps`]), in integer nanoseconds.
 pub(super) fn ops_of(task: &Task) -> Vec<Op> {
-    let mut ops = Vec::with_capacity(task.sections.len() * 2);
-    for s in &task.sections {
-        let (after, hold, end) = (s.after.as_nanos(), s.hold.as_nanos(), s.end().as_nanos());
-        let r = s.resource.0;
-        // Sort keys: locks of longer (outer) sections first; unlocks of
-        // later-starting (inner) sections first, then of shorter ones.
-        ops.push((
-            (after, 1u8, u64::MAX - hold, 0),
-            Op {
-                at: after,
-                lock: true,
-                resource: r,
-            },
-        ));
-        ops.push((
-            (end, 0u8, u64::MAX - after, hold),
-            Op {
-                at: end,
-                lock: false,
-                resource: r,
-            },
-        ));
-    }
-    ops.sort_by_key(|&(key, _)| key);
-    ops.into_iter().map(|(_, op)| op).collect()
+    task.lock_steps()
+        .into_iter()
+        .map(|s| Op {
+            at: s.at.as_nanos(),
+            lock: s.lock,
+            resource: s.resource.0,
+        })
+        .collect()
 }
 
 /// A released job waiting in its task's queue (or the head).

@@ -1,0 +1,146 @@
+//! `rtlab run CONFIG`: the live engine, its result files, and the summary.
+//!
+//! Results go to `--out`, by default `rtlab-out/<config>/live/` (or
+//! `rtlab-out/<config>/<variant>/live/`): the same files as `simulate`,
+//! with `environment` saying what the machine did to the measurement.
+//! Exit codes: 0; 1 a deadlock among the tasks, or the run could not be set
+//! up; 2 bad input (a CPU the machine does not have, `--strict` without
+//! real-time privileges, a pure spin); 3 a miss with `--fail-on-miss`; 130
+//! interrupted (the partial result is written first).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
+use rtlab_reports::export::result::{result_json, write_result_dir};
+use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::Outcome;
+use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::time::Duration;
+
+use super::analyze::select;
+use super::simulate::default_out;
+use super::summary::render;
+use super::{CliError, Exit, load, print};
+use crate::live::{self, LiveError, Options};
+
+/// What `rtlab run` was asked.
+#[derive(Debug)]
+pub(super) struct Request<'a> {
+    pub(super) config: &'a Path,
+    pub(super) variant: Option<&'a str>,
+    pub(super) duration: Option<Duration>,
+    pub(super) seed: Option<u64>,
+    pub(super) out: Option<&'a Path>,
+    pub(super) json: bool,
+    pub(super) trace: bool,
+    pub(super) strict: bool,
+    pub(super) fail_on_miss: bool,
+}
+
+/// Runs the config live and writes its files.
+pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
+    let loaded = load(req.config)?;
+    let system = select(&loaded, req.variant)?;
+    let options = Options {
+        duration: req.duration.unwrap_or(system.duration),
+        seed: req.seed.unwrap_or(system.seed),
+        strict: req.strict,
+    };
+    let dir = req.out.map_or_else(
+        || default_out(system, req.variant, "live"),
+        Path::to_path_buf,
+    );
+    if !req.json {
+        eprintln!(
+            "rtlab: running {} live for {} ({} task thread{})...",
+            system.name,
+            options.duration,
+            system.tasks.len(),
+            if system.tasks.len() == 1 { "" } else { "s" }
+        );
+    }
+    let outcome = run_into(&loaded, system, req.variant, &options, &dir, req.trace)?;
+    for w in &outcome.environment.warnings {
+        eprintln!("rtlab: warning: {w}");
+    }
+    if req.json {
+        print(&String::from_utf8_lossy(&result_json(&outcome)?))?;
+    } else {
+        let mut text = render(system, &outcome);
+        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
+        print(&text)?;
+    }
+    Ok(if outcome.interrupted && outcome.deadlock.is_none() {
+        Exit::Interrupted
+    } else if let Some(d) = &outcome.deadlock {
+        eprintln!("rtlab: the tasks deadlocked: {d}");
+        Exit::Failure
+    } else if req.fail_on_miss && outcome.deadline_misses() > 0 {
+        Exit::Missed
+    } else {
+        Exit::Success
+    })
+}
+
+/// Runs `system` live and writes the result directory (and the trace);
+/// shared with `compare` and the demo.
+pub(super) fn run_into(
+    loaded: &Loaded,
+    system: &System,
+    variant: Option<&str>,
+    options: &Options,
+    dir: &Path,
+    trace: bool,
+) -> Result<Outcome, CliError> {
+    std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut writer = if trace {
+        Some(PerfettoWriter::create(
+            &dir.join(TRACE_FILE),
+            system,
+            "live",
+        )?)
+    } else {
+        None
+    };
+    let sink = writer.as_mut().map(|w| w as &mut dyn TraceSink);
+    let run = live::run(system, options, sink).map_err(|e| live_error(loaded, e))?;
+    let mut outcome = run.outcome;
+    outcome.variant = variant.map(str::to_string);
+    if let Some(w) = writer {
+        let file = w.finish_at(outcome.duration_ns)?;
+        outcome.trace = Some(file.summary(run.trace_dropped));
+    }
+    write_result_dir(dir, &outcome)?;
+    Ok(outcome)
+}
+
+/// A live error as the CLI reports it: a CPU the machine lacks points into
+/// the config (exit 2), like any config problem.
+fn live_error(loaded: &Loaded, e: LiveError) -> CliError {
+    match e {
+        LiveError::CpuUnavailable { cpu, ref allowed } => {
+            let span = cpu_span(&loaded.source, cpu).unwrap_or(0..0);
+            let problem = Problem::error(
+                ProblemKind::BadValue {
+                    key: "cpu".into(),
+                    message: format!("{cpu} is not a CPU this machine lets rtlab use"),
+                },
+                span,
+            )
+            .with_hint(format!(
+                "this process may use CPUs {allowed:?}; change the config or run where CPU {cpu} exists"
+            ));
+            CliError::Config(ConfigError::Invalid {
+                file: Arc::clone(&loaded.source),
+                problems: vec![problem],
+            })
+        }
+        LiveError::NoRtPrivileges | LiveError::PureSpin { .. } => CliError::Usage(e.to_string()),
+        other => CliError::Live(other),
+    }
+}

@@ -1,0 +1,148 @@
+//! The live engine: the task set on real threads, measured like cyclictest.
+//!
+//! [`run`] gives every task one OS thread, named after the task (first 15
+//! bytes, as `top -H` and `ps -L` show them), pinned to its CPU
+//! (partitioned) or to the platform's CPUs (global), under the Linux class
+//! and priority the config implies ([`plan`](self) rules); releases happen
+//! at absolute times from one common start (`clock_nanosleep`,
+//! `TIMER_ABSTIME`, `CLOCK_MONOTONIC`), jobs burn their drawn execution time
+//! (the simulator's draws, same seed) as CPU time of their thread and take
+//! real mutexes (PI, priority protect or plain). Each thread keeps its own
+//! statistics; they are merged once at the end. While it runs, the engine
+//! holds `/dev/cpu_dma_latency` at 0 and (with `live.lock_memory`) locks
+//! memory; it records what else took CPU time (steal, foreign processes).
+//!
+//! The run ends at its duration whatever the tasks do: a job still running
+//! then is incomplete, as in the simulator; a thread that does not stop
+//! within a grace period is reported and left behind. Ctrl-C / SIGTERM end
+//! it at once and the partial result is marked `interrupted`.
+
+mod clock;
+mod environment;
+mod load;
+mod locks;
+mod plan;
+mod runner;
+mod thread;
+mod watchdog;
+mod workload;
+
+use rtlab_tasks::analysis;
+use rtlab_tasks::config;
+use rtlab_tasks::model::{CpuId, System};
+use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::outcome::{Engine, Environment, Outcome, RESULT_SCHEMA};
+use rtlab_tasks::time::Duration;
+
+/// How to run live.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Length of the run.
+    pub duration: Duration,
+    /// Seed of the execution-time draws.
+    pub seed: u64,
+    /// Refuse to run without real-time privileges instead of falling back
+    /// to SCHED_OTHER.
+    pub strict: bool,
+}
+
+/// Why a live run could not happen.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    /// A CPU of the config is not one this process may use.
+    #[error("CPU {cpu} is not available here (this process may use CPUs {allowed:?})")]
+    CpuUnavailable {
+        /// The CPU asked for.
+        cpu: CpuId,
+        /// The CPUs of the process' affinity mask.
+        allowed: Vec<CpuId>,
+    },
+    /// `--strict` and no real-time privileges.
+    #[error(
+        "no real-time privileges (SCHED_FIFO was refused) and --strict was given; run as root or with CAP_SYS_NICE"
+    )]
+    NoRtPrivileges,
+    /// A spin tail as long as a period: a pure spin at real-time priority.
+    #[error(
+        "spin_tail {spin_tail} covers the whole period {period}: the thread would spin at real-time priority \
+         and RT throttling would stop it for tens of milliseconds every second; use a tail shorter than the period"
+    )]
+    PureSpin {
+        /// The spin tail.
+        spin_tail: String,
+        /// The shortest period.
+        period: String,
+    },
+    /// A thread could not be set up (affinity, class, admission control).
+    #[error("cannot set up the task threads: {0}")]
+    Setup(String),
+}
+
+/// A finished live run.
+#[derive(Debug)]
+pub struct Run {
+    /// The result (its `trace` entry is for the caller to fill in).
+    pub outcome: Outcome,
+    /// Trace events lost because a thread's buffer was full.
+    pub trace_dropped: u64,
+}
+
+/// Runs `system` live for `options.duration`; job events go to `trace` if
+/// given.
+pub fn run(
+    system: &System,
+    options: &Options,
+    trace: Option<&mut dyn TraceSink>,
+) -> Result<Run, LiveError> {
+    let plan = plan::plan(system, options)?;
+    let policy = runner::policy_label(&plan.classes, system.live.os_policy);
+    let rt = plan.rt_privileges;
+    let raw = runner::run(system, plan, options, trace).map_err(|e| match e {
+        LiveError::Setup(msg) if msg.contains("Device or resource busy") => {
+            LiveError::Setup(format!(
+                "{msg}: SCHED_DEADLINE admission control refused the tasks' bandwidth \
+             (the kernel admits at most sched_rt_runtime_us / sched_rt_period_us of every CPU)"
+            ))
+        }
+        other => other,
+    })?;
+    let analysis = analysis::analyze(system);
+    let predictions = rtlab_tasks::outcome::predictions(system, &analysis);
+    let tasks = raw
+        .tasks
+        .into_iter()
+        .zip(&system.tasks)
+        .zip(predictions)
+        .map(|((stats, task), p)| stats.into_outcome(task, p))
+        .collect();
+    let outcome = Outcome {
+        schema: RESULT_SCHEMA.to_string(),
+        engine: Engine::Live,
+        config: config::normalized(system),
+        variant: None,
+        seed: options.seed,
+        environment: Environment {
+            rtlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            host: environment::host(),
+            kernel: environment::kernel(),
+            cpus_online: environment::cpus_online(),
+            os_policy: Some(policy),
+            rt_privileges: Some(rt),
+            warnings: raw.warnings,
+            details: raw.details,
+        },
+        started_at: Some(clock::rfc3339(raw.started_at_wall)),
+        duration_ns: raw.length_ns,
+        interrupted: raw.interrupted,
+        tasks,
+        cpus: raw.cpus,
+        resources: raw.resources,
+        trace: None,
+        deadlock: raw.deadlock,
+    };
+    Ok(Run {
+        outcome,
+        trace_dropped: raw.dropped,
+    })
+}

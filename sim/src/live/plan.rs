@@ -1,0 +1,218 @@
+//! Planning a live run: which Linux class and priority each thread gets,
+//! which CPUs it may use, and what to refuse or warn about before anything
+//! starts.
+//!
+//! - Fixed priority: explicit priorities go to the OS as they are; derived
+//!   orders (RM, DM, Audsley) count down from `live.priority_top` (the most
+//!   urgent task gets it, the next one less, never below 1).
+//! - FIFO and round-robin: every task at `priority_top`, so SCHED_FIFO
+//!   serves them in order of arrival and SCHED_RR in turns.
+//! - EDF: `os_policy = "deadline"` is SCHED_DEADLINE (runtime = WCET plus a
+//!   small headroom for the engine's own timestamps, deadline, period),
+//!   unpinned; under `fifo` / `rr` the task priorities are used as static
+//!   priorities, which is not EDF (a warning says so).
+//! - Without real-time privileges every thread runs under SCHED_OTHER,
+//!   loudly; `--strict` refuses instead.
+
+use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Policy, PriorityOrder, System};
+
+use super::environment;
+use super::thread::{self, Class};
+use super::workload::TaskPlan;
+use super::{LiveError, Options};
+use crate::rng::TaskRng;
+
+/// The threads of a run, ready to start.
+pub(crate) struct Plan {
+    pub(crate) tasks: Vec<TaskPlan>,
+    pub(crate) classes: Vec<Class>,
+    pub(crate) affinity: Vec<Vec<CpuId>>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) rt_privileges: bool,
+}
+
+/// Headroom added to a SCHED_DEADLINE runtime for the engine's own work per
+/// job (timestamps, histogram records), ns, plus 2% of the WCET.
+const DEADLINE_HEADROOM_NS: u64 = 20_000;
+
+/// OS priorities of the tasks (1..=99), by the rules in the module docs.
+pub(crate) fn os_priorities(system: &System) -> (Vec<u8>, Option<String>) {
+    let top = system.live.priority_top;
+    let n = system.tasks.len();
+    match system.scheduler.policy {
+        Policy::Fifo | Policy::RoundRobin => (vec![top; n], None),
+        Policy::FixedPriority | Policy::Edf => {
+            if system.scheduler.priorities == PriorityOrder::Explicit {
+                let p = system
+                    .tasks
+                    .iter()
+                    .map(|t| t.priority.clamp(1, 99) as u8)
+                    .collect();
+                return (p, None);
+            }
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(system.tasks[i].priority), i));
+            let mut out = vec![1u8; n];
+            for (rank, &i) in order.iter().enumerate() {
+                out[i] = top.saturating_sub(rank as u8).max(1);
+            }
+            let note = (n > usize::from(top)).then(|| {
+                format!(
+                    "{n} tasks but live.priority_top = {top}: the least urgent tasks share OS priority 1"
+                )
+            });
+            (out, note)
+        }
+    }
+}
+
+/// Plans the run; refuses what cannot run here.
+pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError> {
+    let mut warnings = Vec::new();
+    let allowed = thread::allowed_cpus();
+    let wanted = system
+        .platform
+        .cpus
+        .iter()
+        .chain(system.loads.iter().flat_map(|l| l.cpus.iter()));
+    for &cpu in wanted {
+        if !allowed.contains(&cpu) {
+            return Err(LiveError::CpuUnavailable { cpu, allowed });
+        }
+    }
+    let rt = thread::rt_permitted();
+    let requested = system.live.os_policy;
+    let wants_rt = requested != OsPolicy::Other;
+    if wants_rt && !rt {
+        if options.strict {
+            return Err(LiveError::NoRtPrivileges);
+        }
+        warnings.push(format!(
+            "NO REAL-TIME PRIVILEGES: os_policy \"{}\" was refused, every task runs under SCHED_OTHER; \
+             priorities are not enforced and the timing is not the configured scheduling \
+             (run as root, or with CAP_SYS_NICE / an RLIMIT_RTPRIO, or use --strict to refuse)",
+            requested.as_str()
+        ));
+    }
+    let (prios, note) = os_priorities(system);
+    warnings.extend(note);
+    let min_period = system
+        .tasks
+        .iter()
+        .map(|t| t.period.as_nanos())
+        .min()
+        .unwrap_or(0);
+    let spin = system.live.spin_tail.as_nanos();
+    if wants_rt && rt && spin > 0 && spin >= min_period {
+        return Err(LiveError::PureSpin {
+            spin_tail: system.live.spin_tail.to_string(),
+            period: rtlab_tasks::time::Duration::from_nanos(min_period).to_string(),
+        });
+    }
+    if spin > 0 && min_period > 0 {
+        warnings.push(format!(
+            "spin_tail {}: every release busy-waits that long, {:.1}% of the shortest period in CPU time",
+            system.live.spin_tail,
+            spin as f64 * 100.0 / min_period as f64
+        ));
+    }
+    match (system.scheduler.policy, requested) {
+        (Policy::Edf, OsPolicy::Fifo | OsPolicy::Rr) => warnings.push(
+            "EDF under SCHED_FIFO/RR runs with static priorities (the tasks' priority order), not EDF; \
+             use os_policy = \"deadline\" for the kernel's EDF"
+                .to_string(),
+        ),
+        (_, OsPolicy::Deadline) if rt => warnings.push(
+            "SCHED_DEADLINE threads are not pinned (Linux refuses a narrowed affinity): the kernel runs \
+             them as global EDF over all CPUs"
+                .to_string(),
+        ),
+        (Policy::RoundRobin, OsPolicy::Rr) => {
+            if let Some(ms) = environment::rr_timeslice_ms()
+                && system.scheduler.quantum.as_nanos() != ms * 1_000_000
+            {
+                warnings.push(format!(
+                    "SCHED_RR uses the kernel's time slice ({ms} ms, sched_rr_timeslice_ms); \
+                     the config's quantum ({}) applies to simulation only",
+                    system.scheduler.quantum
+                ));
+            }
+        }
+        _ => {}
+    }
+    let classes: Vec<Class> = system
+        .tasks
+        .iter()
+        .zip(&prios)
+        .map(|(t, &p)| {
+            if !rt {
+                return Class::Other;
+            }
+            match requested {
+                OsPolicy::Fifo => Class::Fifo(p),
+                OsPolicy::Rr => Class::Rr(p),
+                OsPolicy::Other => Class::Other,
+                OsPolicy::Deadline => {
+                    let wcet = t.wcet.as_nanos();
+                    let deadline = t.deadline.as_nanos().min(t.period.as_nanos());
+                    let runtime = (wcet + DEADLINE_HEADROOM_NS + wcet / 50).min(deadline);
+                    Class::Deadline {
+                        runtime,
+                        deadline,
+                        period: t.period.as_nanos(),
+                    }
+                }
+            }
+        })
+        .collect();
+    if rt
+        && matches!(requested, OsPolicy::Fifo | OsPolicy::Rr)
+        && let (Some(runtime), Some(period)) = environment::rt_throttling()
+        && runtime >= 0
+        && period > 0
+    {
+        let limit = runtime as f64 / period as f64;
+        for &cpu in &system.platform.cpus {
+            let u: f64 = system.tasks_on(cpu).map(|t| t.utilization()).sum();
+            if u > limit {
+                warnings.push(format!(
+                    "CPU {cpu}: real-time tasks ask for {:.0}% of it, RT throttling allows {:.0}%: \
+                     they will be stopped for the rest of every {} ms",
+                    u * 100.0,
+                    limit * 100.0,
+                    period / 1000
+                ));
+            }
+        }
+    }
+    let affinity = (0..system.tasks.len())
+        .map(|i| super::runner::affinity_of(system, i, classes[i]))
+        .collect();
+    let tasks = system
+        .tasks
+        .iter()
+        .map(|t| TaskPlan {
+            index: t.id.0,
+            period: t.period.as_nanos(),
+            deadline: t.deadline.as_nanos(),
+            offset: t.offset.as_nanos(),
+            steps: t
+                .lock_steps()
+                .into_iter()
+                .map(|s| (s.at.as_nanos(), s.lock, s.resource.0))
+                .collect(),
+            panic_every: t.faults.panic_every,
+            skip_overruns: system.scheduler.overrun == Overrun::Skip,
+            abort_on_miss: system.scheduler.on_miss == OnMiss::Abort,
+            spin_tail: spin,
+            rng: TaskRng::new(options.seed, t),
+        })
+        .collect();
+    Ok(Plan {
+        tasks,
+        classes,
+        affinity,
+        warnings,
+        rt_privileges: rt,
+    })
+}
