@@ -261,7 +261,8 @@ pub struct TraceSummary {
 /// A deadlock among jobs: each waits for a resource held by the next.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Deadlock {
-    /// When it was detected, in nanoseconds from the start.
+    /// When it was detected, in nanoseconds from the start (simulation: the
+    /// instant it happened; live: within about 100 ms of it).
     pub at_ns: u64,
     /// The cycle: `task` waits for `resource`, held by the next entry's task.
     pub cycle: Vec<DeadlockEdge>,
@@ -290,7 +291,12 @@ impl std::fmt::Display for Deadlock {
                 )
             })
             .collect();
-        write!(f, "deadlock at {} ns: {}", self.at_ns, parts.join("; "))
+        write!(
+            f,
+            "deadlock at {}: {}",
+            crate::time::Duration::from_nanos(self.at_ns),
+            parts.join("; ")
+        )
     }
 }
 

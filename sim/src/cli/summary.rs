@@ -104,7 +104,25 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
     if let Some(d) = &outcome.deadlock {
         out.push_str(&format!("\nDEADLOCK: {d}\n"));
     }
+    if outcome.engine == Engine::Live {
+        let env = &outcome.environment;
+        out.push_str(&format!(
+            "\nmachine: {} CPUs online, kernel {}, policy {}{}\n",
+            env.cpus_online.map_or("?".into(), |n| n.to_string()),
+            env.kernel.as_deref().unwrap_or("?"),
+            env.os_policy.as_deref().unwrap_or("?"),
+            if env.rt_privileges == Some(false) { " (NO REAL-TIME PRIVILEGES)" } else { "" }
+        ));
+        for w in &env.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+    }
     out
+}
+
+/// An instant of the run, exact (`2.502s`, `10.5ms`).
+fn at(ns: u64) -> String {
+    rtlab_tasks::time::Duration::from_nanos(ns).to_string()
 }
 
 /// One miss in words: when, by how much, and the largest delays.
@@ -112,7 +130,7 @@ fn explain(m: &Miss) -> String {
     let ending = match m.kind {
         MissKind::Late => format!(
             "finished at {}, {} late",
-            dur(m.finish_ns),
+            m.finish_ns.map_or_else(|| "-".to_string(), at),
             format::duration(m.lateness_ns)
         ),
         MissKind::Aborted => "aborted at its deadline".to_string(),
@@ -124,8 +142,8 @@ fn explain(m: &Miss) -> String {
     let mut out = format!(
         "    job {} (released {}, deadline {}) {ending}\n",
         m.job,
-        format::duration(m.release_ns),
-        format::duration(m.deadline_ns)
+        at(m.release_ns),
+        at(m.deadline_ns)
     );
     let mut causes: Vec<String> = Vec::new();
     for d in m.blocked_on.iter().take(3) {

@@ -56,11 +56,14 @@ fn tick_ns() -> u64 {
     }
 }
 
-/// Busy and steal ticks of one CPU.
+/// Idle and steal ticks of one CPU. Busy time is derived from idle time
+/// rather than summed from the user / system counters: on a tickless kernel
+/// idle time is measured exactly, while user and system time are sampled
+/// at each tick and alias badly with millisecond-periodic tasks.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct CpuTicks {
-    /// user + nice + system + irq + softirq.
-    pub(crate) busy: u64,
+    /// idle + iowait.
+    pub(crate) idle: u64,
     /// Time the hypervisor gave to someone else.
     pub(crate) steal: u64,
 }
@@ -85,7 +88,7 @@ pub(crate) fn cpu_ticks() -> BTreeMap<CpuId, CpuTicks> {
             out.insert(
                 id,
                 CpuTicks {
-                    busy: v[0] + v[1] + v[2] + v[5] + v[6],
+                    idle: v[3] + v[4],
                     steal: v[7],
                 },
             );
@@ -94,11 +97,15 @@ pub(crate) fn cpu_ticks() -> BTreeMap<CpuId, CpuTicks> {
     out
 }
 
-/// Steal and foreign CPU time per CPU between two samples, in ns; `own_ns`
-/// is the CPU time rtlab's own threads spent on each CPU.
+/// Steal and foreign CPU time per CPU between two samples taken
+/// `elapsed_ns` apart, in ns; `own_ns` is the CPU time rtlab's own threads
+/// spent on each CPU. Foreign time is the CPU's busy time (elapsed minus
+/// idle minus steal) minus rtlab's own; the counters have a resolution of
+/// one USER_HZ tick (10 ms), so foreign time below about 20 ms is noise.
 pub(crate) fn interference(
     before: &BTreeMap<CpuId, CpuTicks>,
     after: &BTreeMap<CpuId, CpuTicks>,
+    elapsed_ns: u64,
     own_ns: &BTreeMap<CpuId, u64>,
 ) -> (BTreeMap<CpuId, u64>, BTreeMap<CpuId, u64>) {
     let tick = tick_ns();
@@ -106,15 +113,18 @@ pub(crate) fn interference(
     let mut foreign = BTreeMap::new();
     for (cpu, a) in after {
         let Some(b) = before.get(cpu) else { continue };
-        steal.insert(*cpu, a.steal.saturating_sub(b.steal) * tick);
-        let busy = a.busy.saturating_sub(b.busy) * tick;
-        foreign.insert(
-            *cpu,
-            busy.saturating_sub(own_ns.get(cpu).copied().unwrap_or(0)),
-        );
+        let stolen = a.steal.saturating_sub(b.steal) * tick;
+        let idle = a.idle.saturating_sub(b.idle) * tick;
+        steal.insert(*cpu, stolen);
+        let busy = elapsed_ns.saturating_sub(idle).saturating_sub(stolen);
+        let own = own_ns.get(cpu).copied().unwrap_or(0);
+        foreign.insert(*cpu, busy.saturating_sub(own));
     }
     (steal, foreign)
 }
+
+/// Foreign time below this is within the counters' resolution, in ns.
+pub(crate) const FOREIGN_NOISE_NS: u64 = 20_000_000;
 
 /// `/dev/cpu_dma_latency` held at 0 µs while the value lives (the idle
 /// governor then keeps CPUs out of deep idle states: half the wake-up

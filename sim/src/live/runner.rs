@@ -176,6 +176,7 @@ pub(crate) fn run(
     }
     let loads = super::load::spawn(&system.loads, &control);
     let ticks_before = environment::cpu_ticks();
+    let ticks_before_at = clock::now();
     let started_at_wall = clock::wall() + START_MARGIN_NS;
     go.wait();
 
@@ -227,6 +228,7 @@ pub(crate) fn run(
         }
     }
     let ticks_after = environment::cpu_ticks();
+    let ticks_elapsed = clock::now().saturating_sub(ticks_before_at);
     if let Some(sink) = trace {
         drain(&queues, sink);
     }
@@ -274,7 +276,7 @@ pub(crate) fn run(
             }
         }
     }
-    let (steal, foreign) = environment::interference(&ticks_before, &ticks_after, &own);
+    let (steal, foreign) = environment::interference(&ticks_before, &ticks_after, ticks_elapsed, &own);
     let per_cpu = |m: &BTreeMap<CpuId, u64>| -> serde_json::Value {
         m.iter()
             .filter(|(c, _)| platform.contains(c) || load_cpu.contains_key(c))
@@ -290,7 +292,7 @@ pub(crate) fn run(
         .map(|(_, v)| *v)
         .max()
         .unwrap_or(0);
-    if length > 0 && worst_foreign * 10 > length {
+    if length > 0 && worst_foreign > environment::FOREIGN_NOISE_NS && worst_foreign * 10 > length {
         warnings.push(format!(
             "other processes used {:.0}% of a platform CPU during the run: expect longer tails",
             worst_foreign as f64 * 100.0 / length as f64
