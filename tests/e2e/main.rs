@@ -9,5 +9,6 @@ mod analyze;
 mod check;
 mod cli;
 mod cross;
+mod live;
 mod simulate;
 mod util;

@@ -1,0 +1,461 @@
+//! `rtlab run` on this machine: real threads, real priorities, real time.
+//!
+//! These tests run one at a time (they share [`LIVE`]), last at most a few
+//! seconds each, and assert what holds on a loaded 2-core VM: structure
+//! (names, pinning, policies, job counts), physical lower bounds (a job
+//! burns at least its WCET of CPU time, so every response is at least the
+//! WCET and the critical instant's response at least the RTA bound), and
+//! upper bounds with generous margins. They need root (or CAP_SYS_NICE),
+//! as CI has; the unprivileged fallback is tested by dropping privileges.
+
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::util::{Sandbox, config, rtlab_bin};
+
+/// Live tests run one at a time.
+static LIVE: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn task<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap()
+}
+
+const MS: u64 = 1_000_000;
+
+/// Three RM tasks on CPU 1: R = 5, 15, 60 ms (U = 0.81).
+const RM3: &str = r#"
+name = "live-rm3"
+duration = "1.6s"
+[platform]
+cpus = [1]
+[scheduler]
+policy = "fixed-priority"
+priorities = "rate-monotonic"
+[live]
+os_policy = "fifo"
+priority_top = 90
+[[task]]
+name = "fast-task"
+period = "20ms"
+wcet = "5ms"
+[[task]]
+name = "middle-task"
+period = "40ms"
+wcet = "10ms"
+[[task]]
+name = "slow-task-long-name"
+period = "80ms"
+wcet = "25ms"
+"#;
+
+/// One thread of a process as /proc shows it: (name, allowed CPUs,
+/// policy, rt priority).
+fn threads(pid: u32) -> Vec<(String, String, u32, u32)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in dir.flatten() {
+        let p = t.path();
+        let comm = std::fs::read_to_string(p.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let status = std::fs::read_to_string(p.join("status")).unwrap_or_default();
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        // Fields after the command name (which is in parentheses).
+        let rest: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, r)| r)
+            .split_whitespace()
+            .collect();
+        // rest[0] is field 3 (state); rt_priority is field 40, policy 41.
+        let rt = rest.get(37).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let policy = rest.get(38).and_then(|v| v.parse().ok()).unwrap_or(0);
+        out.push((comm, cpus, policy, rt));
+    }
+    out
+}
+
+#[test]
+fn fifo_threads_are_named_pinned_prioritised_and_meet_the_critical_instant() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write("rm3.toml", RM3);
+    let mut child = Command::new(rtlab_bin())
+        .args([
+            "run".as_ref(),
+            path.as_os_str(),
+            "--out".as_ref(),
+            "out".as_ref(),
+        ])
+        .current_dir(sb.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Look at the threads while the run is going.
+    std::thread::sleep(Duration::from_millis(600));
+    let seen = threads(child.id());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let find = |name: &str| {
+        seen.iter()
+            .find(|t| t.0 == name)
+            .unwrap_or_else(|| panic!("no thread {name} in {seen:?}"))
+    };
+    // Names (first 15 bytes), pinned to CPU 1, SCHED_FIFO (1) at RM
+    // priorities counted down from priority_top.
+    assert_eq!(
+        find("fast-task"),
+        &("fast-task".to_string(), "1".to_string(), 1, 90)
+    );
+    assert_eq!(
+        find("middle-task"),
+        &("middle-task".to_string(), "1".to_string(), 1, 89)
+    );
+    assert_eq!(
+        find("slow-task-long-"),
+        &("slow-task-long-".to_string(), "1".to_string(), 1, 88)
+    );
+
+    let v = read_json(&sb.path().join("out/result.json"));
+    assert_eq!(v["engine"], "live");
+    assert_eq!(v["environment"]["os_policy"], "fifo");
+    assert_eq!(v["environment"]["rt_privileges"], true);
+    assert_eq!(v["interrupted"], false);
+    for (name, period, wcet) in [
+        ("fast-task", 20, 5),
+        ("middle-task", 40, 10),
+        ("slow-task-long-name", 80, 25),
+    ] {
+        let t = task(&v, name);
+        // Job counts match the duration: releases at 0, T, 2T, ... < 1.6 s.
+        assert_eq!(t["jobs"], 1600 / period, "{name}");
+        assert_eq!(
+            t["completed"].as_u64().unwrap() + t["incomplete"].as_u64().unwrap(),
+            1600 / period
+        );
+        // Every response is at least the WCET (jobs burn WCET of CPU time).
+        assert!(
+            t["response_time"]["min_ns"].as_u64().unwrap() >= wcet * MS,
+            "{name}: {t:#}"
+        );
+    }
+    // The critical instant is the synchronous start: the lowest-priority
+    // task's worst response reaches the RTA bound (60 ms) and stays close
+    // to it (a generous margin for a loaded VM).
+    let slow = task(&v, "slow-task-long-name");
+    assert_eq!(slow["analysis"]["wcrt_ns"], 60 * MS);
+    let worst = slow["response_time"]["max_ns"].as_u64().unwrap();
+    assert!(
+        worst >= 60 * MS,
+        "worst response {worst} ns below the RTA bound"
+    );
+    assert!(
+        worst <= 60 * MS + 60 * MS / 4 + 10 * MS,
+        "worst response {worst} ns far above the RTA bound"
+    );
+}
+
+#[test]
+fn pathfinder_misses_without_a_protocol_and_not_with_inheritance_or_ceiling() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let cfg = config("pathfinder.toml");
+    for (variant, out) in [
+        (None, "none"),
+        (Some("inherit"), "inherit"),
+        (Some("ceiling"), "ceiling"),
+    ] {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "run".into(),
+            cfg.clone().into(),
+            "--duration".into(),
+            "1s".into(),
+            "--out".into(),
+            out.into(),
+        ];
+        if let Some(v) = variant {
+            args.push("--variant".into());
+            args.push(v.into());
+        }
+        sb.rtlab(&args).expect_code(0);
+        let v = read_json(&sb.path().join(out).join("result.json"));
+        let bus = task(&v, "bus_manager");
+        let misses = bus["deadline_misses"].as_u64().unwrap();
+        if variant.is_none() {
+            // Every 100 ms `comms` preempts `meteo` while it holds the bus:
+            // two bus_manager jobs miss each time (20 in the simulation).
+            assert!(misses >= 10, "no protocol: only {misses} misses\n{bus:#}");
+            assert!(bus["blocking"]["max_ns"].as_u64().unwrap() > 15 * MS);
+        } else {
+            assert_eq!(misses, 0, "{out}: {bus:#}");
+            assert!(
+                bus["response_time"]["max_ns"].as_u64().unwrap() < 10 * MS,
+                "{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_stops_within_a_second_with_a_partial_result() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let mut child = Command::new(rtlab_bin())
+        .args([
+            "run".as_ref(),
+            config("pathfinder.toml").as_os_str(),
+            "--duration".as_ref(),
+            "30s".as_ref(),
+            "--out".as_ref(),
+            "out".as_ref(),
+        ])
+        .current_dir(sb.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "rtlab did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        took < Duration::from_millis(1500),
+        "stopped {took:?} after Ctrl-C"
+    );
+    let v = read_json(&sb.path().join("out/result.json"));
+    assert_eq!(v["interrupted"], true);
+    let length = v["duration_ns"].as_u64().unwrap();
+    assert!((1_000 * MS..5_000 * MS).contains(&length), "{length}");
+    let bus = task(&v, "bus_manager");
+    let jobs = bus["jobs"].as_u64().unwrap();
+    // Releases every 10 ms from 0.5 ms, up to the interruption.
+    assert!(
+        jobs.abs_diff((length - MS / 2) / (10 * MS) + 1) <= 1,
+        "{jobs} jobs in {length} ns"
+    );
+    assert!(bus["completed"].as_u64().unwrap() >= jobs - 1);
+}
+
+#[test]
+fn without_privileges_it_falls_back_loudly_and_strict_refuses() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    // The sandbox must be writable by `nobody`.
+    std::fs::set_permissions(
+        sb.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let path = sb.write("rm3.toml", RM3.replace("1.6s", "0.5s"));
+    let drop_privileges = |extra: &[&str]| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(rtlab_bin())
+        .args(["run".as_ref(), path.as_os_str()])
+        .args(extra)
+        .current_dir(sb.path())
+        .env("NO_COLOR", "1");
+        let out = cmd.output().expect("setpriv (util-linux) runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = drop_privileges(&["--out", "out"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("NO REAL-TIME PRIVILEGES"), "{stderr}");
+    assert!(stdout.contains("NO REAL-TIME PRIVILEGES"), "{stdout}");
+    let v = read_json(&sb.path().join("out/result.json"));
+    assert_eq!(v["environment"]["rt_privileges"], false);
+    assert_eq!(v["environment"]["os_policy"], "other");
+    assert!(
+        v["environment"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("NO REAL-TIME PRIVILEGES")
+    );
+    assert_eq!(task(&v, "fast-task")["jobs"], 25);
+    let (code, _, stderr) = drop_privileges(&["--strict", "--out", "strict"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--strict"), "{stderr}");
+    assert!(!sb.path().join("strict/result.json").exists());
+}
+
+#[test]
+fn an_overloaded_set_ends_on_time_and_reports_its_misses() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let t0 = Instant::now();
+    sb.rtlab([
+        "run".as_ref(),
+        config("overload.toml").as_os_str(),
+        "--duration".as_ref(),
+        "1s".as_ref(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ])
+    .expect_code(0);
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_millis(2500),
+        "a 1 s run took {took:?}"
+    );
+    let v = read_json(&sb.path().join("out/result.json"));
+    let batch = task(&v, "batch");
+    assert!(
+        batch["deadline_misses"].as_u64().unwrap() >= 10,
+        "{batch:#}"
+    );
+    assert_eq!(v["duration_ns"], 1_000 * MS);
+}
+
+#[test]
+fn a_panicking_task_counts_its_faults_and_its_neighbour_is_unaffected() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "faults.toml",
+        r#"
+name = "faults"
+[platform]
+cpus = [1]
+[[task]]
+name = "flaky"
+period = "10ms"
+wcet = "2ms"
+sections = [ { resource = "r", after = "0.5ms", hold = "1ms" } ]
+faults = { panic_every = 3 }
+[[task]]
+name = "steady"
+period = "20ms"
+wcet = "2ms"
+offset = "5ms"
+sections = [ { resource = "r", after = "0ms", hold = "1ms" } ]
+"#,
+    );
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--duration".as_ref(),
+        "0.9s".as_ref(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "injected faults must stay quiet: {}",
+        run.stderr
+    );
+    let v = read_json(&sb.path().join("out/result.json"));
+    let flaky = task(&v, "flaky");
+    assert_eq!(flaky["jobs"], 90);
+    assert_eq!(flaky["faults"], 30);
+    assert_eq!(flaky["completed"], 60);
+    let steady = task(&v, "steady");
+    assert_eq!(steady["jobs"], 45);
+    assert_eq!(steady["completed"], 45);
+    assert_eq!(steady["deadline_misses"], 0);
+    // The lock taken by a panicking job was released: everyone got it.
+    assert_eq!(v["resources"][0]["acquisitions"], 90 + 45);
+}
+
+#[test]
+fn a_cpu_the_machine_lacks_is_a_located_error() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write("cpu.toml", RM3.replace("cpus = [1]", "cpus = [1, 1000]"));
+    let run = sb.rtlab(["run".as_ref(), path.as_os_str()]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("cpu.toml:5:12: error: `cpu` 1000 is not a CPU this machine lets rtlab use"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deadlocked_tasks_are_reported_and_the_run_still_ends() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "deadlock.toml",
+        r#"
+name = "deadlock"
+[platform]
+cpus = [1]
+[[task]]
+name = "a"
+period = "10ms"
+wcet = "3ms"
+offset = "1ms"
+sections = [ { resource = "r1", after = "0ms", hold = "2ms" }, { resource = "r2", after = "1ms", hold = "0.5ms" } ]
+[[task]]
+name = "b"
+period = "20ms"
+wcet = "3ms"
+sections = [ { resource = "r2", after = "0.5ms", hold = "2ms" }, { resource = "r1", after = "1.5ms", hold = "0.5ms" } ]
+"#,
+    );
+    let t0 = Instant::now();
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--duration".as_ref(),
+        "0.5s".as_ref(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
+    run.expect_code(1);
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    assert!(
+        run.stderr
+            .contains("`a` waits for `r2` held by `b`; `b` waits for `r1` held by `a`"),
+        "{}",
+        run.stderr
+    );
+    let v = read_json(&sb.path().join("out/result.json"));
+    assert_eq!(v["deadlock"]["cycle"].as_array().unwrap().len(), 2);
+}
