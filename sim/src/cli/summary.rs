@@ -111,7 +111,11 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
             env.cpus_online.map_or("?".into(), |n| n.to_string()),
             env.kernel.as_deref().unwrap_or("?"),
             env.os_policy.as_deref().unwrap_or("?"),
-            if env.rt_privileges == Some(false) { " (NO REAL-TIME PRIVILEGES)" } else { "" }
+            if env.rt_privileges == Some(false) {
+                " (NO REAL-TIME PRIVILEGES)"
+            } else {
+                ""
+            }
         ));
         for w in &env.warnings {
             out.push_str(&format!("warning: {w}\n"));

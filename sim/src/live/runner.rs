@@ -276,7 +276,8 @@ pub(crate) fn run(
             }
         }
     }
-    let (steal, foreign) = environment::interference(&ticks_before, &ticks_after, ticks_elapsed, &own);
+    let (steal, foreign) =
+        environment::interference(&ticks_before, &ticks_after, ticks_elapsed, &own);
     let per_cpu = |m: &BTreeMap<CpuId, u64>| -> serde_json::Value {
         m.iter()
             .filter(|(c, _)| platform.contains(c) || load_cpu.contains_key(c))
