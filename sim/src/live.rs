@@ -22,6 +22,7 @@ mod environment;
 mod load;
 mod locks;
 mod plan;
+pub mod recording;
 mod runner;
 mod thread;
 mod watchdog;

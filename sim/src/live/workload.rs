@@ -28,6 +28,7 @@ use rtlab_tasks::outcome::{Delay, Miss, MissKind, TaskStats};
 
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
+use super::recording;
 use super::watchdog::{Control, NOT_WAITING};
 use crate::rng::TaskRng;
 
@@ -379,13 +380,11 @@ pub(crate) fn run_task(
             if control.stop.load(Ordering::Relaxed) {
                 break;
             }
-            clock::now().saturating_sub(nominal)
+            recording::woke(nominal)
         };
-        stats.jobs += 1;
-        stats.release_jitter.record(jitter);
+        recording::release(&mut stats, jitter);
         runner.emit(nominal, EventKind::Release);
-        let start = clock::now();
-        stats.start_delay.record(start - nominal);
+        let start = recording::start(&mut stats, nominal);
         runner.emit(start, EventKind::Start);
         runner.deadline_abs = nominal + plan.deadline;
         runner.job_blocking = 0;
@@ -395,11 +394,13 @@ pub(crate) fn run_task(
         k += 1;
         match runner.job(exec, fault, &mut stats) {
             End::Completed(end) => {
-                let response = end - nominal;
-                let lateness = i64::try_from(i128::from(end) - i128::from(runner.deadline_abs))
-                    .unwrap_or(i64::MAX);
-                stats.complete(response, lateness);
-                stats.blocking.record(runner.job_blocking);
+                let lateness = recording::complete(
+                    &mut stats,
+                    nominal,
+                    runner.deadline_abs,
+                    end,
+                    runner.job_blocking,
+                );
                 runner.emit(end, EventKind::Complete);
                 if lateness > 0 {
                     runner.emit(runner.deadline_abs, EventKind::Miss);
