@@ -379,6 +379,7 @@ sections = [ { resource = "r", after = "0ms", hold = "1ms" } ]
         path.as_os_str(),
         "--duration".as_ref(),
         "0.9s".as_ref(),
+        "--trace".as_ref(),
         "--out".as_ref(),
         "out".as_ref(),
     ]);
@@ -388,7 +389,12 @@ sections = [ { resource = "r", after = "0ms", hold = "1ms" } ]
         "injected faults must stay quiet: {}",
         run.stderr
     );
+    // The trace went through the per-thread buffers into a valid file.
+    let trace = read_json(&sb.path().join("out/trace.json"));
+    assert!(trace["traceEvents"].as_array().unwrap().len() > 135);
     let v = read_json(&sb.path().join("out/result.json"));
+    assert_eq!(v["trace"]["dropped"], 0);
+    assert!(v["trace"]["events"].as_u64().unwrap() > 4 * 135);
     let flaky = task(&v, "flaky");
     assert_eq!(flaky["jobs"], 90);
     assert_eq!(flaky["faults"], 30);
@@ -458,4 +464,15 @@ sections = [ { resource = "r2", after = "0.5ms", hold = "2ms" }, { resource = "r
     );
     let v = read_json(&sb.path().join("out/result.json"));
     assert_eq!(v["deadlock"]["cycle"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_pure_spin_at_real_time_priority_is_refused() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write("spin.toml", RM3.replace("priority_top = 90", "priority_top = 90\nspin_tail = \"20ms\""));
+    let run = sb.rtlab(["run".as_ref(), path.as_os_str(), "--out".as_ref(), "out".as_ref()]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("spin_tail 20ms covers the whole period 20ms"), "{}", run.stderr);
+    assert!(!sb.path().join("out/result.json").exists());
 }
