@@ -470,9 +470,25 @@ sections = [ { resource = "r2", after = "0.5ms", hold = "2ms" }, { resource = "r
 fn a_pure_spin_at_real_time_priority_is_refused() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let path = sb.write("spin.toml", RM3.replace("priority_top = 90", "priority_top = 90\nspin_tail = \"20ms\""));
-    let run = sb.rtlab(["run".as_ref(), path.as_os_str(), "--out".as_ref(), "out".as_ref()]);
+    let path = sb.write(
+        "spin.toml",
+        RM3.replace(
+            "priority_top = 90",
+            "priority_top = 90\nspin_tail = \"20ms\"",
+        ),
+    );
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
     run.expect_code(2);
-    assert!(run.stderr.contains("spin_tail 20ms covers the whole period 20ms"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("spin_tail 20ms covers the whole period 20ms"),
+        "{}",
+        run.stderr
+    );
     assert!(!sb.path().join("out/result.json").exists());
 }
