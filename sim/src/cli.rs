@@ -9,11 +9,9 @@ mod check;
 mod demo;
 mod diagnostics;
 mod init;
-mod merge;
 mod run;
 mod simulate;
 mod summary;
-mod sweep;
 mod table;
 mod tune;
 
@@ -137,20 +135,6 @@ pub enum Command {
         /// List the templates.
         #[arg(long)]
         list: bool,
-    },
-    /// Random task sets: acceptance ratio against utilization per test,
-    /// breakdown utilization; sweep.json, sweep.csv, sweep.png.
-    Sweep(sweep::SweepArgs),
-    /// Merge shards: sweep.json files of one sweep (counts add) or
-    /// result.json files of one config (histograms merge losslessly).
-    Merge {
-        /// The files to merge (all sweep.json or all result.json).
-        #[arg(required = true, value_name = "FILE.json")]
-        files: Vec<PathBuf>,
-        /// The merged file (for result.json, its directory gets the whole
-        /// result set).
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
     },
 }
 
@@ -286,8 +270,6 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
             list,
         }) => init::run(template.as_deref(), out.as_deref(), list),
-        Some(Command::Sweep(args)) => sweep::run(&args),
-        Some(Command::Merge { files, out }) => merge::run(&files, &out),
     };
     match result {
         Ok(exit) => exit.into(),
