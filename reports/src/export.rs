@@ -6,7 +6,8 @@
 //!   reading `result.json` back ([`read_result`]);
 //! - [`hgrm`]: one metric as HdrHistogram's percentile distribution text;
 //! - [`csv`]: the per-task summary table;
-//! - [`perfetto`]: a streaming trace writer for `--trace`.
+//! - [`perfetto`]: a streaming trace writer for `--trace`;
+//! - [`window`]: the first stretch of a run's events, for Gantt timelines.
 //!
 //! Every file is written under a temporary name in its directory and
 //! renamed into place once complete, so a reader (or a run interrupted
@@ -18,6 +19,7 @@ pub mod csv;
 pub mod hgrm;
 pub mod perfetto;
 pub mod result;
+pub mod window;
 
 pub use perfetto::{PerfettoWriter, TraceFile};
 pub use result::{WrittenFiles, read_result, write_result_dir};

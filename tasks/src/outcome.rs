@@ -13,6 +13,7 @@
 
 pub mod metrics;
 pub mod trace;
+pub mod window;
 
 use serde::{Deserialize, Serialize};
 

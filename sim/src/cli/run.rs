@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
 use rtlab_reports::export::result::{result_json, write_result_dir};
+use rtlab_reports::export::window::write_window;
 use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::outcome::window::{WindowSink, window_length};
 use rtlab_tasks::time::Duration;
 
 use super::analyze::select;
@@ -107,14 +109,23 @@ pub(super) fn run_into(
     } else {
         None
     };
-    let sink = writer.as_mut().map(|w| w as &mut dyn TraceSink);
-    let run = live::run(system, options, sink).map_err(|e| live_error(loaded, e))?;
+    // The first stretch of events is kept for the report's timeline.
+    let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
+    let mut window = WindowSink::new(
+        system,
+        window_length(system, options.duration.as_nanos()),
+        inner,
+    );
+    let result = live::run(system, options, Some(&mut window));
+    let window = window.into_window();
+    let run = result.map_err(|e| live_error(loaded, e))?;
     let mut outcome = run.outcome;
     outcome.variant = variant.map(str::to_string);
     if let Some(w) = writer {
         let file = w.finish_at(outcome.duration_ns)?;
         outcome.trace = Some(file.summary(run.trace_dropped));
     }
+    write_window(dir, &window)?;
     write_result_dir(dir, &outcome)?;
     Ok(outcome)
 }
