@@ -69,6 +69,14 @@ pub enum ReportError {
         /// The repeated name.
         name: String,
     },
+    /// A plot could not be drawn or written.
+    #[error("cannot draw {}: {message}", path.display())]
+    Plot {
+        /// The image file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A `.hgrm` percentile distribution could not be read back.
     #[error("percentile distribution, line {line}: {message}")]
     Hgrm {

@@ -4,7 +4,8 @@
 //!   HdrHistogram `.hgrm` per task and metric) written atomically and read
 //!   back, and `trace.json` streamed from the engines' job events for
 //!   <https://ui.perfetto.dev> and `chrome://tracing`;
-//! - [`format`](mod@format): the one place where nanoseconds and ratios become text.
+//! - [`format`](mod@format): the one place where nanoseconds and ratios become text;
+//! - [`plot`]: charts as PNG and SVG (sweep curves).
 //!
 //! The crate depends on `rtlab-tasks` only: it reads
 //! [`Outcome`](rtlab_tasks::outcome::Outcome)s and
@@ -50,6 +51,7 @@
 pub mod error;
 pub mod export;
 pub mod format;
+pub mod plot;
 
 pub use error::ReportError;
 pub use rtlab_tasks as tasks;

@@ -9,9 +9,11 @@ mod check;
 mod demo;
 mod diagnostics;
 mod init;
+mod merge;
 mod run;
 mod simulate;
 mod summary;
+mod sweep;
 mod table;
 mod tune;
 
@@ -135,6 +137,20 @@ pub enum Command {
         /// List the templates.
         #[arg(long)]
         list: bool,
+    },
+    /// Random task sets: acceptance ratio against utilization per test,
+    /// breakdown utilization; sweep.json, sweep.csv, sweep.png.
+    Sweep(sweep::SweepArgs),
+    /// Merge shards: sweep.json files of one sweep (counts add) or
+    /// result.json files of one config (histograms merge losslessly).
+    Merge {
+        /// The files to merge (all sweep.json or all result.json).
+        #[arg(required = true, value_name = "FILE.json")]
+        files: Vec<PathBuf>,
+        /// The merged file (for result.json, its directory gets the whole
+        /// result set).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -270,6 +286,8 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
             list,
         }) => init::run(template.as_deref(), out.as_deref(), list),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Merge { files, out }) => merge::run(&files, &out),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -5,7 +5,8 @@
 //! - [`des`]: the discrete-event simulator (virtual, integer time);
 //! - [`policy`]: scheduling decisions as pure functions, shared by the
 //!   engines;
-//! - [`rng`]: the seeded random streams (execution times, jitter).
+//! - [`rng`]: the seeded random streams (execution times, jitter);
+//! - [`sweep`]: schedulability sweeps over random task sets.
 //!
 //! The engines produce `rtlab_tasks::outcome` values only; they never
 //! touch reports or files.
@@ -15,3 +16,4 @@ pub mod des;
 pub mod live;
 pub mod policy;
 pub mod rng;
+pub mod sweep;

@@ -38,6 +38,7 @@ use toml::de::DeTable;
 
 pub use locate::cpu_span;
 pub use normalize::normalized;
+pub use partition::worst_fit;
 pub use problem::{Problem, ProblemKind, Severity};
 pub use source::{Location, Source};
 

@@ -6,7 +6,9 @@
 //! - [`config`]: reading a TOML config into a [`model::System`], with every
 //!   problem located at `file:line:col`;
 //! - [`analysis`]: schedulability tests (utilization bounds, response-time
-//!   analysis, EDF processor demand) and priority assignment.
+//!   analysis, EDF processor demand) and priority assignment;
+//! - [`generate`]: random task sets (UUniFast, UUniFast-Discard,
+//!   RandFixedSum) for schedulability experiments.
 //!
 //! ```
 //! use rtlab_tasks::config;
@@ -29,6 +31,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod generate;
 pub mod model;
 pub mod outcome;
 pub mod time;

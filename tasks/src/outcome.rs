@@ -11,9 +11,12 @@
 //! Engines accumulate with [`TaskStats`] (one per task, or one per task and
 //! thread in the live engine, merged losslessly at the end).
 
+mod merge;
 pub mod metrics;
 pub mod trace;
 pub mod window;
+
+pub use merge::MergeError;
 
 use serde::{Deserialize, Serialize};
 

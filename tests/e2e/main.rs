@@ -11,4 +11,5 @@ mod cli;
 mod cross;
 mod live;
 mod simulate;
+mod sweep;
 mod util;

@@ -213,6 +213,12 @@ fn gcd128(mut a: u128, mut b: u128) -> u128 {
 /// `L_a` of Zhang & Burns (exclusive bound), exactly; `None` when the exact
 /// utilization or the sum does not fit 128 bits.
 fn la_bound(jobs: &[Job]) -> Option<u64> {
+    // With D_i >= T_i for every task, Σ (T_i - D_i) U_i <= 0 and L_a is
+    // max(D_i - T_i), whatever U < 1 is: no common denominator needed
+    // (it may not fit 128 bits, e.g. ten coprime nanosecond periods).
+    if jobs.iter().all(|j| j.d >= j.t) {
+        return Some(jobs.iter().map(|j| j.d - j.t).max().unwrap_or(0));
+    }
     // U = num / den with den the lcm of the periods (not reduced further:
     // every period must divide it below).
     let (mut num, mut den): (u128, u128) = (0, 1);

@@ -48,8 +48,10 @@ use crate::time::Duration;
 
 mod non_preemptive;
 mod partitioned;
+mod verdict;
 
 pub(crate) use partitioned::run;
+pub use verdict::all_meet_deadlines;
 
 /// The most fixed-point steps one response-time computation may take (all
 /// jobs of the busy period together). 2^20: a set that needs more (a busy
@@ -305,28 +307,6 @@ fn busy_period(
         }
         l = next;
     }
-}
-
-/// True when every task of `by_priority` (most urgent first, distinct
-/// priorities, no blocking) meets its deadline; `None` when undecided
-/// (iteration cap, overflow). Allocation-free, for sweeps.
-pub fn all_meet_deadlines(by_priority: &[Timing], dispatch: Dispatch) -> Option<bool> {
-    for (i, task) in by_priority.iter().enumerate() {
-        let blocking = match dispatch {
-            Dispatch::Preemptive => Duration::ZERO,
-            Dispatch::NonPreemptive => by_priority[i + 1..]
-                .iter()
-                .map(|t| t.wcet.saturating_sub(Duration::from_nanos(1)))
-                .max()
-                .unwrap_or(Duration::ZERO),
-        };
-        match response_time(task, blocking, &by_priority[..i], dispatch) {
-            Ok(r) if r.wcrt <= task.deadline => {}
-            Ok(_) | Err(NoBound::Overload | NoBound::Saturated) => return Some(false),
-            Err(_) => return None,
-        }
-    }
-    Some(true)
 }
 
 /// The analysis of one task of a system.

@@ -25,30 +25,55 @@ pub(crate) fn worst_fit_decreasing(system: &mut System) {
             load[i].push((t.wcet.as_nanos(), t.period.as_nanos()));
         }
     }
-    let mut todo: Vec<usize> = system
+    let todo: Vec<usize> = system
         .tasks
         .iter()
         .filter(|t| t.cpu.is_none())
         .map(|t| t.id.0)
         .collect();
-    // Largest utilization first; stable sort keeps file order on ties.
-    todo.sort_by(|&a, &b| {
-        let ta = &system.tasks[a];
-        let tb = &system.tasks[b];
-        cmp_fraction(
-            (tb.wcet.as_nanos(), tb.period.as_nanos()),
-            (ta.wcet.as_nanos(), ta.period.as_nanos()),
-        )
-    });
-    for i in todo {
-        let best = (0..cpus.len())
-            .min_by(|&a, &b| cmp_sum(&load[a], &load[b]).then(a.cmp(&b)))
-            .unwrap_or(0);
+    let pairs: Vec<(u64, u64)> = todo
+        .iter()
+        .map(|&i| {
+            let t = &system.tasks[i];
+            (t.wcet.as_nanos(), t.period.as_nanos())
+        })
+        .collect();
+    let placed = place(&mut load, &pairs);
+    for (&i, best) in todo.iter().zip(placed) {
         let t = &mut system.tasks[i];
-        load[best].push((t.wcet.as_nanos(), t.period.as_nanos()));
         t.cpu = cpus.get(best).copied();
         t.cpu_auto = true;
     }
+}
+
+/// Worst-fit decreasing placement of tasks given as `(wcet, period)` pairs
+/// (nanoseconds) on `cpus` empty processors, with the rules of the module
+/// docs (largest utilization first, ties in the given order; each to the
+/// least loaded CPU, ties to the lowest index), comparing utilizations
+/// exactly. Returns each task's CPU index (`0 .. cpus`), in the given
+/// order; all zeros when `cpus` is 0 or 1.
+pub fn worst_fit(tasks: &[(u64, u64)], cpus: usize) -> Vec<usize> {
+    let mut load: Vec<Vec<(u64, u64)>> = vec![Vec::new(); cpus.max(1)];
+    place(&mut load, tasks)
+}
+
+/// Places `pairs` onto `load` (per CPU, the pairs already there); returns
+/// the CPU index of each pair in the given order.
+fn place(load: &mut [Vec<(u64, u64)>], pairs: &[(u64, u64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    // Largest utilization first; stable sort keeps the given order on ties.
+    order.sort_by(|&a, &b| cmp_fraction(pairs[b], pairs[a]));
+    let mut out = vec![0; pairs.len()];
+    for i in order {
+        let best = (0..load.len())
+            .min_by(|&a, &b| cmp_sum(&load[a], &load[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        if let Some(l) = load.get_mut(best) {
+            l.push(pairs[i]);
+        }
+        out[i] = best;
+    }
+    out
 }
 
 /// Compares a/b with c/d exactly.
@@ -83,7 +108,9 @@ fn exact_sum(x: &[(u64, u64)]) -> Option<(u128, u128)> {
     for &(c, t) in x {
         let (c, t) = (u128::from(c), u128::from(t));
         let g = gcd(den, t);
-        let l = den / g * t;
+        // Many coprime nanosecond periods overflow 128 bits: then the
+        // caller falls back to floating point.
+        let l = (den / g).checked_mul(t)?;
         num = num
             .checked_mul(l / den)?
             .checked_add(c.checked_mul(l / t)?)?;
@@ -118,5 +145,9 @@ mod tests {
         // b (0.6) -> 0; c (0.3) -> 1; a (0.2) -> 1 (0.3 < 0.6); d (0.1) -> 1 (0.5 < 0.6).
         assert_eq!(cpus, vec![Some(1), Some(0), Some(1), Some(1)]);
         assert!(s.tasks.iter().all(|t| t.cpu_auto));
+        // The same placement from the pairs alone.
+        let pairs = [(2, 10), (6, 10), (3, 10), (1, 10)];
+        assert_eq!(super::worst_fit(&pairs, 2), vec![1, 0, 1, 1]);
+        assert_eq!(super::worst_fit(&pairs, 1), vec![0; 4]);
     }
 }

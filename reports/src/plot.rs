@@ -1,0 +1,88 @@
+//! Plots, each written as PNG and SVG.
+//!
+//! Text is drawn with the DejaVu Sans faces compiled into the binary (the
+//! `dejavu` crate through plotters' pure-Rust `ab_glyph` backend): no system
+//! font or library is needed. [`register_fonts`] registers them once per
+//! process; every plot function calls it.
+//!
+//! - [`sweep`]: acceptance ratio against utilization, and the distribution
+//!   of breakdown utilizations, for `rtlab sweep`.
+//!
+//! Files are drawn under a temporary name in their directory and renamed
+//! into place, like every exported file.
+
+pub mod sweep;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use plotters::style::FontStyle;
+
+use crate::ReportError;
+
+/// The font family every plot uses.
+pub(crate) const FONT: &str = "sans-serif";
+
+/// Registers DejaVu Sans (regular and bold) as the `sans-serif` family,
+/// once per process.
+pub fn register_fonts() -> Result<(), ReportError> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        for (style, bytes) in [
+            (FontStyle::Normal, dejavu::sans::regular()),
+            (FontStyle::Bold, dejavu::sans::bold()),
+        ] {
+            // `InvalidFont` has neither Debug nor Display: name it here.
+            plotters::style::register_font(FONT, style, bytes)
+                .map_err(|_| "the embedded DejaVu Sans font does not load".to_string())?;
+        }
+        Ok(())
+    })
+    .clone()
+    .map_err(|message| ReportError::Plot {
+        path: PathBuf::new(),
+        message,
+    })
+}
+
+/// The files of one plot: `<stem>.png` and `<stem>.svg`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlotFiles {
+    /// The PNG image.
+    pub png: PathBuf,
+    /// The SVG drawing.
+    pub svg: PathBuf,
+}
+
+impl PlotFiles {
+    /// `dir/<stem>.png` and `dir/<stem>.svg`.
+    pub fn new(dir: &Path, stem: &str) -> PlotFiles {
+        PlotFiles {
+            png: dir.join(format!("{stem}.png")),
+            svg: dir.join(format!("{stem}.svg")),
+        }
+    }
+}
+
+/// A temporary path beside `dest` that keeps its extension (the bitmap
+/// encoder picks the format from it).
+pub(crate) fn temp_beside(dest: &Path) -> PathBuf {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let name = dest
+        .file_name()
+        .map_or_else(|| "plot".into(), |n| n.to_string_lossy().into_owned());
+    let ext = dest
+        .extension()
+        .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    dest.with_file_name(format!(".{name}.{}.{seq}.tmp.{ext}", std::process::id()))
+}
+
+/// A drawing error on `path`.
+pub(crate) fn plot_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
