@@ -69,6 +69,9 @@ pub enum ReportError {
         /// The repeated name.
         name: String,
     },
+    /// The HTML template could not be rendered (a bug in rtlab).
+    #[error("cannot render the report page: {0}")]
+    Template(String),
     /// A plot could not be drawn or written.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {

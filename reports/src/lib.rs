@@ -5,7 +5,12 @@
 //!   back, and `trace.json` streamed from the engines' job events for
 //!   <https://ui.perfetto.dev> and `chrome://tracing`;
 //! - [`format`](mod@format): the one place where nanoseconds and ratios become text;
-//! - [`plot`]: charts as PNG and SVG (sweep curves).
+//! - [`plot`]: charts as PNG and SVG (sweep curves, latency distributions,
+//!   percentiles, responses against deadlines, misses, timelines, CPU
+//!   utilization);
+//! - [`figures`]: the plots of a report, chosen for its runs;
+//! - [`html`]: the self-contained `report.html`;
+//! - [`run`]: a result as a report reads it ([`run::RunView`]).
 //!
 //! The crate depends on `rtlab-tasks` only: it reads
 //! [`Outcome`](rtlab_tasks::outcome::Outcome)s and
@@ -50,8 +55,11 @@
 
 pub mod error;
 pub mod export;
+pub mod figures;
 pub mod format;
+pub mod html;
 pub mod plot;
+pub mod run;
 
 pub use error::ReportError;
 pub use rtlab_tasks as tasks;

@@ -1,0 +1,401 @@
+//! `report.html`: one self-contained page for one or several runs.
+//!
+//! The page answers "which task missed which deadline, by how much, and
+//! why" first (one verdict per run, with the worst miss of each task and
+//! its causes), then a per-task table, the plots (inline SVG, with links to
+//! the PNG and SVG files beside it), and what each run ran on. Everything is
+//! in the one file: the CSS, the drawings, a small self-check script; no
+//! network, no external file is needed to read it, and it prints.
+//!
+//! The page is rendered from a `Serialize` view model with a template
+//! compiled in (`html/report.html`); every text is HTML-escaped except the
+//! SVG drawings, which rtlab itself produced.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tinytemplate::TinyTemplate;
+
+use rtlab_tasks::outcome::{Engine, Miss, MissKind, TaskOutcome};
+
+use crate::ReportError;
+use crate::export::AtomicFile;
+use crate::format;
+use crate::plot::PlotFiles;
+use crate::run::RunView;
+
+const TEMPLATE: &str = include_str!("html/report.html");
+const CSS: &str = include_str!("html/report.css");
+const CHECK: &str = include_str!("html/check.js");
+
+/// The report's file name.
+pub const REPORT_FILE: &str = "report.html";
+
+/// One plot of the report.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// HTML id (an anchor).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What to read in it.
+    pub caption: String,
+    /// Its PNG and SVG files.
+    pub files: PlotFiles,
+}
+
+#[derive(Serialize)]
+struct Page {
+    title: String,
+    subtitle: String,
+    version: &'static str,
+    css: &'static str,
+    check: &'static str,
+    verdicts: Vec<VerdictView>,
+    header: Vec<&'static str>,
+    rows: Vec<RowView>,
+    figures: Vec<FigureView>,
+    environments: Vec<EnvView>,
+}
+
+#[derive(Serialize)]
+struct VerdictView {
+    label: String,
+    class: &'static str,
+    mark: &'static str,
+    headline: String,
+    details: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RowView {
+    class: &'static str,
+    cells: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FigureView {
+    id: String,
+    title: String,
+    caption: String,
+    png: String,
+    svg_file: String,
+    svg: String,
+}
+
+#[derive(Serialize)]
+struct KeyValue {
+    key: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct EnvView {
+    label: String,
+    items: Vec<KeyValue>,
+    warnings: Vec<String>,
+}
+
+fn dur(ns: Option<u64>) -> String {
+    ns.map_or_else(|| "-".to_string(), format::duration)
+}
+
+/// An instant of a run, exact (`2.502s`).
+fn at(ns: u64) -> String {
+    rtlab_tasks::time::Duration::from_nanos(ns).to_string()
+}
+
+/// One miss in words: which job, by how much, and why.
+pub fn explain_miss(task: &str, m: &Miss) -> String {
+    let ending = match m.kind {
+        MissKind::Late => format!(
+            "finished at {}, {} late",
+            m.finish_ns.map_or_else(|| "-".to_string(), at),
+            format::duration(m.lateness_ns)
+        ),
+        MissKind::Aborted => "was aborted at its deadline".to_string(),
+        MissKind::Incomplete => format!(
+            "was unfinished at the end, {} past its deadline",
+            format::duration(m.lateness_ns)
+        ),
+    };
+    let mut causes: Vec<String> = Vec::new();
+    for d in m.blocked_on.iter().take(3) {
+        causes.push(format!(
+            "blocked {} on `{}` held by `{}`",
+            format::duration(d.ns),
+            d.resource.as_deref().unwrap_or("?"),
+            d.task
+        ));
+    }
+    for d in m.waited_for.iter().take(3) {
+        causes.push(format!("{} while `{}` ran", format::duration(d.ns), d.task));
+    }
+    if m.queued_ns > 0 {
+        causes.push(format!(
+            "queued {} behind its own previous job",
+            format::duration(m.queued_ns)
+        ));
+    }
+    let why = if causes.is_empty() {
+        String::new()
+    } else {
+        format!("; why: {}", causes.join(", "))
+    };
+    format!(
+        "`{task}` job {} (released {}, deadline {}) {ending}{why}",
+        m.job,
+        at(m.release_ns),
+        at(m.deadline_ns)
+    )
+}
+
+fn verdict(run: &RunView) -> VerdictView {
+    let o = &run.outcome;
+    let missed: Vec<&TaskOutcome> = o.tasks.iter().filter(|t| t.deadline_misses > 0).collect();
+    let total: u64 = missed.iter().map(|t| t.deadline_misses).sum();
+    let mut details = Vec::new();
+    for t in &missed {
+        let head = format!(
+            "`{}` missed {} of {} deadlines ({})",
+            t.name,
+            t.deadline_misses,
+            t.jobs,
+            format::percent(t.deadline_misses as f64 / t.jobs.max(1) as f64)
+        );
+        match t
+            .misses
+            .iter()
+            .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
+        {
+            Some(m) => details.push(format!("{head}; worst: {}", explain_miss(&t.name, m))),
+            None => details.push(head),
+        }
+    }
+    if let Some(d) = &o.deadlock {
+        details.push(format!("DEADLOCK: {d}"));
+    }
+    if o.interrupted {
+        details.push("the run was interrupted: the figures cover what ran".to_string());
+    }
+    let (class, mark, headline) = if total == 0 && o.deadlock.is_none() {
+        (
+            "ok",
+            "✔",
+            format!("no deadline missed in {}", format::duration(o.duration_ns)),
+        )
+    } else {
+        (
+            "miss",
+            "✘",
+            format!(
+                "{total} deadline{} missed by {} task{} in {}",
+                if total == 1 { "" } else { "s" },
+                missed.len(),
+                if missed.len() == 1 { "" } else { "s" },
+                format::duration(o.duration_ns)
+            ),
+        )
+    };
+    VerdictView {
+        label: run.label.clone(),
+        class,
+        mark,
+        headline,
+        details,
+    }
+}
+
+const HEADER: [&str; 13] = [
+    "run",
+    "task",
+    "jobs",
+    "missed",
+    "response p50",
+    "p99",
+    "max",
+    "WCRT bound",
+    "deadline",
+    "slack",
+    "blocking max",
+    "wake-up p99",
+    "preemptions",
+];
+
+fn rows(runs: &[RunView]) -> Vec<RowView> {
+    let mut out = Vec::new();
+    for run in runs {
+        for t in &run.outcome.tasks {
+            let slack = t.response_time.max_ns.map(|r| {
+                i64::try_from(i128::from(t.deadline_ns) - i128::from(r)).unwrap_or(i64::MIN)
+            });
+            out.push(RowView {
+                class: if t.deadline_misses > 0 { "miss" } else { "" },
+                cells: vec![
+                    run.label.clone(),
+                    t.name.clone(),
+                    t.jobs.to_string(),
+                    t.deadline_misses.to_string(),
+                    dur(t.response_time.p50_ns),
+                    dur(t.response_time.p99_ns),
+                    dur(t.response_time.max_ns),
+                    t.analysis
+                        .wcrt_ns
+                        .map_or_else(|| "none".to_string(), format::duration),
+                    format::duration(t.deadline_ns),
+                    slack.map_or_else(|| "-".to_string(), format::signed_duration),
+                    dur(t.blocking.max_ns),
+                    dur(t.release_jitter.p99_ns),
+                    t.preemptions.to_string(),
+                ],
+            });
+        }
+    }
+    out
+}
+
+fn environment(run: &RunView) -> EnvView {
+    let o = &run.outcome;
+    let e = &o.environment;
+    let mut items = vec![
+        KeyValue {
+            key: "engine".into(),
+            value: run.engine().into(),
+        },
+        KeyValue {
+            key: "length".into(),
+            value: format::duration(o.duration_ns),
+        },
+        KeyValue {
+            key: "seed".into(),
+            value: o.seed.to_string(),
+        },
+        KeyValue {
+            key: "result".into(),
+            value: run.dir.join("result.json").display().to_string(),
+        },
+    ];
+    if o.engine == Engine::Live {
+        let add = |items: &mut Vec<KeyValue>, k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                items.push(KeyValue {
+                    key: k.into(),
+                    value: v,
+                });
+            }
+        };
+        add(&mut items, "started", o.started_at.clone());
+        add(&mut items, "host", e.host.clone());
+        add(&mut items, "kernel", e.kernel.clone());
+        add(
+            &mut items,
+            "CPUs online",
+            e.cpus_online.map(|n| n.to_string()),
+        );
+        add(&mut items, "OS policy", e.os_policy.clone());
+        add(
+            &mut items,
+            "real-time privileges",
+            e.rt_privileges
+                .map(|b| if b { "yes".into() } else { "NO".into() }),
+        );
+        for (k, v) in &e.details {
+            let value = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            items.push(KeyValue {
+                key: k.clone(),
+                value,
+            });
+        }
+    }
+    let busy: Vec<String> = o
+        .cpus
+        .iter()
+        .map(|c| format!("CPU {} {}", c.id, format::percent(c.busy_ratio)))
+        .collect();
+    items.push(KeyValue {
+        key: "CPU busy".into(),
+        value: busy.join(", "),
+    });
+    EnvView {
+        label: run.label.clone(),
+        items,
+        warnings: e.warnings.clone(),
+    }
+}
+
+/// The SVG element of a drawing, ready to inline (anything before `<svg`,
+/// such as an XML declaration, dropped).
+fn inline_svg(path: &Path) -> Result<String, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io("read", path, e))?;
+    let start = text.find("<svg").unwrap_or(0);
+    Ok(text[start..].to_string())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The page for `runs` with `figures`, as HTML text.
+pub fn render(title: &str, runs: &[RunView], figures: &[Figure]) -> Result<String, ReportError> {
+    let mut figure_views = Vec::with_capacity(figures.len());
+    for f in figures {
+        figure_views.push(FigureView {
+            id: f.id.clone(),
+            title: f.title.clone(),
+            caption: f.caption.clone(),
+            png: file_name(&f.files.png),
+            svg_file: file_name(&f.files.svg),
+            svg: inline_svg(&f.files.svg)?,
+        });
+    }
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    let page = Page {
+        title: title.to_string(),
+        subtitle: format!(
+            "{} run{}: {}",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" },
+            labels.join("; ")
+        ),
+        version: env!("CARGO_PKG_VERSION"),
+        css: CSS,
+        check: CHECK,
+        verdicts: runs.iter().map(verdict).collect(),
+        header: HEADER.to_vec(),
+        rows: rows(runs),
+        figures: figure_views,
+        environments: runs.iter().map(environment).collect(),
+    };
+    let mut tt = TinyTemplate::new();
+    tt.add_template("report", TEMPLATE)
+        .map_err(|e| ReportError::Template(e.to_string()))?;
+    tt.render("report", &page)
+        .map_err(|e| ReportError::Template(e.to_string()))
+}
+
+/// What `write_report` wrote.
+#[derive(Clone, Debug)]
+pub struct ReportFiles {
+    /// `report.html`.
+    pub html: PathBuf,
+    /// The plots beside it.
+    pub figures: Vec<Figure>,
+}
+
+/// Draws every plot of `runs` into `out` and writes `out/report.html`.
+pub fn write_report(title: &str, runs: &[RunView], out: &Path) -> Result<ReportFiles, ReportError> {
+    std::fs::create_dir_all(out).map_err(|e| ReportError::io("create directory", out, e))?;
+    let figures = crate::figures::all(runs, out)?;
+    let html = render(title, runs, &figures)?;
+    let path = out.join(REPORT_FILE);
+    AtomicFile::write_with(&path, |w| w.write_all(html.as_bytes()))?;
+    Ok(ReportFiles {
+        html: path,
+        figures,
+    })
+}
