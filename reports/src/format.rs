@@ -12,6 +12,7 @@
 //! assert_eq!(format::signed_duration(-12_345), "-12.3 µs");
 //! assert_eq!(format::percent(0.995), "99.5%");
 //! assert_eq!(format::Micros(1_234_567).to_string(), "1234.567");
+//! assert_eq!(format::instant(613_761_587), "613.761587 ms");
 //! ```
 
 use std::fmt;
@@ -57,6 +58,29 @@ pub fn duration(ns: u64) -> String {
             };
         }
     }
+}
+
+/// An instant of a run (nanoseconds from its start) as human text, exact
+/// to the nanosecond but without trailing zeros: `"600 ms"`, `"10.5 ms"`,
+/// `"613.761587 ms"`, `"2.5 s"`, `"800 ns"`.
+pub fn instant(ns: u64) -> String {
+    let (scale, unit) = if ns >= 1_000_000_000 {
+        (1_000_000_000, "s")
+    } else if ns >= 1_000_000 {
+        (1_000_000, "ms")
+    } else if ns >= 1_000 {
+        (1_000, "µs")
+    } else {
+        return format!("{ns} ns");
+    };
+    let whole = ns / scale;
+    let frac = ns % scale;
+    if frac == 0 {
+        return format!("{whole} {unit}");
+    }
+    let width = scale.ilog10() as usize;
+    let digits = format!("{frac:0width$}");
+    format!("{whole}.{} {unit}", digits.trim_end_matches('0'))
 }
 
 /// A signed duration in nanoseconds (lateness, slack) as human text: like

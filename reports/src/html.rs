@@ -101,9 +101,9 @@ fn dur(ns: Option<u64>) -> String {
     ns.map_or_else(|| "-".to_string(), format::duration)
 }
 
-/// An instant of a run, exact (`2.502s`).
+/// An instant of a run, exact.
 fn at(ns: u64) -> String {
-    rtlab_tasks::time::Duration::from_nanos(ns).to_string()
+    format::instant(ns)
 }
 
 /// One miss in words: which job, by how much, and why.

@@ -6,10 +6,12 @@
 
 mod analyze;
 mod check;
+mod compare;
 mod demo;
 mod diagnostics;
 mod init;
 mod merge;
+mod report;
 mod run;
 mod simulate;
 mod summary;
@@ -115,6 +117,39 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
         /// Exit 3 when a deadline was missed.
+        #[arg(long)]
+        fail_on_miss: bool,
+    },
+    /// Plots and a self-contained report.html for result directories (any
+    /// mix of simulated and live).
+    Report {
+        /// Result directories (written by simulate, run or compare).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where to write the report (default: the directory, or the common
+        /// parent of several).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Run each config and each of its variants, then one comparison report.
+    Compare {
+        /// Config files.
+        #[arg(required = true, value_name = "CONFIG")]
+        configs: Vec<PathBuf>,
+        /// Which engines to run.
+        #[arg(long, value_enum, default_value = "sim")]
+        engine: compare::Engines,
+        /// Where to write the results and the report (default:
+        /// rtlab-out/NAME/compare, or rtlab-out/compare for several configs).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print `rtlab.comparison/v1` instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Length of every run (default: each config's `duration`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        duration: Option<Duration>,
+        /// Exit 3 when any run missed a deadline.
         #[arg(long)]
         fail_on_miss: bool,
     },
@@ -278,6 +313,22 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
             trace,
             strict,
+            fail_on_miss,
+        }),
+        Some(Command::Report { dirs, out }) => report::run(&dirs, out.as_deref()),
+        Some(Command::Compare {
+            configs,
+            engine,
+            out,
+            json,
+            duration,
+            fail_on_miss,
+        }) => compare::run(&compare::Request {
+            configs: &configs,
+            engine,
+            out: out.as_deref(),
+            json,
+            duration,
             fail_on_miss,
         }),
         Some(Command::Tune { config, write }) => tune::run(&config, write),

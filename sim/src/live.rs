@@ -80,6 +80,11 @@ pub enum LiveError {
     Setup(String),
 }
 
+/// The CPUs this process may use (its affinity mask), in order.
+pub fn allowed_cpus() -> Vec<CpuId> {
+    thread::allowed_cpus()
+}
+
 /// A finished live run.
 #[derive(Debug)]
 pub struct Run {

@@ -17,7 +17,7 @@ use crate::util::{Sandbox, config, rtlab_bin};
 /// Live tests run one at a time.
 static LIVE: Mutex<()> = Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 

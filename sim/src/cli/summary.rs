@@ -124,9 +124,9 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
     out
 }
 
-/// An instant of the run, exact (`2.502s`, `10.5ms`).
+/// An instant of the run, exact.
 fn at(ns: u64) -> String {
-    rtlab_tasks::time::Duration::from_nanos(ns).to_string()
+    format::instant(ns)
 }
 
 /// One miss in words: when, by how much, and the largest delays.
