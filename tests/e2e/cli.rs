@@ -4,9 +4,46 @@ use crate::util::{Sandbox, config};
 
 #[test]
 fn demo_runs_with_no_arguments() {
+    // The demo includes live runs: one at a time with the other live tests.
+    let _guard = crate::live::serial();
     let sb = Sandbox::new();
     let run = sb.rtlab(std::iter::empty::<&str>());
     run.expect_code(0);
+    // Analysis, simulation, live run and the report, with its path.
+    for section in [
+        "== 1. analysis ==",
+        "== 2. simulation",
+        "== 3. live run",
+        "== 4. report: rtlab-out/demo/report.html ==",
+    ] {
+        assert!(
+            run.stdout.contains(section),
+            "no {section:?} in\n{}",
+            run.stdout
+        );
+    }
+    assert!(sb.path().join("rtlab-out/demo/report.html").is_file());
+    assert!(
+        run.stdout
+            .contains("verdict: as configured, `sensor` misses"),
+        "{}",
+        run.stdout
+    );
+    for dir in [
+        "simulation",
+        "live",
+        "rate-monotonic/simulation",
+        "rate-monotonic/live",
+    ] {
+        assert!(
+            sb.path()
+                .join("rtlab-out/demo")
+                .join(dir)
+                .join("result.json")
+                .is_file(),
+            "{dir}"
+        );
+    }
     assert!(run.stdout.contains("rtlab demo"), "{}", run.stdout);
     // The base config misses: the sensor task, by how much; the variant fixes it.
     assert!(
