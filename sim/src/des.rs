@@ -51,6 +51,7 @@
 //!   job of lower base priority (EDF: later deadline) ran on its CPU.
 
 mod engine;
+mod jobs;
 mod locks;
 mod state;
 

@@ -6,11 +6,10 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use rtlab_tasks::model::{Locking, OnMiss, Overrun, Placement, Policy, System};
 use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
-use rtlab_tasks::outcome::{
-    CpuOutcome, Deadlock, Delay, Miss, MissKind, ResourceOutcome, TaskStats,
-};
+use rtlab_tasks::outcome::{CpuOutcome, Deadlock, ResourceOutcome, TaskStats};
 
 use super::Options;
+use super::jobs::End;
 use super::locks::Locks;
 use super::state::{Active, CpuState, Domain, Job, TaskState, Where, add_to, ops_of};
 use crate::policy::{self, Candidate};
@@ -40,7 +39,7 @@ pub(super) struct Engine<'s, 't> {
     pub(super) cpus: Vec<CpuState>,
     pub(super) domains: Vec<Domain>,
     /// (ready time, task) of every task's next release.
-    releases: BinaryHeap<Reverse<(u64, usize)>>,
+    pub(super) releases: BinaryHeap<Reverse<(u64, usize)>>,
     /// (deadline, task, job) of pending jobs, with `on_miss = "abort"`.
     aborts: BinaryHeap<Reverse<(u64, usize, u64)>>,
     pub(super) locks: Locks,
@@ -297,7 +296,7 @@ impl<'s, 't> Engine<'s, 't> {
         }
     }
 
-    fn emit_at(&mut self, time_ns: u64, task: usize, job: u64, kind: EventKind) {
+    pub(super) fn emit_at(&mut self, time_ns: u64, task: usize, job: u64, kind: EventKind) {
         if let Some(sink) = self.trace.as_deref_mut() {
             sink.event(&JobEvent {
                 time_ns,
@@ -369,7 +368,7 @@ impl<'s, 't> Engine<'s, 't> {
     }
 
     /// The front job of `task` becomes its head job and is ready.
-    fn become_head(&mut self, task: usize) {
+    pub(super) fn become_head(&mut self, task: usize) {
         let now = self.now;
         let t = &mut self.tasks[task];
         let Some(job) = t.jobs.front().copied() else {
@@ -617,216 +616,4 @@ impl<'s, 't> Engine<'s, 't> {
         }
         self.schedule_cpu(c);
     }
-
-    /// Removes the head job of `task` (completed, faulted or aborted),
-    /// frees its CPU, releases its locks, and promotes the next job.
-    pub(super) fn end_job(&mut self, task: usize, cpu: Option<usize>, how: End) {
-        let now = self.now;
-        if let Some(c) = cpu {
-            self.cpus[c].running = None;
-            self.cpus[c].next_event = u64::MAX;
-        }
-        match self.tasks[task].active.at {
-            Where::Ready => {
-                let d = self.tasks[task].domain;
-                self.domains[d].ready.retain(|&t| t != task);
-            }
-            Where::Blocked(res) => {
-                self.blocked.retain(|&t| t != task);
-                self.locks.remove_waiter(res, task);
-                self.refresh_owner_of(res);
-            }
-            _ => {}
-        }
-        // Locks held are released, innermost first, as unwinding would.
-        while let Some(&res) = self.tasks[task].active.held.last() {
-            self.unlock(task, res);
-        }
-        let Some(job) = self.tasks[task].jobs.pop_front() else {
-            return;
-        };
-        let lateness = i128::from(now) - i128::from(job.deadline);
-        let lateness = i64::try_from(lateness).unwrap_or(i64::MAX);
-        match how {
-            End::Complete => {
-                let t = &mut self.tasks[task];
-                t.stats.complete(now - job.release, lateness);
-                t.stats.blocking.record(t.active.blocking);
-                self.emit(task, job.k, cpu, EventKind::Complete);
-                if lateness > 0 {
-                    self.emit_at(job.deadline, task, job.k, EventKind::Miss);
-                    self.keep_miss(task, &job, Some(now), lateness as u64, MissKind::Late);
-                }
-            }
-            End::Fault => {
-                self.tasks[task].stats.faults += 1;
-                self.emit(task, job.k, cpu, EventKind::Fault);
-            }
-            End::Abort => {
-                let t = &mut self.tasks[task];
-                t.stats.aborted += 1;
-                t.stats.deadline_misses += 1;
-                self.emit(task, job.k, cpu, EventKind::Abort);
-                self.emit_at(job.deadline, task, job.k, EventKind::Miss);
-                self.keep_miss(task, &job, None, 0, MissKind::Aborted);
-            }
-        }
-        self.become_head(task);
-    }
-
-    /// Records a missed job with what delayed it.
-    fn keep_miss(
-        &mut self,
-        task: usize,
-        job: &Job,
-        finish: Option<u64>,
-        lateness: u64,
-        kind: MissKind,
-    ) {
-        let names = &self.sys.tasks;
-        let a = &self.tasks[task].active;
-        let mut waited: Vec<Delay> = a
-            .waited
-            .iter()
-            .map(|&(t, ns)| Delay {
-                task: names[t].name.clone(),
-                resource: None,
-                ns,
-            })
-            .collect();
-        waited.sort_by(|x, y| y.ns.cmp(&x.ns).then_with(|| x.task.cmp(&y.task)));
-        let mut blocked: Vec<Delay> = a
-            .blocked_on
-            .iter()
-            .map(|&((res, holder), ns)| Delay {
-                task: names[holder].name.clone(),
-                resource: Some(self.sys.resources[res].name.clone()),
-                ns,
-            })
-            .collect();
-        blocked.sort_by(|x, y| y.ns.cmp(&x.ns).then_with(|| x.task.cmp(&y.task)));
-        let miss = Miss {
-            job: job.k,
-            release_ns: job.release,
-            deadline_ns: job.deadline,
-            finish_ns: finish,
-            lateness_ns: lateness,
-            kind,
-            waited_for: waited,
-            blocked_on: blocked,
-            queued_ns: a.queued,
-        };
-        self.tasks[task].stats.keep_miss(miss);
-    }
-
-    /// Aborts job `k` of `task` at its deadline if it is still pending.
-    fn abort(&mut self, task: usize, k: u64) {
-        let head = self.tasks[task].jobs.front().map(|j| j.k);
-        if head == Some(k) {
-            let cpu = match self.tasks[task].active.at {
-                Where::Running(c) => {
-                    self.settle(c);
-                    Some(c)
-                }
-                _ => None,
-            };
-            self.end_job(task, cpu, End::Abort);
-        } else if let Some(pos) = self.tasks[task].jobs.iter().position(|j| j.k == k) {
-            // A queued job behind its own predecessor.
-            if let Some(job) = self.tasks[task].jobs.remove(pos) {
-                let t = &mut self.tasks[task];
-                t.stats.aborted += 1;
-                t.stats.deadline_misses += 1;
-                self.emit(task, k, None, EventKind::Abort);
-                self.emit_at(job.deadline, task, k, EventKind::Miss);
-                let queued = self.now - job.ready;
-                let miss = Miss {
-                    job: k,
-                    release_ns: job.release,
-                    deadline_ns: job.deadline,
-                    finish_ns: None,
-                    lateness_ns: 0,
-                    kind: MissKind::Aborted,
-                    waited_for: Vec::new(),
-                    blocked_on: Vec::new(),
-                    queued_ns: queued,
-                };
-                self.tasks[task].stats.keep_miss(miss);
-            }
-        }
-    }
-
-    /// Closes the run at `end`: unfinished jobs, CPU and resource figures.
-    fn finish(mut self, end: u64) -> Run {
-        for c in 0..self.cpus.len() {
-            self.settle(c);
-        }
-        for task in 0..self.tasks.len() {
-            // Releases due before the end that never became ready (jitter
-            // pushed them past it) count as jobs too.
-            if self.releases.iter().any(|r| r.0.1 == task) && self.tasks[task].next_release < end {
-                let t = &mut self.tasks[task];
-                t.stats.jobs += 1;
-                t.stats.incomplete += 1;
-                if t.next_release.saturating_add(t.rel_deadline) < end {
-                    t.stats.deadline_misses += 1;
-                }
-            }
-            let jobs: Vec<Job> = self.tasks[task].jobs.iter().copied().collect();
-            for (i, job) in jobs.iter().enumerate() {
-                self.tasks[task].stats.incomplete += 1;
-                if job.deadline < end {
-                    self.tasks[task].stats.deadline_misses += 1;
-                    if i == 0 {
-                        self.keep_miss(task, job, None, end - job.deadline, MissKind::Incomplete);
-                    } else {
-                        let miss = Miss {
-                            job: job.k,
-                            release_ns: job.release,
-                            deadline_ns: job.deadline,
-                            finish_ns: None,
-                            lateness_ns: end - job.deadline,
-                            kind: MissKind::Incomplete,
-                            waited_for: Vec::new(),
-                            blocked_on: Vec::new(),
-                            queued_ns: end - job.ready,
-                        };
-                        self.tasks[task].stats.keep_miss(miss);
-                    }
-                }
-            }
-        }
-        let cpus = self
-            .cpus
-            .iter()
-            .map(|c| CpuOutcome {
-                id: c.id,
-                busy_ratio: if end == 0 {
-                    0.0
-                } else {
-                    c.busy as f64 / end as f64
-                },
-                busy_ns: c.busy,
-            })
-            .collect();
-        let resources = self.locks.outcomes(self.sys);
-        Run {
-            tasks: self.tasks.into_iter().map(|t| t.stats).collect(),
-            cpus,
-            resources,
-            deadlock: self.deadlock,
-            end_ns: end,
-        }
-    }
-}
-
-/// How a head job ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum End {
-    /// It completed its execution.
-    Complete,
-    /// It panicked (fault injection).
-    Fault,
-    /// It was aborted at its deadline.
-    Abort,
 }
