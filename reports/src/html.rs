@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tinytemplate::TinyTemplate;
 
-use rtlab_tasks::outcome::{Engine, Miss, MissKind, TaskOutcome};
+use rtlab_tasks::outcome::{Engine, Miss, TaskOutcome};
 
 use crate::ReportError;
 use crate::export::AtomicFile;
@@ -101,54 +101,14 @@ fn dur(ns: Option<u64>) -> String {
     ns.map_or_else(|| "-".to_string(), format::duration)
 }
 
-/// An instant of a run, exact.
-fn at(ns: u64) -> String {
-    format::instant(ns)
-}
-
-/// One miss in words: which job, by how much, and why.
+/// One miss in words: which job of `task`, by how much, and why.
 pub fn explain_miss(task: &str, m: &Miss) -> String {
-    let ending = match m.kind {
-        MissKind::Late => format!(
-            "finished at {}, {} late",
-            m.finish_ns.map_or_else(|| "-".to_string(), at),
-            format::duration(m.lateness_ns)
-        ),
-        MissKind::Aborted => "was aborted at its deadline".to_string(),
-        MissKind::Incomplete => format!(
-            "was unfinished at the end, {} past its deadline",
-            format::duration(m.lateness_ns)
-        ),
-    };
-    let mut causes: Vec<String> = Vec::new();
-    for d in m.blocked_on.iter().take(3) {
-        causes.push(format!(
-            "blocked {} on `{}` held by `{}`",
-            format::duration(d.ns),
-            d.resource.as_deref().unwrap_or("?"),
-            d.task
-        ));
-    }
-    for d in m.waited_for.iter().take(3) {
-        causes.push(format!("{} while `{}` ran", format::duration(d.ns), d.task));
-    }
-    if m.queued_ns > 0 {
-        causes.push(format!(
-            "queued {} behind its own previous job",
-            format::duration(m.queued_ns)
-        ));
-    }
-    let why = if causes.is_empty() {
-        String::new()
+    let e = crate::explain::miss(m);
+    if e.causes.is_empty() {
+        format!("`{task}` {}", e.what)
     } else {
-        format!("; why: {}", causes.join(", "))
-    };
-    format!(
-        "`{task}` job {} (released {}, deadline {}) {ending}{why}",
-        m.job,
-        at(m.release_ns),
-        at(m.deadline_ns)
-    )
+        format!("`{task}` {}; why: {}", e.what, e.causes.join(", "))
+    }
 }
 
 fn verdict(run: &RunView) -> VerdictView {

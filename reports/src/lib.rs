@@ -8,6 +8,7 @@
 //! - [`plot`]: charts as PNG and SVG (sweep curves, latency distributions,
 //!   percentiles, responses against deadlines, misses, timelines, CPU
 //!   utilization);
+//! - [`explain`]: deadline misses in words (what, by how much, why);
 //! - [`figures`]: the plots of a report, chosen for its runs;
 //! - [`html`]: the self-contained `report.html`;
 //! - [`run`]: a result as a report reads it ([`run::RunView`]).
@@ -54,6 +55,7 @@
 //! ```
 
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod figures;
 pub mod format;

@@ -11,6 +11,7 @@ mod demo;
 mod diagnostics;
 mod init;
 mod merge;
+mod record;
 mod report;
 mod run;
 mod simulate;

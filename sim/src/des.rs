@@ -55,7 +55,6 @@ mod jobs;
 mod locks;
 mod state;
 
-use rtlab_tasks::analysis;
 use rtlab_tasks::config;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::trace::TraceSink;
@@ -104,15 +103,7 @@ pub fn simulate(
         return Err(SimError::ZeroHorizon);
     }
     let run = engine::Engine::new(system, options, trace).run();
-    let analysis = analysis::analyze(system);
-    let predictions = rtlab_tasks::outcome::predictions(system, &analysis);
-    let tasks = run
-        .tasks
-        .into_iter()
-        .zip(&system.tasks)
-        .zip(predictions)
-        .map(|((stats, task), p)| stats.into_outcome(task, p))
-        .collect();
+    let tasks = rtlab_tasks::outcome::task_outcomes(system, run.tasks);
     Ok(Outcome {
         schema: RESULT_SCHEMA.to_string(),
         engine: EngineKind::Simulation,

@@ -28,7 +28,6 @@ mod thread;
 mod watchdog;
 mod workload;
 
-use rtlab_tasks::analysis;
 use rtlab_tasks::config;
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::trace::TraceSink;
@@ -113,15 +112,7 @@ pub fn run(
         }
         other => other,
     })?;
-    let analysis = analysis::analyze(system);
-    let predictions = rtlab_tasks::outcome::predictions(system, &analysis);
-    let tasks = raw
-        .tasks
-        .into_iter()
-        .zip(&system.tasks)
-        .zip(predictions)
-        .map(|((stats, task), p)| stats.into_outcome(task, p))
-        .collect();
+    let tasks = rtlab_tasks::outcome::task_outcomes(system, raw.tasks);
     let outcome = Outcome {
         schema: RESULT_SCHEMA.to_string(),
         engine: Engine::Live,

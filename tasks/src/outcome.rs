@@ -449,6 +449,18 @@ impl TaskStats {
     }
 }
 
+/// The per-task results of a run of `system` from its accumulators (task
+/// order), each with the analysis' prediction beside it.
+pub fn task_outcomes(system: &System, stats: Vec<TaskStats>) -> Vec<TaskOutcome> {
+    let analysis = crate::analysis::analyze(system);
+    stats
+        .into_iter()
+        .zip(&system.tasks)
+        .zip(predictions(system, &analysis))
+        .map(|((s, task), p)| s.into_outcome(task, p))
+        .collect()
+}
+
 /// Per-task predictions from an analysis, in task order.
 pub fn predictions(system: &System, analysis: &Analysis) -> Vec<TaskPrediction> {
     system

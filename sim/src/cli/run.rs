@@ -11,17 +11,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
-use rtlab_reports::export::result::{result_json, write_result_dir};
-use rtlab_reports::export::window::write_window;
+use rtlab_reports::export::result::result_json;
 use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
-use rtlab_tasks::outcome::trace::TraceSink;
-use rtlab_tasks::outcome::window::{WindowSink, window_length};
 use rtlab_tasks::time::Duration;
 
 use super::analyze::select;
+use super::record::record;
 use super::simulate::default_out;
 use super::summary::render;
 use super::{CliError, Exit, load, print};
@@ -96,38 +93,19 @@ pub(super) fn run_into(
     dir: &Path,
     trace: bool,
 ) -> Result<Outcome, CliError> {
-    std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut writer = if trace {
-        Some(PerfettoWriter::create(
-            &dir.join(TRACE_FILE),
-            system,
-            "live",
-        )?)
-    } else {
-        None
-    };
-    // The first stretch of events is kept for the report's timeline.
-    let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
-    let mut window = WindowSink::new(
+    record(
         system,
-        window_length(system, options.duration.as_nanos()),
-        inner,
-    );
-    let result = live::run(system, options, Some(&mut window));
-    let window = window.into_window();
-    let run = result.map_err(|e| live_error(loaded, e))?;
-    let mut outcome = run.outcome;
-    outcome.variant = variant.map(str::to_string);
-    if let Some(w) = writer {
-        let file = w.finish_at(outcome.duration_ns)?;
-        outcome.trace = Some(file.summary(run.trace_dropped));
-    }
-    write_window(dir, &window)?;
-    write_result_dir(dir, &outcome)?;
-    Ok(outcome)
+        variant,
+        dir,
+        trace,
+        "live",
+        options.duration.as_nanos(),
+        |sink| {
+            live::run(system, options, Some(sink))
+                .map(|run| (run.outcome, run.trace_dropped))
+                .map_err(|e| live_error(loaded, e))
+        },
+    )
 }
 
 /// A live error as the CLI reports it: a CPU the machine lacks points into

@@ -10,16 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
-use rtlab_reports::export::result::{result_json, write_result_dir};
-use rtlab_reports::export::window::write_window;
+use rtlab_reports::export::result::result_json;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
-use rtlab_tasks::outcome::trace::TraceSink;
-use rtlab_tasks::outcome::window::{WindowSink, window_length};
 use rtlab_tasks::time::Duration;
 
 use super::analyze::select;
+use super::record::record;
 use super::summary::render;
 use super::{CliError, Exit, load, print};
 use crate::des::{self, Options};
@@ -81,35 +78,19 @@ pub(super) fn simulate_into(
     dir: &Path,
     trace: bool,
 ) -> Result<Outcome, CliError> {
-    let io = |source| CliError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut writer = if trace {
-        Some(PerfettoWriter::create(
-            &dir.join(TRACE_FILE),
-            system,
-            "simulation",
-        )?)
-    } else {
-        None
-    };
-    // The first stretch of events is kept for the report's timeline.
-    let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
-    let length = window_length(system, options.horizon.as_nanos());
-    let mut window = WindowSink::new(system, length, inner);
-    let result = des::simulate(system, options, Some(&mut window));
-    let window = window.into_window();
-    let mut outcome = result.map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))?;
-    outcome.variant = variant.map(str::to_string);
-    if let Some(w) = writer {
-        let file = w.finish_at(outcome.duration_ns)?;
-        outcome.trace = Some(file.summary(0));
-    }
-    write_window(dir, &window)?;
-    write_result_dir(dir, &outcome)?;
-    Ok(outcome)
+    record(
+        system,
+        variant,
+        dir,
+        trace,
+        "simulation",
+        options.horizon.as_nanos(),
+        |sink| {
+            des::simulate(system, options, Some(sink))
+                .map(|o| (o, 0))
+                .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))
+        },
+    )
 }
 
 /// Exit 1 when the simulated system deadlocked (the partial result is

@@ -4,7 +4,7 @@
 
 use rtlab_reports::format;
 use rtlab_tasks::model::System;
-use rtlab_tasks::outcome::{Engine, Miss, MissKind, Outcome, TaskOutcome};
+use rtlab_tasks::outcome::{Engine, Miss, Outcome, TaskOutcome};
 
 use super::analyze::headline;
 use super::table::Table;
@@ -124,51 +124,12 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
     out
 }
 
-/// An instant of the run, exact.
-fn at(ns: u64) -> String {
-    format::instant(ns)
-}
-
 /// One miss in words: when, by how much, and the largest delays.
 fn explain(m: &Miss) -> String {
-    let ending = match m.kind {
-        MissKind::Late => format!(
-            "finished at {}, {} late",
-            m.finish_ns.map_or_else(|| "-".to_string(), at),
-            format::duration(m.lateness_ns)
-        ),
-        MissKind::Aborted => "aborted at its deadline".to_string(),
-        MissKind::Incomplete => format!(
-            "unfinished at the end, {} past its deadline",
-            format::duration(m.lateness_ns)
-        ),
-    };
-    let mut out = format!(
-        "    job {} (released {}, deadline {}) {ending}\n",
-        m.job,
-        at(m.release_ns),
-        at(m.deadline_ns)
-    );
-    let mut causes: Vec<String> = Vec::new();
-    for d in m.blocked_on.iter().take(3) {
-        causes.push(format!(
-            "blocked {} on `{}` held by `{}`",
-            format::duration(d.ns),
-            d.resource.as_deref().unwrap_or("?"),
-            d.task
-        ));
-    }
-    for d in m.waited_for.iter().take(3) {
-        causes.push(format!("{} while `{}` ran", format::duration(d.ns), d.task));
-    }
-    if m.queued_ns > 0 {
-        causes.push(format!(
-            "queued {} behind its own previous job",
-            format::duration(m.queued_ns)
-        ));
-    }
-    if !causes.is_empty() {
-        out.push_str(&format!("      why: {}\n", causes.join("; ")));
+    let e = rtlab_reports::explain::miss(m);
+    let mut out = format!("    {}\n", e.what);
+    if !e.causes.is_empty() {
+        out.push_str(&format!("      why: {}\n", e.causes.join("; ")));
     }
     out
 }

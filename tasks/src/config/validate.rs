@@ -173,6 +173,25 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
     Some(system)
 }
 
+/// A CPU number from a `cpus` list, or a recorded problem.
+fn cpu_number(out: &mut Problems, c: &Sp<i64>) -> Option<CpuId> {
+    if (0..MAX_CPU).contains(&c.value) {
+        Some(c.value as CpuId)
+    } else {
+        bad(
+            out,
+            "cpus",
+            format!(
+                "holds {}, expected a CPU number from 0 to {}",
+                c.value,
+                MAX_CPU - 1
+            ),
+            c.span.clone(),
+        );
+        None
+    }
+}
+
 fn platform_cpus(raw: &RawConfig, out: &mut Problems) -> Vec<CpuId> {
     let Some(list) = &raw.cpus else {
         return vec![0];
@@ -183,18 +202,10 @@ fn platform_cpus(raw: &RawConfig, out: &mut Problems) -> Vec<CpuId> {
     }
     let mut cpus = Vec::new();
     for c in &list.value {
-        if !(0..MAX_CPU).contains(&c.value) {
-            bad(
-                out,
-                "cpus",
-                format!(
-                    "holds {}, expected a CPU number from 0 to {}",
-                    c.value,
-                    MAX_CPU - 1
-                ),
-                c.span.clone(),
-            );
-        } else if cpus.contains(&(c.value as CpuId)) {
+        let Some(cpu) = cpu_number(out, c) else {
+            continue;
+        };
+        if cpus.contains(&cpu) {
             bad(
                 out,
                 "cpus",
@@ -202,7 +213,7 @@ fn platform_cpus(raw: &RawConfig, out: &mut Problems) -> Vec<CpuId> {
                 c.span.clone(),
             );
         } else {
-            cpus.push(c.value as CpuId);
+            cpus.push(cpu);
         }
     }
     cpus
@@ -333,19 +344,8 @@ fn loads(raw: &RawConfig, out: &mut Problems) -> Vec<Load> {
             }
             Some(list) => {
                 for c in &list.value {
-                    if (0..MAX_CPU).contains(&c.value) {
-                        cpus.push(c.value as CpuId);
-                    } else {
-                        bad(
-                            out,
-                            "cpus",
-                            format!(
-                                "holds {}, expected a CPU number from 0 to {}",
-                                c.value,
-                                MAX_CPU - 1
-                            ),
-                            c.span.clone(),
-                        );
+                    if let Some(cpu) = cpu_number(out, c) {
+                        cpus.push(cpu);
                     }
                 }
             }
