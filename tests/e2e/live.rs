@@ -21,6 +21,25 @@ pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The live tests check real-time behaviour: they need SCHED_FIFO, i.e.
+/// root, CAP_SYS_NICE or an RLIMIT_RTPRIO (CI runs as root). Say so plainly
+/// rather than fail on a confusing assertion.
+fn require_rt() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    let rtprio =
+        unsafe { libc::getrlimit(libc::RLIMIT_RTPRIO, &mut limit) } == 0 && limit.rlim_cur > 0;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root || rtprio,
+        "the live tests need real-time privileges (root, CAP_SYS_NICE or an RLIMIT_RTPRIO); run them as root"
+    );
+}
+
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -100,6 +119,7 @@ fn threads(pid: u32) -> Vec<(String, String, u32, u32)> {
 #[test]
 fn fifo_threads_are_named_pinned_prioritised_and_meet_the_critical_instant() {
     let _guard = serial();
+    require_rt();
     let sb = Sandbox::new();
     let path = sb.write("rm3.toml", RM3);
     let mut child = Command::new(rtlab_bin())
@@ -181,6 +201,7 @@ fn fifo_threads_are_named_pinned_prioritised_and_meet_the_critical_instant() {
 #[test]
 fn pathfinder_misses_without_a_protocol_and_not_with_inheritance_or_ceiling() {
     let _guard = serial();
+    require_rt();
     let sb = Sandbox::new();
     let cfg = config("pathfinder.toml");
     for (variant, out) in [
@@ -274,6 +295,7 @@ fn ctrl_c_stops_within_a_second_with_a_partial_result() {
 #[test]
 fn without_privileges_it_falls_back_loudly_and_strict_refuses() {
     let _guard = serial();
+    require_rt();
     let sb = Sandbox::new();
     // The sandbox must be writable by `nobody`.
     std::fs::set_permissions(
