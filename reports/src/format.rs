@@ -12,7 +12,7 @@
 //! assert_eq!(format::signed_duration(-12_345), "-12.3 µs");
 //! assert_eq!(format::percent(0.995), "99.5%");
 //! assert_eq!(format::Micros(1_234_567).to_string(), "1234.567");
-//! assert_eq!(format::instant(613_761_587), "613.761587 ms");
+//! assert_eq!(format::instant(613_761_587), "613.762 ms");
 //! ```
 
 use std::fmt;
@@ -60,10 +60,16 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
-/// An instant of a run (nanoseconds from its start) as human text, exact
-/// to the nanosecond but without trailing zeros: `"600 ms"`, `"10.5 ms"`,
-/// `"613.761587 ms"`, `"2.5 s"`, `"800 ns"`.
+/// An instant of a run (nanoseconds from its start) as human text, to the
+/// microsecond (rounded) and without trailing zeros: `"600 ms"`,
+/// `"10.5 ms"`, `"613.762 ms"`, `"2.5 s"`, `"800 ns"` below a microsecond.
 pub fn instant(ns: u64) -> String {
+    // Rounded to the nearest microsecond above one.
+    let ns = if ns >= 1_000 {
+        ns.saturating_add(500) / 1_000 * 1_000
+    } else {
+        ns
+    };
     let (scale, unit) = if ns >= 1_000_000_000 {
         (1_000_000_000, "s")
     } else if ns >= 1_000_000 {

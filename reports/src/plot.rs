@@ -7,11 +7,32 @@
 //!
 //! - [`sweep`]: acceptance ratio against utilization, and the distribution
 //!   of breakdown utilizations, for `rtlab sweep`.
+//! - [`latency`]: a latency distribution in the OSADL / cyclictest style
+//!   (linear bins, log counts, worst case marked), per task or per run.
+//! - [`cdf`]: latency by percentile on HdrHistogram's "nines" axis.
+//! - [`response`]: response times against deadlines, per task and run,
+//!   with the response-time analysis bound beside them.
+//! - [`misses`]: deadline misses and worst tardiness, per task and run.
+//! - [`gantt`]: a timeline of a run's first events, per CPU and per task.
+//! - [`utilization`]: how busy each CPU was, per run.
+//!
+//! Every report plot shares one look (a colour per task, wherever it
+//! appears; legends outside the data; tick labels from
+//! [`format`](crate::format)), kept in the private `style` and `layout`
+//! modules.
 //!
 //! Files are drawn under a temporary name in their directory and renamed
 //! into place, like every exported file.
 
+pub mod cdf;
+pub mod gantt;
+pub mod latency;
+mod layout;
+pub mod misses;
+pub mod response;
+mod style;
 pub mod sweep;
+pub mod utilization;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

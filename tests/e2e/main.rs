@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod cross;
 mod live;
+mod report;
 mod simulate;
 mod sweep;
 mod util;

@@ -1,6 +1,8 @@
 //! Integration tests of the exporters: whole result directories and trace
-//! files, written to a temporary directory and read back.
+//! files, written to a temporary directory and read back; and of the
+//! figures a report draws (`figures`).
 
+mod figures;
 mod sample;
 
 use std::collections::BTreeSet;

@@ -1,0 +1,295 @@
+//! Deadline misses and tardiness by task and run: two panels over the same
+//! groups, the share of jobs that missed (top) and the worst tardiness,
+//! how far past its deadline the latest job finished (bottom). Bars are in
+//! the task's colour, one per run side by side; every bar carries its
+//! value, and a run without a miss shows a `0` on a flat mark, so "no
+//! miss" is visibly a result and not a missing bar.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::PlotFiles;
+use super::layout::{self, frame};
+use super::style::{
+    self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, MUTED, Scale, TimeAxis, fail, task_color,
+};
+use crate::{ReportError, format};
+
+/// Image height, in pixels.
+const HEIGHT: u32 = 660;
+
+/// A task's misses in one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MissCount {
+    /// Jobs released.
+    pub jobs: u64,
+    /// Deadlines missed.
+    pub missed: u64,
+    /// The largest tardiness (completion, or end of the run for an
+    /// unfinished job, minus the deadline), in nanoseconds; 0 without a
+    /// miss.
+    pub worst_tardiness_ns: u64,
+}
+
+/// One group of bars: a task, with one entry per run (in run order).
+#[derive(Clone, Debug)]
+pub struct MissTask {
+    /// Task name.
+    pub name: String,
+    /// Palette index of its colour (the task's index).
+    pub color: usize,
+    /// Per run, in the order of the run labels.
+    pub runs: Vec<MissCount>,
+}
+
+/// Draws the misses and worst tardiness of `tasks` into `files`; `runs`
+/// are the run labels (numbered under the bars when there are several).
+pub fn misses(
+    files: &PlotFiles,
+    title: &str,
+    tasks: &[MissTask],
+    runs: &[String],
+) -> Result<(), ReportError> {
+    style::render(files, HEIGHT, &Plot { title, tasks, runs })
+}
+
+struct Plot<'a> {
+    title: &'a str,
+    tasks: &'a [MissTask],
+    runs: &'a [String],
+}
+
+/// What one panel shows.
+enum Panel {
+    /// Missed share of jobs (top).
+    Ratio,
+    /// Worst tardiness (bottom).
+    Tardiness,
+}
+
+fn ratio(m: &MissCount) -> f64 {
+    if m.jobs == 0 {
+        0.0
+    } else {
+        m.missed as f64 / m.jobs as f64
+    }
+}
+
+impl Draw for Plot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let key = layout::run_key(self.runs);
+        let area = frame(root, self.title, &[], &key)?;
+        let (_, h) = area.dim_in_pixel();
+        let (top, bottom) = area.split_vertically(h / 2);
+        self.panel(root, &top, &Panel::Ratio)?;
+        self.panel(root, &bottom, &Panel::Tardiness)
+    }
+}
+
+impl Plot<'_> {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
+        panel: &Panel,
+    ) -> Result<(), String> {
+        let n_runs = self.tasks.iter().map(|t| t.runs.len()).max().unwrap_or(1);
+        let counts = || self.tasks.iter().flat_map(|t| t.runs.iter());
+        let any_miss = counts().any(|m| m.missed > 0);
+        // y in the panel's unit: a fraction, or nanoseconds as f64 only for
+        // the pixel position (ticks and labels stay integer).
+        let (y_top, ticks, labels, desc): (f64, Vec<f64>, Vec<String>, String) = match panel {
+            Panel::Ratio => {
+                let max = counts().map(ratio).fold(0.0, f64::max);
+                // Room for the value labels, but no share above 100%.
+                let top = if max > 0.0 {
+                    (max * 1.22).min(1.1)
+                } else {
+                    0.01
+                };
+                let per_100k = style::nice_step((top * 100_000.0) as u64, 6, 1);
+                let ticks: Vec<f64> = (0..)
+                    .map(|k: u64| (k * per_100k) as f64 / 100_000.0)
+                    .take_while(|&f| f <= top)
+                    .collect();
+                let labels = ticks.iter().map(|&f| style::percent_tick(f)).collect();
+                (top, ticks, labels, "missed deadlines (% of jobs)".into())
+            }
+            Panel::Tardiness => {
+                let max = counts().map(|m| m.worst_tardiness_ns).max().unwrap_or(0);
+                let top = if max > 0 { max + max / 5 } else { 1_000_000 };
+                let axis = TimeAxis::new(0, top, 6);
+                let labels = axis.ticks.iter().map(|&t| axis.label(t)).collect();
+                let ticks = axis.ticks.iter().map(|&t| t as f64).collect();
+                (top as f64, ticks, labels, axis.title("worst tardiness"))
+            }
+        };
+        let groups = self.tasks.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(10)
+            .margin_right(24)
+            .margin_top(10)
+            .x_label_area_size(layout::group_labels_height(n_runs, false))
+            .y_label_area_size(76)
+            .build_cartesian_2d(
+                Scale::new(0.0..groups, Vec::new()),
+                Scale::new(0.0..y_top, ticks.clone()),
+            )
+            .map_err(fail)?;
+        let label_of = |v: f64| {
+            ticks
+                .iter()
+                .position(|t| (t - v).abs() <= y_top * 1e-9)
+                .and_then(|i| labels.get(i).cloned())
+                .unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc(desc)
+            .y_label_formatter(&|v| label_of(*v))
+            .label_style((super::FONT, LABEL_SIZE))
+            .axis_desc_style((super::FONT, AXIS_SIZE))
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(fail)?;
+        let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
+        let (x_range, y_range) = chart.plotting_area().get_pixel_range();
+        for (g, task) in self.tasks.iter().enumerate() {
+            let color = task_color(task.color);
+            for (j, m) in task.runs.iter().enumerate() {
+                let (c, half) = layout::slot(g, j, n_runs);
+                let (value, label) = match panel {
+                    Panel::Ratio => (
+                        ratio(m),
+                        if m.missed == 0 {
+                            "0".to_string()
+                        } else {
+                            format::percent(ratio(m))
+                        },
+                    ),
+                    Panel::Tardiness => (
+                        m.worst_tardiness_ns as f64,
+                        if m.worst_tardiness_ns == 0 {
+                            "0".to_string()
+                        } else {
+                            format::duration(m.worst_tardiness_ns)
+                        },
+                    ),
+                };
+                let (x0, yb) = px(c - half, 0.0);
+                let (x1, yt) = px(c + half, value);
+                let (cx, _) = px(c, 0.0);
+                if value > 0.0 {
+                    root.draw(&Rectangle::new(
+                        [(x0, yt.min(yb - 2)), (x1, yb)],
+                        color.filled(),
+                    ))
+                    .map_err(fail)?;
+                    root.draw(&Rectangle::new(
+                        [(x0, yt.min(yb - 2)), (x1, yb)],
+                        INK.stroke_width(1),
+                    ))
+                    .map_err(fail)?;
+                } else {
+                    // Zero: a flat mark on the axis, so the bar is visibly
+                    // there and empty.
+                    root.draw(&Rectangle::new([(x0, yb - 3), (x1, yb)], color.filled()))
+                        .map_err(fail)?;
+                }
+                let room = (px(c + 0.4 / n_runs as f64, 0.0).0 - cx) * 2;
+                let text_color = if value > 0.0 { INK } else { MUTED };
+                layout::bar_label(root, &label, (cx, yt.min(yb - 3)), room, text_color)?;
+            }
+        }
+        if !any_miss && matches!(panel, Panel::Ratio) {
+            root.draw(&Text::new(
+                "no deadline missed",
+                (
+                    (x_range.start + x_range.end) / 2,
+                    (y_range.start + y_range.end) / 2,
+                ),
+                style::text(AXIS_SIZE, MUTED, HPos::Center, VPos::Center),
+            ))
+            .map_err(fail)?;
+        }
+        let groups: Vec<(String, Option<String>)> =
+            self.tasks.iter().map(|t| (t.name.clone(), None)).collect();
+        layout::group_labels(root, y_range.end, &groups, n_runs, |x| px(x, 0.0).0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn draws_png_and_svg_with_zero_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = vec![
+            "pathfinder · none".to_string(),
+            "pathfinder · inherit".into(),
+        ];
+        let tasks = vec![
+            MissTask {
+                name: "bus_manager".into(),
+                color: 0,
+                runs: vec![
+                    MissCount {
+                        jobs: 200,
+                        missed: 40,
+                        worst_tardiness_ns: 12_600_000,
+                    },
+                    MissCount {
+                        jobs: 200,
+                        missed: 0,
+                        worst_tardiness_ns: 0,
+                    },
+                ],
+            },
+            MissTask {
+                name: "meteo".into(),
+                color: 2,
+                runs: vec![MissCount::default(); 2],
+            },
+        ];
+        let files = PlotFiles::new(dir.path(), "misses");
+        misses(&files, "Deadline misses", &tasks, &runs).unwrap();
+        let png = fs::read(&files.png).unwrap();
+        assert!(png.len() > 10_000 && &png[1..4] == b"PNG");
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        for text in [
+            "bus_manager",
+            "meteo",
+            "20.0%",
+            "12.6 ms",
+            "missed deadlines (% of jobs)",
+            "worst tardiness (ms)",
+            "pathfinder · inherit",
+            ">\n0\n</text>",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn no_miss_at_all_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = vec![MissTask {
+            name: "sensor".into(),
+            color: 0,
+            runs: vec![MissCount {
+                jobs: 10,
+                missed: 0,
+                worst_tardiness_ns: 0,
+            }],
+        }];
+        let files = PlotFiles::new(dir.path(), "none");
+        misses(&files, "Deadline misses", &tasks, &["demo".to_string()]).unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        assert!(svg.contains("no deadline missed") && svg.contains("sensor"));
+    }
+}

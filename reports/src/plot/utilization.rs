@@ -1,0 +1,200 @@
+//! How busy each CPU was: one bar per run for every CPU, the share of the
+//! run the CPU executed task jobs (0–100%), with the worst-case demand
+//! the config puts on it (the sum of WCET / period of its tasks) marked
+//! beside each bar, so measured load and the analysis' assumption compare
+//! at a glance; a demand above 100% is an overload by construction.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::PlotFiles;
+use super::layout::{self, Entry, Glyph, frame};
+use super::style::{self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, Scale, fail};
+use crate::{ReportError, format};
+
+/// Image height, in pixels.
+const HEIGHT: u32 = 460;
+/// Bars: a neutral colour (CPUs are not tasks).
+const BAR: RGBColor = RGBColor(0xA5, 0xB4, 0xC2);
+
+/// One CPU in one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CpuUse {
+    /// Fraction of the run the CPU executed task jobs, in `[0, 1]`.
+    pub busy_ratio: f64,
+    /// Sum of WCET / period of the tasks placed on it (global placement:
+    /// shared evenly), if known.
+    pub demand: Option<f64>,
+}
+
+/// One group of bars: a CPU, with one entry per run (`None`: the run did
+/// not use it).
+#[derive(Clone, Debug)]
+pub struct CpuGroup {
+    /// OS CPU number.
+    pub cpu: u32,
+    /// Per run, in the order of the run labels.
+    pub runs: Vec<Option<CpuUse>>,
+}
+
+/// Draws the busy share of `cpus` into `files`; `runs` are the run labels.
+pub fn utilization(
+    files: &PlotFiles,
+    title: &str,
+    cpus: &[CpuGroup],
+    runs: &[String],
+) -> Result<(), ReportError> {
+    style::render(files, HEIGHT, &Plot { title, cpus, runs })
+}
+
+struct Plot<'a> {
+    title: &'a str,
+    cpus: &'a [CpuGroup],
+    runs: &'a [String],
+}
+
+impl Draw for Plot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let uses = || self.cpus.iter().flat_map(|c| c.runs.iter().flatten());
+        let mut legend = vec![Entry::new(
+            Glyph::Swatch(BAR),
+            "measured: share of the run executing jobs",
+        )];
+        if uses().any(|u| u.demand.is_some()) {
+            legend.push(Entry::new(
+                Glyph::Line(INK),
+                "worst-case demand: Σ WCET / period of its tasks",
+            ));
+        }
+        let key = layout::run_key(self.runs);
+        let area = frame(root, self.title, &legend, &key)?;
+        let max = uses()
+            .flat_map(|u| [u.busy_ratio, u.demand.unwrap_or(0.0)])
+            .fold(1.0f64, f64::max);
+        let top = max * 1.1;
+        let per_mille = style::nice_step((top * 1000.0) as u64, 6, 100);
+        let ticks: Vec<f64> = (0..)
+            .map(|k: u64| (k * per_mille) as f64 / 1000.0)
+            .take_while(|&f| f <= top)
+            .collect();
+        let n_runs = self.cpus.iter().map(|c| c.runs.len()).max().unwrap_or(1);
+        let groups = self.cpus.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(10)
+            .margin_right(24)
+            .margin_top(10)
+            .x_label_area_size(layout::group_labels_height(n_runs, false))
+            .y_label_area_size(76)
+            .build_cartesian_2d(
+                Scale::new(0.0..groups, Vec::new()),
+                Scale::new(0.0..top, ticks),
+            )
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("CPU busy (% of the run)")
+            .y_label_formatter(&|v| style::percent_tick(*v))
+            .label_style((super::FONT, LABEL_SIZE))
+            .axis_desc_style((super::FONT, AXIS_SIZE))
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(fail)?;
+        let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
+        let (_, y_range) = chart.plotting_area().get_pixel_range();
+        for (g, cpu) in self.cpus.iter().enumerate() {
+            for (j, u) in cpu.runs.iter().enumerate() {
+                let Some(u) = u else { continue };
+                let (c, half) = layout::slot(g, j, n_runs);
+                let (x0, yb) = px(c - half, 0.0);
+                let (x1, yt) = px(c + half, u.busy_ratio);
+                let (cx, _) = px(c, 0.0);
+                let yt = yt.min(yb - 2);
+                root.draw(&Rectangle::new([(x0, yt), (x1, yb)], BAR.filled()))
+                    .map_err(fail)?;
+                root.draw(&Rectangle::new([(x0, yt), (x1, yb)], INK.stroke_width(1)))
+                    .map_err(fail)?;
+                let mut label_y = yt;
+                if let Some(d) = u.demand {
+                    let (_, dy) = px(c, d);
+                    root.draw(&PathElement::new(
+                        vec![(x0 - 5, dy), (x1 + 5, dy)],
+                        INK.stroke_width(3),
+                    ))
+                    .map_err(fail)?;
+                    label_y = label_y.min(dy - 2);
+                }
+                let room = (px(c + 0.4 / n_runs as f64, 0.0).0 - cx) * 2;
+                layout::bar_label(
+                    root,
+                    &format::percent(u.busy_ratio),
+                    (cx, label_y),
+                    room,
+                    INK,
+                )?;
+            }
+        }
+        let groups: Vec<(String, Option<String>)> = self
+            .cpus
+            .iter()
+            .map(|c| (format!("CPU {}", c.cpu), None))
+            .collect();
+        layout::group_labels(root, y_range.end, &groups, n_runs, |x| px(x, 0.0).0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn draws_png_and_svg_with_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = vec![
+            "two-cores · simulation".to_string(),
+            "two-cores · live".into(),
+        ];
+        let cpus = vec![
+            CpuGroup {
+                cpu: 0,
+                runs: vec![
+                    Some(CpuUse {
+                        busy_ratio: 0.9525,
+                        demand: Some(0.952),
+                    }),
+                    Some(CpuUse {
+                        busy_ratio: 0.96,
+                        demand: Some(0.952),
+                    }),
+                ],
+            },
+            CpuGroup {
+                cpu: 1,
+                runs: vec![
+                    Some(CpuUse {
+                        busy_ratio: 0.2,
+                        demand: Some(0.3),
+                    }),
+                    None,
+                ],
+            },
+        ];
+        let files = PlotFiles::new(dir.path(), "utilization");
+        utilization(&files, "CPU utilization", &cpus, &runs).unwrap();
+        let png = fs::read(&files.png).unwrap();
+        assert!(png.len() > 5_000 && &png[1..4] == b"PNG");
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        for text in [
+            "CPU 0",
+            "CPU 1",
+            "95.2%",
+            "20.0%",
+            "CPU busy (% of the run)",
+            "two-cores · live",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+    }
+}
