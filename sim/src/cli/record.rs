@@ -13,7 +13,10 @@ use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::outcome::trace::TraceSink;
 use rtlab_tasks::outcome::window::{WindowSink, window_length};
 
-use super::CliError;
+use rtlab_reports::export::result::result_json;
+
+use super::summary::render;
+use super::{CliError, Exit, print};
 
 /// What an engine hands back: the result and the trace events it lost.
 pub(super) type EngineRun = Result<(Outcome, u64), CliError>;
@@ -55,4 +58,37 @@ pub(super) fn record(
     write_window(dir, &window)?;
     write_result_dir(dir, &outcome)?;
     Ok(outcome)
+}
+
+/// Shows a recorded run: the bytes of its `result.json` with `json`, else
+/// the summary and where the result went.
+pub(super) fn show(
+    system: &System,
+    outcome: &Outcome,
+    dir: &Path,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        print(&String::from_utf8_lossy(&result_json(outcome)?))
+    } else {
+        let mut text = render(system, outcome);
+        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
+        print(&text)
+    }
+}
+
+/// The exit status of a recorded run: 1 when the tasks deadlocked (the
+/// partial result is written), 130 when it was interrupted, 3 on a miss
+/// with `--fail-on-miss`, else 0.
+pub(super) fn exit_for(outcome: &Outcome, fail_on_miss: bool) -> Exit {
+    if let Some(d) = &outcome.deadlock {
+        eprintln!("rtlab: the tasks deadlocked: {d}");
+        Exit::Failure
+    } else if outcome.interrupted {
+        Exit::Interrupted
+    } else if fail_on_miss && outcome.deadline_misses() > 0 {
+        Exit::Missed
+    } else {
+        Exit::Success
+    }
 }

@@ -11,17 +11,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rtlab_reports::export::result::result_json;
 use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::time::Duration;
 
 use super::analyze::select;
-use super::record::record;
+use super::record::{exit_for, record, show};
 use super::simulate::default_out;
-use super::summary::render;
-use super::{CliError, Exit, load, print};
+use super::{CliError, Exit, load};
 use crate::live::{self, LiveError, Options};
 
 /// What `rtlab run` was asked.
@@ -64,23 +62,8 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
     for w in &outcome.environment.warnings {
         eprintln!("rtlab: warning: {w}");
     }
-    if req.json {
-        print(&String::from_utf8_lossy(&result_json(&outcome)?))?;
-    } else {
-        let mut text = render(system, &outcome);
-        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
-        print(&text)?;
-    }
-    Ok(if outcome.interrupted && outcome.deadlock.is_none() {
-        Exit::Interrupted
-    } else if let Some(d) = &outcome.deadlock {
-        eprintln!("rtlab: the tasks deadlocked: {d}");
-        Exit::Failure
-    } else if req.fail_on_miss && outcome.deadline_misses() > 0 {
-        Exit::Missed
-    } else {
-        Exit::Success
-    })
+    show(system, &outcome, &dir, req.json)?;
+    Ok(exit_for(&outcome, req.fail_on_miss))
 }
 
 /// Runs `system` live and writes the result directory (and the trace);

@@ -10,15 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rtlab_reports::export::result::result_json;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::time::Duration;
 
 use super::analyze::select;
-use super::record::record;
-use super::summary::render;
-use super::{CliError, Exit, load, print};
+use super::record::{exit_for, record, show};
+use super::{CliError, Exit, load};
 use crate::des::{self, Options};
 
 /// What `rtlab simulate` was asked.
@@ -57,15 +55,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         Path::to_path_buf,
     );
     let outcome = simulate_into(system, req.variant, &options, &dir, req.trace)?;
-    if req.json {
-        // The same bytes as result.json.
-        let bytes = result_json(&outcome)?;
-        print(&String::from_utf8_lossy(&bytes))?;
-    } else {
-        let mut text = render(system, &outcome);
-        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
-        print(&text)?;
-    }
+    show(system, &outcome, &dir, req.json)?;
     Ok(exit_for(&outcome, req.fail_on_miss))
 }
 
@@ -91,17 +81,4 @@ pub(super) fn simulate_into(
                 .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))
         },
     )
-}
-
-/// Exit 1 when the simulated system deadlocked (the partial result is
-/// written), 3 on a miss with `--fail-on-miss`, else 0.
-pub(super) fn exit_for(outcome: &Outcome, fail_on_miss: bool) -> Exit {
-    if let Some(d) = &outcome.deadlock {
-        eprintln!("rtlab: the simulated system deadlocked: {d}");
-        Exit::Failure
-    } else if fail_on_miss && outcome.deadline_misses() > 0 {
-        Exit::Missed
-    } else {
-        Exit::Success
-    }
 }

@@ -2,3 +2,5 @@
 
 mod analysis;
 mod config;
+mod oracle_edf;
+mod oracle_fp;

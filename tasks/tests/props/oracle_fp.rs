@@ -1,0 +1,1 @@
+//! Fixed-priority and FIFO bounds against the `response-time-analysis` crate.
