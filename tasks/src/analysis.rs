@@ -192,6 +192,11 @@ pub struct TaskVerdict {
     /// Anything else worth knowing about this task's figures (why there is
     /// no bound, which job is the worst...).
     pub note: Option<String>,
+    /// When `schedulable` is `false` as a proof: the job and the release
+    /// pattern that misses, reachable by the configured system (e.g. "job 1,
+    /// released at 0 with every more urgent task, each job running its WCET,
+    /// completes at 18ms > D = 5ms"). `None` otherwise.
+    pub witness: Option<String>,
 }
 
 impl TaskVerdict {
@@ -212,6 +217,7 @@ impl TaskVerdict {
             jobs_examined: None,
             blocking_detail: None,
             note: None,
+            witness: None,
         }
     }
 
