@@ -59,7 +59,8 @@ pub enum Command {
         /// Print the `rtlab.analysis/v1` document instead of the table.
         #[arg(long)]
         json: bool,
-        /// Exit 3 when a task can miss its deadline.
+        /// Exit 3 unless every task is proven to meet its deadline (a
+        /// proven miss, or an unknown verdict, exits 3).
         #[arg(long)]
         fail_on_miss: bool,
     },

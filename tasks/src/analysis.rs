@@ -96,6 +96,16 @@ impl Timing {
     }
 }
 
+impl TestKind {
+    /// `exact` or `sufficient`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::Exact => "exact",
+            TestKind::Sufficient => "sufficient",
+        }
+    }
+}
+
 /// Whether a test's rejection proves anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -124,6 +134,12 @@ pub struct Analysis {
     /// `false` if a rejection is a proof (see the module docs), `None`
     /// (`null`) when no test decides.
     pub schedulable: Option<bool>,
+    /// The verdict in a sentence: what proves it (`schedulable`, `NOT
+    /// schedulable` with the witness) or why it is `unknown`.
+    pub reason: String,
+    /// The tasks not proven to meet their deadlines (empty when the set is
+    /// proven schedulable), in task order.
+    pub flagged: Vec<String>,
     /// Every test considered, including those that do not apply (with the
     /// reason in `detail`).
     pub tests: Vec<TestVerdict>,
@@ -287,15 +303,131 @@ pub fn analyze(system: &System) -> Analysis {
             ),
         )],
     };
-    let schedulable = combine(&runs);
+    let mut schedulable = combine(&runs);
+    let deadlock = system.possible_deadlock().map(|cycle| {
+        schedulable = None;
+        void_for_deadlock(system, &cycle, &mut tasks);
+        format!(
+            "unknown: possible deadlock, lock order cycle {} (take nested locks in one global order)",
+            system.describe_cycle(&cycle)
+        )
+    });
+    let reason = deadlock.unwrap_or_else(|| explain(schedulable, &runs, &tasks));
+    let flagged = if schedulable == Some(true) {
+        Vec::new()
+    } else {
+        tasks
+            .iter()
+            .filter(|t| t.schedulable != Some(true))
+            .map(|t| t.name.clone())
+            .collect()
+    };
     Analysis {
         schema: "rtlab.analysis/v1",
         name: system.name.clone(),
         policy,
         utilization: system.utilization(),
         schedulable,
+        reason,
+        flagged,
         tests: runs.into_iter().map(|r| r.test).collect(),
         tasks,
+    }
+}
+
+/// The set verdict in a sentence.
+fn explain(schedulable: Option<bool>, runs: &[Run], tasks: &[TaskVerdict]) -> String {
+    match schedulable {
+        Some(true) => {
+            let by: Vec<String> = runs
+                .iter()
+                .filter(|r| r.test.applies && r.test.schedulable == Some(true))
+                .map(|r| format!("{} ({})", r.test.name, r.test.kind.as_str()))
+                .collect();
+            format!(
+                "schedulable: proven by {}, every deadline is met in the worst case of this model",
+                by.join(", ")
+            )
+        }
+        Some(false) => match tasks.iter().find(|t| t.witness.is_some()) {
+            Some(t) => format!(
+                "NOT schedulable: proven, `{}` misses: {}",
+                t.name,
+                t.witness.as_deref().unwrap_or_default()
+            ),
+            None => {
+                let by: Vec<&str> = runs
+                    .iter()
+                    .filter(|r| r.refutes)
+                    .map(|r| r.test.detail.as_str())
+                    .collect();
+                format!("NOT schedulable: proven, {}", by.join("; "))
+            }
+        },
+        None => {
+            let why: Vec<String> = runs
+                .iter()
+                .filter(|r| r.test.applies)
+                .map(|r| format!("{}: {}", r.test.name, r.test.detail))
+                .collect();
+            if why.is_empty() {
+                "unknown: no schedulability test applies to this configuration (simulate it)"
+                    .to_string()
+            } else {
+                format!(
+                    "unknown: no test proves it schedulable and no miss is proven ({})",
+                    why.join("; ")
+                )
+            }
+        }
+    }
+}
+
+/// A possible deadlock voids every blocking bound that relies on chains of
+/// holders ending: the tasks that can wait for a resource a deadlocked task
+/// holds (the users of the cycle's resources and, to a fixed point, of any
+/// resource such a task uses) lose their bound and verdict. The other tasks
+/// keep their bounds (deadlocked tasks only take less CPU time), but not a
+/// proven miss: that proof counts the work of tasks that may deadlock.
+fn void_for_deadlock(system: &System, cycle: &crate::model::LockCycle, tasks: &mut [TaskVerdict]) {
+    let mut stuck = vec![false; system.tasks.len()];
+    let mut tainted: Vec<bool> = (0..system.resources.len())
+        .map(|r| cycle.resources.iter().any(|c| c.0 == r))
+        .collect();
+    loop {
+        let mut changed = false;
+        for t in &system.tasks {
+            if !stuck[t.id.0] && t.sections.iter().any(|s| tainted[s.resource.0]) {
+                stuck[t.id.0] = true;
+                changed = true;
+                for s in &t.sections {
+                    tainted[s.resource.0] = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let why = format!(
+        "possible deadlock: lock order cycle {}",
+        system.describe_cycle(cycle)
+    );
+    for (v, stuck) in tasks.iter_mut().zip(stuck) {
+        if stuck {
+            v.wcrt_ns = None;
+            v.slack_ns = None;
+            v.blocking_ns = None;
+            v.schedulable = None;
+            v.witness = None;
+            v.add_note(format!(
+                "{why}: no bound (a deadlocked job never completes)"
+            ));
+        } else if v.schedulable == Some(false) {
+            v.schedulable = None;
+            v.witness = None;
+            v.add_note(format!("{why}: the miss is not proven"));
+        }
     }
 }
 

@@ -280,6 +280,23 @@ impl Task {
     pub fn density(&self) -> f64 {
         self.wcet.ratio(self.deadline.min(self.period))
     }
+
+    /// The longest execution time a job of this task can draw, in
+    /// nanoseconds: the WCET unless the execution model stops short of it
+    /// (`uniform` with `max < wcet`, `bimodal` whose long mode is shorter or
+    /// never drawn). Analyses whose worst case needs every job at its WCET
+    /// are exact only when this is the WCET.
+    pub fn longest_execution(&self) -> Duration {
+        match self.execution {
+            Execution::Constant => self.wcet,
+            Execution::Normal { mean, stddev } if stddev.is_zero() => mean.min(self.wcet),
+            Execution::Normal { .. } => self.wcet,
+            Execution::Uniform { max, .. } => max.min(self.wcet),
+            Execution::Bimodal { low, high, p_high } => {
+                if p_high > 0.0 { high } else { low }.min(self.wcet)
+            }
+        }
+    }
 }
 
 /// Distribution of a job's execution time. Every model yields values in
@@ -475,4 +492,6 @@ impl OsPolicy {
 }
 
 mod build;
+mod lock_order;
 pub use build::SystemBuilder;
+pub use lock_order::{LockCycle, lock_order_cycles};

@@ -32,7 +32,13 @@ pub(super) fn run(
         }
         print(&text)?;
     }
-    Ok(if fail_on_miss && report.schedulable == Some(false) {
+    // A task that is not proven safe can miss: only a proof passes.
+    Ok(if fail_on_miss && report.schedulable != Some(true) {
+        eprintln!(
+            "rtlab: --fail-on-miss: not every task is proven to meet its deadline ({}): {}",
+            report.flagged.join(", "),
+            report.reason
+        );
         Exit::Missed
     } else {
         Exit::Success
@@ -130,7 +136,7 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
             task.wcet.to_string(),
             task.deadline.to_string(),
             format!("{:.3}", v.utilization),
-            v.blocking_ns.map_or("unbounded".into(), ns),
+            v.blocking_ns.map_or("-".into(), ns),
             v.wcrt_ns.map_or("-".into(), ns),
             slack.map_or("-".into(), |s| {
                 if s < 0 {
@@ -168,44 +174,48 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
     out
 }
 
-/// The closing verdict: which tasks miss and by how much.
+/// The closing verdict: proven schedulable, NOT schedulable with the
+/// witness, or unknown with the reason and the tasks not proven safe.
 pub(super) fn verdict(system: &System, report: &Analysis) -> String {
-    let missing: Vec<String> = system
+    let line = |task: &rtlab_tasks::model::Task, v: &analysis::TaskVerdict| {
+        let what = match (v.schedulable, v.wcrt_ns) {
+            (Some(false), _) => format!(
+                "misses (proven): {}",
+                v.witness
+                    .as_deref()
+                    .unwrap_or("its bound exceeds its deadline")
+            ),
+            (_, Some(r)) if r > task.deadline.as_nanos() => format!(
+                "not proven: bound {} > deadline {} (an upper bound only)",
+                ns(r),
+                task.deadline
+            ),
+            (_, Some(_)) => "not proven".to_string(),
+            (_, None) => "not proven: no response-time bound".to_string(),
+        };
+        format!("  {}: {what}\n", task.name)
+    };
+    let listed: String = system
         .tasks
         .iter()
         .zip(&report.tasks)
-        .filter(|(_, v)| v.schedulable == Some(false))
-        .map(|(task, v)| match v.wcrt_ns {
-            Some(r) => format!(
-                "  {}: WCRT {} > deadline {} (late by {})\n",
-                task.name,
-                ns(r),
-                task.deadline,
-                ns(r.saturating_sub(task.deadline.as_nanos()))
-            ),
-            None => format!(
-                "  {}: no response-time bound (it can miss by any amount)\n",
-                task.name
-            ),
+        .filter(|(_, v)| match report.schedulable {
+            Some(false) => v.schedulable == Some(false),
+            _ => v.schedulable != Some(true),
         })
+        .map(|(t, v)| line(t, v))
         .collect();
     match report.schedulable {
-        Some(true) => "verdict: schedulable, every deadline is met in the worst case\n".to_string(),
-        Some(false) => format!(
-            "verdict: NOT schedulable, {} task{} can miss {} deadline:\n{}",
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" },
-            if missing.len() == 1 { "its" } else { "their" },
-            missing.concat()
-        ),
+        Some(true) => format!("verdict: {}\n", report.reason),
+        Some(false) => format!("verdict: {}\n{listed}", report.reason),
         None => format!(
-            "verdict: unknown, no exact test applies to this configuration (simulate it){}\n{}",
-            if missing.is_empty() {
+            "verdict: {}\n{}{listed}",
+            report.reason,
+            if listed.is_empty() {
                 ""
             } else {
-                "; tasks flagged:"
-            },
-            missing.concat()
+                "tasks not proven to meet their deadlines:\n"
+            }
         ),
     }
 }

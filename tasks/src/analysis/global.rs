@@ -151,6 +151,56 @@ pub fn bertogna_cirinei(by_priority: &[Timing], m: u32) -> Vec<Option<Duration>>
     out
 }
 
+/// [`bertogna_cirinei`] with equal priorities: `levels[n]` is the priority
+/// of `by_priority[n]` (non-increasing). A task of equal priority can run
+/// before the task whatever the tie-break, so it interferes like a more
+/// urgent one, its carry-in bounded by its deadline: the deadline-analysis
+/// argument (before the first miss every job meets its deadline), valid
+/// when every task of the level is proven. A level with any task not
+/// proven leaves that whole level and every task below it without a bound.
+pub fn bertogna_cirinei_tied(
+    by_priority: &[Timing],
+    levels: &[u32],
+    m: u32,
+) -> Vec<Option<Duration>> {
+    let m = u64::from(m.max(1));
+    let mut done: Vec<(Sporadic, u64)> = Vec::with_capacity(by_priority.len());
+    let mut out: Vec<Option<Duration>> = vec![None; by_priority.len()];
+    let mut start = 0;
+    while start < by_priority.len() {
+        let end = (start..by_priority.len())
+            .find(|&n| levels[n] != levels[start])
+            .unwrap_or(by_priority.len());
+        let level: Option<Vec<Sporadic>> = by_priority[start..end].iter().map(sporadic).collect();
+        let Some(level) = level else {
+            return out;
+        };
+        let mut found = Vec::with_capacity(level.len());
+        for (n, k) in level.iter().enumerate() {
+            let mut higher = done.clone();
+            higher.extend(
+                level
+                    .iter()
+                    .enumerate()
+                    .filter(|(o, _)| *o != n)
+                    .map(|(_, s)| (*s, s.d)),
+            );
+            match fixed_point(k, &higher, m) {
+                Some(r) => found.push(r),
+                None => return out,
+            }
+        }
+        for (n, r) in found.into_iter().enumerate() {
+            done.push((level[n], r));
+            out[start + n] = r
+                .checked_add(by_priority[start + n].jitter.as_nanos())
+                .map(Duration::from_nanos);
+        }
+        start = end;
+    }
+    out
+}
+
 /// The OPA-compatible deadline-analysis variant: does `task` meet its
 /// deadline on `m` processors below the tasks `higher` (in any order), each
 /// assumed to meet its own deadline?
@@ -205,7 +255,8 @@ pub(crate) fn run_fixed_priority(system: &System, out: &mut [TaskVerdict]) -> Ru
         .iter()
         .map(|&i| Timing::of(&system.tasks[i]))
         .collect();
-    let bounds = bertogna_cirinei(&by_priority, m);
+    let levels: Vec<u32> = order.iter().map(|&i| system.tasks[i].priority).collect();
+    let bounds = bertogna_cirinei_tied(&by_priority, &levels, m);
     let mut misses = Vec::new();
     for (&i, bound) in order.iter().zip(&bounds) {
         let v = &mut out[i];
@@ -215,7 +266,7 @@ pub(crate) fn run_fixed_priority(system: &System, out: &mut [TaskVerdict]) -> Ru
             None => {
                 // A sufficient test that does not accept proves nothing.
                 v.schedulable = None;
-                v.add_note("not proven: the Bertogna-Cirinei bound exceeds the deadline (or a task above it is not proven)");
+                v.add_note("not proven: the Bertogna-Cirinei bound exceeds the deadline (or a task above it or of equal priority is not proven)");
                 misses.push(format!("`{}`", system.tasks[i].name));
             }
         }

@@ -49,6 +49,8 @@ use crate::time::Duration;
 mod non_preemptive;
 mod partitioned;
 mod verdict;
+pub mod window;
+pub mod witness;
 
 pub(crate) use partitioned::run;
 pub use verdict::all_meet_deadlines;
@@ -94,9 +96,10 @@ pub enum NoBound {
     Overflow,
     /// [`ITERATION_CAP`] fixed-point steps were not enough.
     IterationCap,
-    /// The blocking is unbounded (plain mutexes, see
-    /// [`blocking::Inversion`]); only from [`response_times`].
-    Inversion(blocking::Inversion),
+    /// Plain mutexes: the tasks that can run while this one is held up
+    /// (down to the given lowest holder, see [`window`]) load the CPU to 1
+    /// or more, so their busy window has no bound. Not a proof of a miss.
+    WindowOverload(TaskId),
 }
 
 impl NoBound {
@@ -116,7 +119,11 @@ impl NoBound {
             NoBound::IterationCap => format!(
                 "undecided: the iteration cap ({ITERATION_CAP} fixed-point steps) was reached"
             ),
-            NoBound::Inversion(inv) => blocking::describe_inversion(system, inv),
+            NoBound::WindowOverload(lowest) => format!(
+                "priority inversion, no protocol: the tasks that can run while it is held up \
+                 (down to `{}`) load the CPU to 100% or more, so their busy window has no bound",
+                system.tasks[lowest.0].name
+            ),
         }
     }
 
@@ -318,6 +325,9 @@ pub struct TaskResponse {
     pub blocking: Blocking,
     /// Its response time, or why there is none.
     pub response: Result<Response, NoBound>,
+    /// Under plain mutexes with a task between a holder and this one: the
+    /// busy window that bounds the response instead of `blocking`.
+    pub window: Option<window::Window>,
 }
 
 /// Response-time analysis of the tasks on `cpu` (every task under global
@@ -349,8 +359,18 @@ pub(crate) fn analyse_task(
     job: impl FnMut(u64, Duration),
 ) -> TaskResponse {
     let blocking = blocking::blocking(system, priorities, id);
+    let mut found = None;
     let response = match &blocking {
-        Blocking::Unbounded(inversion) => Err(NoBound::Inversion(*inversion)),
+        Blocking::Unbounded(inversion) => {
+            // A holder below `id` shares a resource at or above it, so the
+            // level exists; the fallback only keeps the types honest.
+            let level = window::level(system, priorities, group, id)
+                .unwrap_or((priorities[inversion.holder.0], inversion.holder));
+            window::response(system, priorities, group, id, level).map(|(r, w)| {
+                found = Some(w);
+                r
+            })
+        }
         Blocking::Bounded { time, .. } => {
             let higher: Vec<Timing> = group
                 .iter()
@@ -365,6 +385,7 @@ pub(crate) fn analyse_task(
         task: id,
         blocking,
         response,
+        window: found,
     }
 }
 

@@ -2,10 +2,10 @@
 //! system: response times CPU by CPU with the system's priorities, release
 //! jitter and blocking, the per-task figures, and whether a miss is a proof.
 
-use super::{NoBound, analyse_task};
+use super::{NoBound, analyse_task, window, witness};
 use crate::analysis::blocking;
 use crate::analysis::{Group, Run, TaskVerdict, TestKind, TestVerdict, cpu_prefix, has_offsets};
-use crate::model::{Priority, System, TaskId};
+use crate::model::{OnMiss, Overrun, Priority, ResourceId, System, TaskId};
 use crate::time::Duration;
 
 /// What one CPU's analysis found.
@@ -64,6 +64,64 @@ pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) ->
     }
 }
 
+/// Why the RTA of one CPU is only sufficient for the configured system
+/// (empty: exact, the bound is reached by the synchronous release).
+fn approximations(system: &System, priorities: &[Priority], group: &Group) -> Vec<String> {
+    let s = &system.scheduler;
+    let tasks = || group.tasks.iter().map(|id| &system.tasks[id.0]);
+    let mut out = Vec::new();
+    if !s.preemptive {
+        out.push("non-preemptive analysis".to_string());
+    }
+    if has_offsets(system, &group.tasks) {
+        out.push("offsets are ignored (a synchronous release is assumed)".to_string());
+    }
+    let tied = group.tasks.iter().enumerate().any(|(n, a)| {
+        group.tasks[n + 1..]
+            .iter()
+            .any(|b| priorities[a.0] == priorities[b.0])
+    });
+    if tied {
+        out.push("equal priorities interfere both ways".to_string());
+    }
+    if tasks().any(|t| !t.release_jitter.is_zero()) {
+        out.push(
+            "release jitter: exact for sporadic arrivals, your periodic releases may do better"
+                .to_string(),
+        );
+    }
+    let shared = system
+        .resources
+        .iter()
+        .any(|r| r.users.iter().filter(|u| group.tasks.contains(u)).count() >= 2);
+    if shared && s.preemptive {
+        out.push("shared resources: blocking bounds are upper bounds".to_string());
+    }
+    if s.overrun == Overrun::Skip {
+        out.push("overrun = skip drops releases".to_string());
+    }
+    if s.on_miss == OnMiss::Abort {
+        out.push("on_miss = abort ends late jobs early".to_string());
+    }
+    if tasks().any(|t| t.faults.panic_every > 0) {
+        out.push("injected faults end jobs early".to_string());
+    }
+    if tasks().any(|t| t.longest_execution() < t.wcet) {
+        out.push("an execution model never reaches its WCET".to_string());
+    }
+    out
+}
+
+/// What the analysis of one task found, for the CPU's line.
+enum Finding {
+    /// Meets its deadline: the slack and the bound.
+    Meets(i128, Duration),
+    /// Misses or has no bound: the sentence, and whether it is proven.
+    Fails(String, bool),
+    /// Undecided.
+    Undecided(String),
+}
+
 fn analyse_cpu(
     system: &System,
     priorities: &[Priority],
@@ -72,146 +130,33 @@ fn analyse_cpu(
     out: &mut [TaskVerdict],
 ) -> CpuOutcome {
     let prefix = cpu_prefix(groups, group);
-    let mut approximations = Vec::new();
-    if !system.scheduler.preemptive {
-        approximations.push("non-preemptive analysis".to_string());
-    }
-    if has_offsets(system, &group.tasks) {
-        approximations.push("offsets are ignored (a synchronous release is assumed)".to_string());
-    }
-    let tied = group.tasks.iter().enumerate().any(|(n, a)| {
-        group.tasks[n + 1..]
-            .iter()
-            .any(|b| priorities[a.0] == priorities[b.0])
-    });
-    if tied {
-        approximations.push("equal priorities interfere both ways".to_string());
-    }
+    let approximations = approximations(system, priorities, group);
     let remote = group
         .tasks
         .iter()
         .find_map(|&id| blocking::remote_share(system, id));
-    let mut failures = Vec::new();
-    let mut inversions: Vec<(String, Vec<TaskId>)> = Vec::new();
-    let mut undecided = Vec::new();
-    let mut refutes = false;
-    let mut tightest: Option<(i128, TaskId, Duration)> = None;
-    let mut any_blocking = false;
+    let mut findings = Vec::new();
     for &id in &group.tasks {
-        let task = &system.tasks[id.0];
-        let mut jobs: Vec<Duration> = Vec::new();
-        let result = analyse_task(system, priorities, &group.tasks, id, |_, r| {
-            if jobs.len() < 8 {
-                jobs.push(r);
-            }
-        });
-        let verdict = &mut out[id.0];
-        verdict.blocking_ns = result.blocking.time().map(Duration::as_nanos);
-        verdict.blocking_detail = blocking::describe(system, &result.blocking);
-        any_blocking |= result.blocking.time().is_some_and(|b| !b.is_zero());
-        if let Some((resource, other)) = remote {
-            let local = match result.response {
-                Ok(r) => format!("; ignoring it, R = {}", r.wcrt),
-                Err(_) => String::new(),
-            };
-            verdict.add_note(format!(
-                "`{}` is also locked by `{}` on another CPU: remote blocking is not analysed, no bound{local}",
-                system.resource_name(resource),
-                system.tasks[other.0].name
-            ));
-            if let Err(e) = result.response
-                && e.is_overload()
-            {
-                verdict.schedulable = Some(false);
-                refutes = true;
-            }
-            continue;
-        }
-        match result.response {
-            Ok(r) => {
-                verdict.set_wcrt(r.wcrt);
-                verdict.jobs_examined = Some(r.jobs);
-                if r.jobs > 1 {
-                    let list: Vec<String> = jobs.iter().map(Duration::to_string).collect();
-                    let more = if r.jobs > jobs.len() as u64 {
-                        ", ..."
-                    } else {
-                        ""
-                    };
-                    verdict.add_note(format!(
-                        "{} jobs in the busy period of {}, responses {}{more}; the worst is job {}",
-                        r.jobs,
-                        r.busy_period,
-                        list.join(", "),
-                        r.worst_job + 1
-                    ));
-                }
-                let slack = i128::from(task.deadline.as_nanos()) - i128::from(r.wcrt.as_nanos());
-                if r.wcrt > task.deadline {
-                    failures.push(format!(
-                        "R({}) = {} > D = {} (by {})",
-                        task.name,
-                        r.wcrt,
-                        task.deadline,
-                        r.wcrt.saturating_sub(task.deadline)
-                    ));
-                } else if tightest.is_none_or(|(s, _, _)| slack < s) {
-                    tightest = Some((slack, id, r.wcrt));
-                }
-            }
-            Err(NoBound::Inversion(inversion)) => {
-                verdict.schedulable = Some(false);
-                verdict.add_note(
-                    "no response-time bound: the blocking is unbounded (see blocking_detail)",
-                );
-                // One line per inversion, naming every task it leaves
-                // without a bound.
-                let cause = blocking::describe_cause(system, &inversion);
-                match inversions.iter_mut().find(|(c, _)| *c == cause) {
-                    Some((_, victims)) => victims.push(id),
-                    None => inversions.push((cause, vec![id])),
-                }
-                refutes = true;
-            }
-            Err(e) if e.is_overload() => {
-                verdict.schedulable = Some(false);
-                verdict.add_note(e.describe(system));
-                failures.push(format!(
-                    "no bound for `{}`: {}",
-                    task.name,
-                    e.describe(system)
-                ));
-                refutes = true;
-            }
-            Err(e) => {
-                verdict.add_note(e.describe(system));
-                undecided.push(format!("`{}`: {}", task.name, e.describe(system)));
-            }
-        }
+        let finding = analyse_one(system, priorities, group, id, remote, &mut out[id.0]);
+        findings.push((id, finding));
     }
-    for (cause, victims) in inversions.into_iter().rev() {
-        let names: Vec<String> = victims
-            .iter()
-            .map(|v| format!("`{}`", system.tasks[v.0].name))
-            .collect();
-        failures.insert(0, format!("{cause}: no bound for {}", names.join(", ")));
-    }
-    if any_blocking && system.scheduler.preemptive {
-        approximations.push("blocking bounds are upper bounds".to_string());
-    }
-    if let Some((resource, other)) = remote {
-        return CpuOutcome {
-            verdict: if refutes { Some(false) } else { None },
-            refutes,
-            approximations,
-            line: format!(
-                "{prefix}undecided: `{}` is shared with `{}` on another CPU and remote blocking is not analysed",
-                system.resource_name(resource),
-                system.tasks[other.0].name
-            ),
-        };
-    }
-    let n = group.tasks.len();
+    let refutes = findings
+        .iter()
+        .any(|(_, f)| matches!(f, Finding::Fails(_, true)));
+    let failures: Vec<&str> = findings
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Finding::Fails(text, _) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let undecided: Vec<&str> = findings
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Finding::Undecided(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
     let (verdict, line) = if !failures.is_empty() {
         let shown = failures.len().min(4);
         let more = if failures.len() > shown {
@@ -223,13 +168,30 @@ fn analyse_cpu(
             Some(false),
             format!("{prefix}{}{more}", failures[..shown].join("; ")),
         )
+    } else if let Some((resource, other)) = remote {
+        (
+            None,
+            format!(
+                "{prefix}undecided: `{}` is shared with `{}` on another CPU and remote blocking is not analysed",
+                system.resource_name(resource),
+                system.tasks[other.0].name
+            ),
+        )
     } else if !undecided.is_empty() {
         (None, format!("{prefix}{}", undecided.join("; ")))
     } else {
-        let tight = tightest.map_or(String::new(), |(_, id, wcrt)| {
-            let t = &system.tasks[id.0];
-            format!("; tightest: R({}) = {} <= D = {}", t.name, wcrt, t.deadline)
-        });
+        let tight = findings
+            .iter()
+            .filter_map(|(id, f)| match f {
+                Finding::Meets(slack, wcrt) => Some((*slack, *id, *wcrt)),
+                _ => None,
+            })
+            .min_by_key(|(slack, id, _)| (*slack, id.0))
+            .map_or(String::new(), |(_, id, wcrt)| {
+                let t = &system.tasks[id.0];
+                format!("; tightest: R({}) = {} <= D = {}", t.name, wcrt, t.deadline)
+            });
+        let n = group.tasks.len();
         let all = if n == 1 {
             "the task meets its deadline".to_string()
         } else {
@@ -237,16 +199,126 @@ fn analyse_cpu(
         };
         (Some(true), format!("{prefix}{all}{tight}"))
     };
-    // A miss found by an exact analysis is a proof.
-    if verdict == Some(false) && approximations.is_empty() {
-        refutes = true;
-    }
     CpuOutcome {
         verdict,
         refutes,
         approximations,
         line,
     }
+}
+
+/// Analyses one task: fills in its verdict and says what it found.
+fn analyse_one(
+    system: &System,
+    priorities: &[Priority],
+    group: &Group,
+    id: TaskId,
+    remote: Option<(ResourceId, TaskId)>,
+    verdict: &mut TaskVerdict,
+) -> Finding {
+    let task = &system.tasks[id.0];
+    let mut jobs: Vec<Duration> = Vec::new();
+    let result = analyse_task(system, priorities, &group.tasks, id, |_, r| {
+        if jobs.len() < 8 {
+            jobs.push(r);
+        }
+    });
+    let proof = witness::find(system, priorities, &group.tasks, id);
+    match &result.window {
+        Some(w) => {
+            let total = result.response.as_ref().map_or(w.length, |r| r.wcrt);
+            verdict.blocking_ns = Some(total.saturating_sub(w.unblocked).as_nanos());
+            verdict.blocking_detail = Some(window::describe(system, id, w));
+        }
+        None => {
+            verdict.blocking_ns = result.blocking.time().map(Duration::as_nanos);
+            verdict.blocking_detail = blocking::describe(system, &result.blocking);
+        }
+    }
+    if let Some((resource, other)) = remote {
+        let local = match result.response {
+            Ok(r) => format!("; ignoring it, R = {}", r.wcrt),
+            Err(_) => String::new(),
+        };
+        verdict.add_note(format!(
+            "`{}` is also locked by `{}` on another CPU: remote blocking is not analysed, no bound{local}",
+            system.resource_name(resource),
+            system.tasks[other.0].name
+        ));
+        return match proof {
+            Some(w) => {
+                prove(system, id, &w, verdict);
+                Finding::Fails(format!("`{}` misses (proven)", task.name), true)
+            }
+            None => Finding::Undecided(format!("`{}`: remote blocking", task.name)),
+        };
+    }
+    match result.response {
+        Ok(r) => {
+            verdict.set_wcrt(r.wcrt);
+            verdict.jobs_examined = Some(r.jobs);
+            if r.jobs > 1 && result.window.is_none() {
+                let list: Vec<String> = jobs.iter().map(Duration::to_string).collect();
+                let more = if r.jobs > jobs.len() as u64 {
+                    ", ..."
+                } else {
+                    ""
+                };
+                verdict.add_note(format!(
+                    "{} jobs in the busy period of {}, responses {}{more}; the worst is job {}",
+                    r.jobs,
+                    r.busy_period,
+                    list.join(", "),
+                    r.worst_job + 1
+                ));
+            }
+            if r.wcrt <= task.deadline {
+                let slack = i128::from(task.deadline.as_nanos()) - i128::from(r.wcrt.as_nanos());
+                return Finding::Meets(slack, r.wcrt);
+            }
+            let text = format!(
+                "R({}) = {} > D = {} (by {})",
+                task.name,
+                r.wcrt,
+                task.deadline,
+                r.wcrt.saturating_sub(task.deadline)
+            );
+            match proof {
+                Some(w) => {
+                    prove(system, id, &w, verdict);
+                    Finding::Fails(text, true)
+                }
+                None => {
+                    verdict.schedulable = None;
+                    verdict.add_note("the bound exceeds the deadline, but it is only an upper bound here: a miss is not proven");
+                    Finding::Fails(format!("{text}, not proven"), false)
+                }
+            }
+        }
+        Err(e) => {
+            let why = e.describe(system);
+            verdict.add_note(why.clone());
+            match proof {
+                Some(w) => {
+                    prove(system, id, &w, verdict);
+                    Finding::Fails(format!("no bound for `{}`: {why}", task.name), true)
+                }
+                None if e.is_overload() || matches!(e, NoBound::WindowOverload(_)) => {
+                    Finding::Fails(
+                        format!("no bound for `{}`: {why}, not proven", task.name),
+                        false,
+                    )
+                }
+                None => Finding::Undecided(format!("`{}`: {why}", task.name)),
+            }
+        }
+    }
+}
+
+/// Records a proven miss on the task's verdict.
+fn prove(system: &System, id: TaskId, w: &witness::Witness, verdict: &mut TaskVerdict) {
+    verdict.schedulable = Some(false);
+    verdict.witness = Some(witness::describe(system, id, w));
 }
 
 #[cfg(test)]
@@ -280,10 +352,13 @@ mod tests {
     }
 
     #[test]
-    fn pathfinder_misses_without_inheritance() {
-        // The lesson of pathfinder.toml: with plain mutexes the high task's
-        // wait is unbounded (the set is unschedulable by definition); with
-        // inheritance it is one section and the set is schedulable.
+    fn pathfinder_inversion_is_bounded_by_the_busy_window_and_not_a_proof() {
+        // The lesson of pathfinder.toml: with plain mutexes, `medium` can
+        // run while `high` waits for `low`'s bus: no bound made of critical
+        // sections exists, but the level-`low` busy window bounds it
+        // (L = 2 + 2 + 5 + 4 = 13ms), which is above high's deadline and
+        // not a proof of a miss; with inheritance it is one section and the
+        // set is schedulable.
         let build = |locking| {
             SystemBuilder::new("pathfinder")
                 .locking(locking)
@@ -298,16 +373,30 @@ mod tests {
                 .build()
         };
         let none = analyze(&build(Locking::None));
-        assert_eq!(none.schedulable, Some(false));
-        assert_eq!(none.tasks[0].wcrt_ns, None);
-        assert_eq!(none.tasks[0].blocking_ns, None);
-        assert_eq!(none.tasks[0].schedulable, Some(false));
-        assert!(none.tests[2].detail.contains(
-            "unbounded priority inversion: `medium` can preempt `low` while it holds `bus`, which `high` waits for"
-        ));
-        // medium: high's delayed jobs can land in its response.
-        assert_eq!(none.tasks[1].wcrt_ns, None);
+        assert_eq!(none.schedulable, None);
+        assert_eq!(none.tasks[0].wcrt_ns, Some(13_000_000));
+        // Everything above the unblocked response (2ms) is inversion.
+        assert_eq!(none.tasks[0].blocking_ns, Some(11_000_000));
+        assert_eq!(none.tasks[0].schedulable, None);
+        assert_eq!(none.tasks[0].witness, None);
+        assert!(
+            none.tasks[0]
+                .blocking_detail
+                .as_deref()
+                .unwrap()
+                .contains("`low` (which can hold a resource it needs) and `medium` can run")
+        );
+        assert!(
+            none.tests[2]
+                .detail
+                .contains("R(high) = 13ms > D = 10ms (by 3ms), not proven")
+        );
+        // medium takes no lock: high's delayed jobs land in its response,
+        // within the same window, which meets its deadline.
+        assert_eq!(none.tasks[1].wcrt_ns, Some(13_000_000));
+        assert_eq!(none.tasks[1].schedulable, Some(true));
         assert_eq!(none.tasks[2].wcrt_ns, Some(13_000_000));
+        assert_eq!(none.flagged, ["high"]);
         let inherit = analyze(&build(Locking::Inherit));
         assert_eq!(inherit.schedulable, Some(true));
         // high: C 2 + B 2 (low's section) = 4ms.

@@ -2,12 +2,11 @@
 //! thread-name clashes.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use crate::config::problem::Problem;
 use crate::config::raw::RawConfig;
 use crate::config::reader::Problems;
-use crate::model::{Resource, ResourceId, Task};
+use crate::model::{Resource, ResourceId, Task, lock_order_cycles};
 
 /// Collects resources in order of first use and sets section resource ids;
 /// `order[k]` lists the raw section index of each section of `tasks[k]`.
@@ -41,73 +40,64 @@ pub(super) fn resources(
     resources
 }
 
-/// Warns about cycles in the order in which nested sections take locks.
+/// Warns about cycles in the order in which nested sections take locks
+/// (see [`crate::model::lock_order_cycles`]), at the inner section that
+/// closes each cycle.
 pub(super) fn lock_order_warnings(
     raw: &RawConfig,
     tasks: &[Task],
     resources: &[Resource],
     out: &mut Problems,
 ) {
-    // Edge outer -> inner, remembering one task and span that takes it.
-    let mut edges: BTreeMap<(usize, usize), (usize, Range<usize>)> = BTreeMap::new();
-    for task in tasks {
-        for (a, sa) in task.sections.iter().enumerate() {
-            for sb in &task.sections[a + 1..] {
-                if sa.contains(sb) && sa.resource != sb.resource {
-                    let span = raw.tasks[task.id.0]
-                        .sections
-                        .iter()
-                        .find(|s| s.after.value == sb.after && s.hold.value == sb.hold)
-                        .map_or(raw.tasks[task.id.0].span.clone(), |s| s.span.clone());
-                    edges
-                        .entry((sa.resource.0, sb.resource.0))
-                        .or_insert((task.id.0, span));
-                }
-            }
-        }
-    }
-    let n = resources.len();
-    let mut reported = Vec::new();
-    for start in 0..n {
-        // Depth-first search for a path back to `start` through resources
-        // with larger ids (each cycle reported once, from its smallest id).
-        let mut stack = vec![(start, vec![start])];
-        while let Some((node, path)) = stack.pop() {
-            for (&(a, b), _) in edges.range((node, 0)..=(node, usize::MAX)) {
-                debug_assert_eq!(a, node);
-                if b == start {
-                    if !reported.contains(&path) {
-                        let mut names: Vec<&str> =
-                            path.iter().map(|&r| resources[r].name.as_str()).collect();
-                        names.push(&resources[start].name);
-                        let how: Vec<String> = path
-                            .iter()
-                            .zip(path.iter().skip(1).chain(std::iter::once(&start)))
-                            .map(|(&x, &y)| {
-                                let (t, _) = &edges[&(x, y)];
-                                format!(
-                                    "`{}` takes {} then {}",
-                                    tasks[*t].name, resources[x].name, resources[y].name
-                                )
-                            })
-                            .collect();
-                        let span = edges[&(node, start)].1.clone();
-                        out.push(
-                            Problem::warning(
-                                format!("possible deadlock: lock order cycle {} ({})", names.join(" -> "), how.join("; ")),
-                                span,
-                            )
-                            .with_hint("take nested locks in one global order, or use locking = \"ceiling\" on one CPU"),
-                        );
-                        reported.push(path.clone());
-                    }
-                } else if b > start && !path.contains(&b) {
-                    let mut next = path.clone();
-                    next.push(b);
-                    stack.push((b, next));
-                }
-            }
-        }
+    for cycle in lock_order_cycles(tasks, resources.len()) {
+        let n = cycle.resources.len();
+        let name = |r: ResourceId| resources[r.0].name.as_str();
+        let mut names: Vec<&str> = cycle.resources.iter().map(|&r| name(r)).collect();
+        names.push(names[0]);
+        let how: Vec<String> = cycle
+            .takers
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                format!(
+                    "`{}` takes {} then {}",
+                    tasks[t.0].name,
+                    names[k],
+                    names[k + 1]
+                )
+            })
+            .collect();
+        // The span of the inner section of the closing edge.
+        let (last, first) = (cycle.resources[n - 1], cycle.resources[0]);
+        let taker = cycle.takers[n - 1];
+        let inner = tasks[taker.0].sections.iter().find(|sb| {
+            sb.resource == first
+                && tasks[taker.0]
+                    .sections
+                    .iter()
+                    .any(|sa| sa.resource == last && sa.contains(sb))
+        });
+        let rt = &raw.tasks[taker.0];
+        let span = inner
+            .and_then(|sb| {
+                rt.sections
+                    .iter()
+                    .find(|s| s.after.value == sb.after && s.hold.value == sb.hold)
+            })
+            .map_or(rt.span.clone(), |s| s.span.clone());
+        out.push(
+            Problem::warning(
+                format!(
+                    "possible deadlock: lock order cycle {} ({})",
+                    names.join(" -> "),
+                    how.join("; ")
+                ),
+                span,
+            )
+            .with_hint(
+                "take nested locks in one global order, or use locking = \"ceiling\" on one CPU",
+            ),
+        );
     }
 }
 
