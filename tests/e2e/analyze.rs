@@ -317,7 +317,10 @@ fn table_says_which_task_misses_and_by_how_much() {
     run.expect_code(0);
     assert!(
         run.stdout
-            .contains("a: WCRT 52ms > deadline 50ms (late by 2ms)"),
+            .contains("a: misses (proven): job 1 (released at 0ns; `b`, `c` released with it")
+            && run.stdout.contains(
+                "completes at least 52ms after its release > D = 50ms (late by at least 2ms)"
+            ),
         "{}",
         run.stdout
     );

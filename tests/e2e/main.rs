@@ -14,3 +14,4 @@ mod report;
 mod simulate;
 mod sweep;
 mod util;
+mod verdicts;

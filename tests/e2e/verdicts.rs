@@ -1,0 +1,303 @@
+//! The cases of unsound or over-claimed verdicts found by review (issue 9),
+//! each as the config a user would write: what the analysis says, and what
+//! the simulation of the same config shows.
+
+use rtlab_sim::des::{self, Options};
+use rtlab_tasks::analysis::{Analysis, TestKind, analyze};
+use rtlab_tasks::config::load_str;
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::Outcome;
+use rtlab_tasks::time::Duration;
+
+use crate::util::Sandbox;
+
+fn system(text: &str) -> System {
+    load_str(text, "case.toml")
+        .unwrap_or_else(|e| panic!("config rejected: {e:?}\n{text}"))
+        .system
+}
+
+fn simulate(system: &System, horizon_ns: u64, seed: u64) -> Outcome {
+    let options = Options {
+        horizon: Duration::from_nanos(horizon_ns),
+        seed,
+    };
+    des::simulate(system, &options, None).unwrap()
+}
+
+fn task<'a>(a: &'a Analysis, name: &str) -> &'a rtlab_tasks::analysis::TaskVerdict {
+    a.tasks.iter().find(|t| t.name == name).unwrap()
+}
+
+fn misses(o: &Outcome, name: &str) -> u64 {
+    o.tasks
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap()
+        .deadline_misses
+}
+
+fn max_response(o: &Outcome, name: &str) -> u64 {
+    o.tasks
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap()
+        .response_time
+        .max_ns
+        .unwrap_or(0)
+}
+
+#[test]
+fn global_rta_counts_equal_priorities_as_interference() {
+    let s = system(
+        r#"name = "ties"
+[platform]
+cpus = [0, 1]
+[scheduler]
+placement = "global"
+priorities = "explicit"
+[[task]]
+name = "a"
+period = "10ns"
+wcet = "2ns"
+deadline = "4ns"
+release_jitter = "1ns"
+priority = 5
+[[task]]
+name = "b"
+period = "10ns"
+wcet = "5ns"
+priority = 5
+[[task]]
+name = "c"
+period = "10ns"
+wcet = "5ns"
+priority = 5
+"#,
+    );
+    let a = analyze(&s);
+    assert_ne!(a.schedulable, Some(true), "{a:#?}");
+    assert_eq!(task(&a, "a").schedulable, None);
+    assert_eq!(task(&a, "a").wcrt_ns, None);
+    // b and c take both CPUs first: a runs at 5..7 and misses.
+    assert!(misses(&simulate(&s, 1000, 1), "a") > 0);
+}
+
+/// Two tasks taking r1 and r2 in opposite orders.
+const DEADLOCK: &str = r#"name = "deadlock"
+[platform]
+cpus = [0]
+[scheduler]
+priorities = "explicit"
+locking = "inherit"
+[[task]]
+name = "a"
+period = "100ns"
+wcet = "5ns"
+priority = 1
+sections = [ { resource = "r1", after = "0ns", hold = "4ns" }, { resource = "r2", after = "2ns", hold = "1ns" } ]
+[[task]]
+name = "b"
+period = "100ns"
+wcet = "5ns"
+offset = "1ns"
+priority = 2
+sections = [ { resource = "r2", after = "0ns", hold = "4ns" }, { resource = "r1", after = "1ns", hold = "1ns" } ]
+"#;
+
+#[test]
+fn a_possible_deadlock_is_unknown_never_schedulable() {
+    let s = system(DEADLOCK);
+    let a = analyze(&s);
+    assert_eq!(a.schedulable, None);
+    assert!(
+        a.reason.starts_with("unknown: possible deadlock"),
+        "{}",
+        a.reason
+    );
+    for t in &a.tasks {
+        assert_eq!(t.schedulable, None, "{t:?}");
+        assert_eq!(t.wcrt_ns, None, "{t:?}");
+    }
+    assert!(simulate(&s, 100, 1).deadlock.is_some());
+}
+
+#[test]
+fn a_lock_order_cycle_under_the_ceiling_on_one_cpu_cannot_deadlock() {
+    let s = system(&DEADLOCK.replace("\"inherit\"", "\"ceiling\""));
+    assert_eq!(s.possible_deadlock(), None);
+    let a = analyze(&s);
+    assert!(!a.reason.contains("deadlock"), "{}", a.reason);
+    assert!(simulate(&s, 1000, 1).deadlock.is_none());
+}
+
+#[test]
+fn plain_mutex_inversion_is_bounded_and_not_a_proof() {
+    let s = system(
+        r#"name = "inversion"
+[platform]
+cpus = [0]
+[scheduler]
+priorities = "explicit"
+locking = "none"
+[[task]]
+name = "h"
+period = "100ns"
+wcet = "1ns"
+priority = 3
+sections = [ { resource = "r", after = "0ns", hold = "1ns" } ]
+[[task]]
+name = "m"
+period = "100ns"
+wcet = "1ns"
+priority = 2
+[[task]]
+name = "l"
+period = "100ns"
+wcet = "2ns"
+priority = 1
+sections = [ { resource = "r", after = "0ns", hold = "1ns" } ]
+"#,
+    );
+    let a = analyze(&s);
+    assert_eq!(a.schedulable, Some(true), "{}", a.reason);
+    // h: the level-l busy window, 1 + 1 + 2.
+    assert_eq!(task(&a, "h").wcrt_ns, Some(4));
+    for seed in 1..4 {
+        let o = simulate(&s, 1000, seed);
+        for t in ["h", "m", "l"] {
+            assert!(max_response(&o, t) <= 4);
+            assert_eq!(misses(&o, t), 0);
+        }
+    }
+}
+
+#[test]
+fn pathfinder_flags_only_the_task_that_waits_for_the_bus() {
+    let text = include_str!("../../configs/pathfinder.toml");
+    let a = analyze(&system(text));
+    assert_eq!(a.schedulable, None, "{}", a.reason);
+    assert_eq!(a.flagged, ["bus_manager"]);
+    let comms = task(&a, "comms");
+    assert_eq!(comms.schedulable, Some(true));
+}
+
+#[test]
+fn rta_with_release_jitter_is_sufficient_not_exact() {
+    let s = system(
+        r#"name = "jitter"
+[platform]
+cpus = [0]
+[[task]]
+name = "hp"
+period = "10ns"
+wcet = "5ns"
+release_jitter = "5ns"
+[[task]]
+name = "lp"
+period = "20ns"
+wcet = "6ns"
+"#,
+    );
+    let a = analyze(&s);
+    let rta = a.tests.iter().find(|t| t.name == "rta").unwrap();
+    assert_eq!(rta.kind, TestKind::Sufficient);
+    assert!(rta.detail.contains("release jitter"), "{}", rta.detail);
+    assert_eq!(task(&a, "lp").wcrt_ns, Some(21));
+    // 21 > 20 is not a proof: the periodic releases do better.
+    assert_eq!(task(&a, "lp").schedulable, None);
+    assert_eq!(a.schedulable, None);
+    let worst = (1..6)
+        .map(|seed| max_response(&simulate(&s, 10_000, seed), "lp"))
+        .max()
+        .unwrap();
+    assert!(worst <= 21, "{worst}");
+}
+
+#[test]
+fn rta_under_overrun_skip_is_sufficient_not_exact() {
+    let s = system(
+        r#"name = "skip"
+[platform]
+cpus = [0]
+[scheduler]
+overrun = "skip"
+[[task]]
+name = "a"
+period = "4ns"
+wcet = "3ns"
+[[task]]
+name = "b"
+period = "6ns"
+wcet = "2ns"
+"#,
+    );
+    let a = analyze(&s);
+    let rta = a.tests.iter().find(|t| t.name == "rta").unwrap();
+    assert_eq!(rta.kind, TestKind::Sufficient, "{}", rta.detail);
+    assert_ne!(a.schedulable, Some(false));
+}
+
+#[test]
+fn a_certain_miss_under_inheritance_is_proven_with_a_witness() {
+    let text = r#"name = "robot"
+[platform]
+cpus = [0]
+[scheduler]
+priorities = "explicit"
+locking = "inherit"
+[[task]]
+name = "planner"
+period = "50ms"
+wcet = "8ms"
+priority = 90
+sections = [ { resource = "i2c", after = "0ms", hold = "2ms" } ]
+[[task]]
+name = "wheels"
+period = "10ms"
+wcet = "2ms"
+priority = 80
+[[task]]
+name = "lidar"
+period = "20ms"
+wcet = "5ms"
+priority = 60
+[[task]]
+name = "imu"
+period = "5ms"
+wcet = "1ms"
+priority = 50
+sections = [ { resource = "i2c", after = "0ms", hold = "1ms" } ]
+"#;
+    let s = system(text);
+    let a = analyze(&s);
+    assert_eq!(a.schedulable, Some(false), "{}", a.reason);
+    let imu = task(&a, "imu");
+    assert_eq!(imu.schedulable, Some(false));
+    assert!(
+        imu.witness.as_deref().unwrap().contains("job 1"),
+        "{:?}",
+        imu.witness
+    );
+    assert!(misses(&simulate(&s, 100_000_000, 1), "imu") > 0);
+    // --fail-on-miss exits 3 on a proven miss and on an unknown verdict.
+    let sb = Sandbox::new();
+    let path = sb.write("robot.toml", text);
+    let run = sb.rtlab([
+        "analyze".as_ref(),
+        "--fail-on-miss".as_ref(),
+        path.as_os_str(),
+    ]);
+    run.expect_code(3);
+    let path = sb.write(
+        "pathfinder.toml",
+        include_str!("../../configs/pathfinder.toml"),
+    );
+    let run = sb.rtlab([
+        "analyze".as_ref(),
+        "--fail-on-miss".as_ref(),
+        path.as_os_str(),
+    ]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("bus_manager"), "{}", run.stderr);
+}
