@@ -135,6 +135,7 @@ fn task_outcome(i: usize, rng: &mut Sequence) -> TaskOutcome {
         analysis: TaskPrediction {
             wcrt_ns: (name != "camera").then_some(wcet + i as u64 * 200_000),
             schedulable: Some(name != "camera"),
+            witness: None,
         },
         misses: stats.misses,
     }

@@ -136,6 +136,18 @@ fn verdict(run: &RunView) -> VerdictView {
     if let Some(d) = &o.deadlock {
         details.push(format!("DEADLOCK: {d}"));
     }
+    for t in &o.tasks {
+        match (&t.analysis.schedulable, &t.analysis.witness) {
+            (Some(false), Some(w)) => {
+                details.push(format!("analysis: `{}` misses (proven): {w}", t.name));
+            }
+            (None, _) => details.push(format!(
+                "analysis: `{}` is not proven to meet its deadline (see rtlab analyze)",
+                t.name
+            )),
+            _ => {}
+        }
+    }
     if o.interrupted {
         details.push("the run was interrupted: the figures cover what ran".to_string());
     }
@@ -167,7 +179,7 @@ fn verdict(run: &RunView) -> VerdictView {
     }
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "run",
     "task",
     "jobs",
@@ -176,6 +188,7 @@ const HEADER: [&str; 13] = [
     "p99",
     "max",
     "WCRT bound",
+    "analysis",
     "deadline",
     "slack",
     "blocking max",
@@ -203,6 +216,12 @@ fn rows(runs: &[RunView]) -> Vec<RowView> {
                     t.analysis
                         .wcrt_ns
                         .map_or_else(|| "none".to_string(), format::duration),
+                    match t.analysis.schedulable {
+                        Some(true) => "meets D (proven)",
+                        Some(false) => "misses (proven)",
+                        None => "not proven",
+                    }
+                    .to_string(),
                     format::duration(t.deadline_ns),
                     slack.map_or_else(|| "-".to_string(), format::signed_duration),
                     dur(t.blocking.max_ns),

@@ -166,8 +166,13 @@ pub struct TaskOutcome {
 pub struct TaskPrediction {
     /// The worst-case response-time bound, in nanoseconds (`null`: none).
     pub wcrt_ns: Option<u64>,
-    /// The analysis' verdict for the task (`null`: undecided).
+    /// The analysis' verdict for the task: `true` proven to meet its
+    /// deadline, `false` a miss proven (see `witness`), `null` not proven
+    /// either way.
     pub schedulable: Option<bool>,
+    /// With a proven miss: the job and release pattern that misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<String>,
 }
 
 /// How a missed job ended.
@@ -474,6 +479,7 @@ pub fn predictions(system: &System, analysis: &Analysis) -> Vec<TaskPrediction> 
                 .map_or_else(TaskPrediction::default, |a| TaskPrediction {
                     wcrt_ns: a.wcrt_ns,
                     schedulable: a.schedulable,
+                    witness: a.witness.clone(),
                 })
         })
         .collect()

@@ -47,6 +47,7 @@ fn task(name: &str, period_ms: u64, responses: &[u64], jitter: &[u64]) -> TaskOu
     let prediction = TaskPrediction {
         wcrt_ns: Some(deadline / 2),
         schedulable: Some(true),
+        witness: None,
     };
     stats.into_outcome(&system.tasks[0], prediction)
 }

@@ -93,6 +93,7 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
             let prediction = TaskPrediction {
                 wcrt_ns: (i % 3 != 2).then_some(deadline / 2),
                 schedulable: (i % 3 != 2).then_some(i % 3 == 0),
+                witness: None,
             };
             stats.into_outcome(task, prediction)
         })

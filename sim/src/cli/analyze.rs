@@ -162,7 +162,10 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
             match (test.applies, test.schedulable) {
                 (false, _) => "n/a".into(),
                 (true, Some(true)) => "schedulable".into(),
-                (true, Some(false)) => "not schedulable".into(),
+                (true, Some(false)) if test.kind == analysis::TestKind::Exact => {
+                    "not schedulable".into()
+                }
+                (true, Some(false)) => "not accepted".into(),
                 (true, None) => "inconclusive".into(),
             },
             test.detail.clone(),
@@ -186,9 +189,13 @@ pub(super) fn verdict(system: &System, report: &Analysis) -> String {
                     .unwrap_or("its bound exceeds its deadline")
             ),
             (_, Some(r)) if r > task.deadline.as_nanos() => format!(
-                "not proven: bound {} > deadline {} (an upper bound only)",
+                "not proven: bound {} > deadline {} (an upper bound only){}",
                 ns(r),
-                task.deadline
+                task.deadline,
+                v.blocking_detail
+                    .as_deref()
+                    .filter(|d| d.starts_with("priority inversion"))
+                    .map_or(String::new(), |d| format!("; {d}"))
             ),
             (_, Some(_)) => "not proven".to_string(),
             (_, None) => "not proven: no response-time bound".to_string(),

@@ -384,7 +384,7 @@ mod tests {
                 .blocking_detail
                 .as_deref()
                 .unwrap()
-                .contains("`low` (which can hold a resource it needs) and `medium` can run")
+                .contains("`high` can wait for a resource held by `low` while `medium` runs")
         );
         assert!(
             none.tests[2]

@@ -164,9 +164,8 @@ pub(crate) fn response(
     ))
 }
 
-/// A readable account of the window, e.g. "no protocol: while `h` waits,
-/// `l` (holder) and every task above it can run (`m`): bounded by their
-/// busy window of 4ns".
+/// A readable account of the window, e.g. "priority inversion, no
+/// protocol: `h` can wait for a resource held by `l` while `m` runs; ...".
 pub fn describe(system: &System, id: TaskId, window: &Window) -> String {
     let name = |k: TaskId| format!("`{}`", system.tasks[k.0].name);
     let others: Vec<String> = window
@@ -175,16 +174,32 @@ pub fn describe(system: &System, id: TaskId, window: &Window) -> String {
         .filter(|k| **k != id && **k != window.lowest)
         .map(|k| name(*k))
         .collect();
-    let also = if others.is_empty() {
-        String::new()
+    let others = match others.len() {
+        0 => String::new(),
+        1 => format!(" while {} runs", others[0]),
+        _ => format!(" while {} run", others.join(", ")),
+    };
+    let lowest = &system.tasks[window.lowest.0];
+    let waits = system.tasks[id.0]
+        .sections
+        .iter()
+        .any(|s| lowest.sections.iter().any(|l| l.resource == s.resource));
+    let who = if waits {
+        format!(
+            "{} can wait for a resource held by {}{others}",
+            name(id),
+            name(window.lowest)
+        )
     } else {
-        format!(" and {}", others.join(", "))
+        format!(
+            "a more urgent task can wait for a resource held by {}{others}, and its delayed jobs land in {}'s response",
+            name(window.lowest),
+            name(id)
+        )
     };
     format!(
-        "priority inversion, no protocol: while {} is held up, {} (which can hold a resource it needs){also} can run; \
-         bounded by their busy window of {} (a protocol, inherit or ceiling, would bound it by critical sections)",
-        name(id),
-        name(window.lowest),
+        "priority inversion, no protocol: {who}; bounded by the busy window of these tasks, {} \
+         (a protocol, inherit or ceiling, would bound it by critical sections)",
         window.length
     )
 }
