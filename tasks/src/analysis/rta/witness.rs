@@ -23,7 +23,7 @@
 //! faults in the tasks counted. Equal-priority tasks are left out too (the
 //! tie-break may favour the task).
 
-use super::{Dispatch, NoBound};
+use super::{Dispatch, NoBound, ratio};
 use crate::analysis::Timing;
 use crate::model::{OnMiss, Overrun, Priority, System, TaskId};
 use crate::time::Duration;
@@ -88,17 +88,51 @@ pub(crate) fn find(
         },
     );
     match result {
-        Err(NoBound::Overload) => Some(Witness {
-            job: 0,
-            response: None,
-            with,
-        }),
+        Err(NoBound::Overload) => {
+            first_late_job(&bare(me), &higher).map(|(job, response)| Witness {
+                job,
+                response,
+                with,
+            })
+        }
         _ => worst.map(|(job, r)| Witness {
             job,
             response: Some(r),
             with,
         }),
     }
+}
+
+/// Under overload (the task and `higher` need more than the CPU): the first
+/// job whose lower bound passes its deadline, walking the jobs of the
+/// synchronous release, with that bound; `None` as the response when the
+/// tasks above take the whole CPU (job 1 never completes).
+fn first_late_job(task: &Timing, higher: &[Timing]) -> Option<(u64, Option<Duration>)> {
+    let above = ratio::sum_cmp(
+        higher
+            .iter()
+            .map(|t| (u128::from(t.wcet.as_nanos()), t.period.as_nanos())),
+        1,
+    );
+    if above != std::cmp::Ordering::Less {
+        return Some((0, None));
+    }
+    let (c, t, d) = (
+        task.wcet.as_nanos(),
+        task.period.as_nanos(),
+        task.deadline.as_nanos(),
+    );
+    let mut budget = super::ITERATION_CAP;
+    let mut w = 0_u64;
+    for q in 0_u64.. {
+        let base = q.checked_add(1)?.checked_mul(c)?;
+        w = super::fixed_point(base, higher, &mut budget, w.saturating_sub(base)).ok()?;
+        let r = w.checked_sub(q.checked_mul(t)?)?;
+        if r > d {
+            return Some((q, Some(Duration::from_nanos(r))));
+        }
+    }
+    None
 }
 
 /// The tasks of `above` that can wait for a resource held by a task not
@@ -158,8 +192,8 @@ pub fn describe(system: &System, id: TaskId, witness: &Witness) -> String {
             r.saturating_sub(me.deadline)
         ),
         None => format!(
-            "from the release at {} ({pattern}), `{}` and the tasks above it need more than 100% of the CPU: its backlog grows without end and its jobs miss",
-            me.offset, me.name
+            "job {} (released at {release}; {pattern}) never completes: the tasks above it take the whole CPU",
+            witness.job + 1
         ),
     }
 }
