@@ -73,7 +73,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         variant: Option<String>,
         /// Simulated time (default: the config's `duration`), e.g. 10s.
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_horizon)]
         horizon: Option<Duration>,
         /// Seed of every random draw (default: the config's `seed`).
         #[arg(long, value_name = "N")]
@@ -100,7 +100,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         variant: Option<String>,
         /// Length of the run (default: the config's `duration`), e.g. 5s.
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_horizon)]
         duration: Option<Duration>,
         /// Seed of the execution-time draws (default: the config's `seed`).
         #[arg(long, value_name = "N")]
@@ -149,7 +149,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Length of every run (default: each config's `duration`).
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_horizon)]
         duration: Option<Duration>,
         /// Exit 3 when any run missed a deadline.
         #[arg(long)]
@@ -354,6 +354,21 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Parses a duration argument such as `10s` or `1.5ms`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     text.parse::<Duration>().map_err(|e| e.to_string())
+}
+
+/// Parses the length of a run (`simulate --horizon`, `run` and `compare
+/// --duration`): a duration at most as long as a config's `duration` may
+/// be ([`crate::des::MAX_HORIZON`]).
+fn parse_horizon(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    let max = crate::des::MAX_HORIZON;
+    if d > max {
+        Err(format!(
+            "longer than {max} (about 126 years), the longest run (as for a config's `duration`)"
+        ))
+    } else {
+        Ok(d)
+    }
 }
 
 /// Loads a config file and prints its warnings to standard error.

@@ -16,16 +16,26 @@
 //!   jobs reach (CPUs in platform order), then aborts at a deadline, then
 //!   releases (by task order), then round-robin jobs whose quantum ended go
 //!   to the back of the queue (behind the jobs released at that instant),
-//!   then every CPU is dispatched. A job whose first lock is at execution
-//!   time 0 takes it at the instant it starts.
+//!   then every CPU is dispatched; repeated until nothing is left at that
+//!   instant. A job whose first lock is at execution time 0 takes it at the
+//!   instant it starts.
+//! - An unlock is a scheduling point: a job that releases a lock and takes
+//!   another at the same point of its execution takes the second only after
+//!   the CPUs were dispatched at that instant. A job the unlock woke, or
+//!   that the holder's ceiling (or the stack resource policy's system
+//!   ceiling) kept out, runs first if it is now more urgent.
 //! - Jobs of one task run in release order, never in parallel: a job
 //!   released while its predecessor is unfinished waits (`overrun =
 //!   "queue"`) or is dropped (`"skip"`). Dispatch order and preemption are
 //!   [`crate::policy`]'s: equal priority (or deadline) never preempts.
+//! - `on_miss = "abort"`: a job still pending at its deadline is aborted
+//!   there; one that release jitter made ready after its deadline is
+//!   aborted as it is released.
 //! - A job released at or after the horizon is not counted; a job still
-//!   pending or running at the horizon is `incomplete` (and a miss if its
-//!   deadline is already past). A job that completes exactly at the horizon
-//!   is complete.
+//!   pending or running at the horizon is `incomplete`, and also a
+//!   deadline miss (kind `incomplete`) if its deadline is at or before the
+//!   horizon: it can only finish after it. A job that completes exactly at
+//!   the horizon is complete. The horizon is at most [`MAX_HORIZON`].
 //! - Release jitter delays each release by a draw from `[0,
 //!   release_jitter]`; releases of one task keep their order.
 //! - Critical sections: a lock is taken when the job's execution reaches
@@ -51,6 +61,7 @@
 //!   job of lower base priority (EDF: later deadline) ran on its CPU.
 
 mod engine;
+mod execution;
 mod jobs;
 mod locks;
 mod state;
@@ -61,10 +72,18 @@ use rtlab_tasks::outcome::trace::TraceSink;
 use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome, RESULT_SCHEMA};
 use rtlab_tasks::time::Duration;
 
+/// The longest horizon, 4 000 000 000 s (about 126 years): the longest
+/// `duration` a config may have. With the task times that validation also
+/// bounds by it, every time the simulator derives (a release before the
+/// horizon plus a period, a deadline, a jitter) stays below 2^64 ns and
+/// every lateness fits in an `i64`.
+pub const MAX_HORIZON: Duration = Duration::from_nanos(4_000_000_000_000_000_000);
+
 /// How to run a simulation.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Simulate up to this time (exclusive for releases).
+    /// Simulate up to this time (exclusive for releases); at most
+    /// [`MAX_HORIZON`].
     pub horizon: Duration,
     /// Seed of every random draw.
     pub seed: u64,
@@ -87,6 +106,14 @@ pub enum SimError {
     /// A zero horizon simulates nothing.
     #[error("the horizon must be longer than 0")]
     ZeroHorizon,
+    /// The horizon is longer than [`MAX_HORIZON`].
+    #[error("the horizon {horizon} is longer than the longest one, {max} (about 126 years)")]
+    HorizonTooLong {
+        /// The horizon asked for.
+        horizon: Duration,
+        /// [`MAX_HORIZON`].
+        max: Duration,
+    },
 }
 
 /// Simulates `system` up to `options.horizon`; every job event goes to
@@ -101,6 +128,12 @@ pub fn simulate(
 ) -> Result<Outcome, SimError> {
     if options.horizon.is_zero() {
         return Err(SimError::ZeroHorizon);
+    }
+    if options.horizon > MAX_HORIZON {
+        return Err(SimError::HorizonTooLong {
+            horizon: options.horizon,
+            max: MAX_HORIZON,
+        });
     }
     let run = engine::Engine::new(system, options, trace).run();
     let tasks = rtlab_tasks::outcome::task_outcomes(system, run.tasks);

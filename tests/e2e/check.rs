@@ -52,6 +52,21 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             ":6:10: error: `period`: time overflow",
         ),
         (
+            "duration too long to simulate",
+            g.replace(
+                "name = \"ok\"\n",
+                "name = \"ok\"\nduration = \"18446744073709551615ns\"\n",
+            )
+            .into_bytes(),
+            ":2:12: error: `duration` is longer than 4000000000s (about 126 years)",
+        ),
+        (
+            "period too long",
+            g.replace("\"4ms\"", "\"4000000000.000000001s\"")
+                .into_bytes(),
+            ":6:10: error: `period` is longer than 4000000000s",
+        ),
+        (
             "wcet > deadline",
             g.replace("\"1ms\"", "\"5ms\"").into_bytes(),
             ":7:8: error: task `a`: wcet 5ms is longer than its deadline 4ms",

@@ -246,3 +246,48 @@ fn bad_horizon_is_bad_input() {
     ]);
     run.expect_code(2);
 }
+
+/// `duration = u64::MAX ns` used to pass `check` and then simulate forever
+/// (issue 9, case 10): now every command that reads the config rejects it
+/// with its location and a hint, and `--horizon` obeys the same limit. The
+/// longest duration allowed runs to completion.
+#[test]
+fn a_duration_beyond_the_longest_is_rejected_and_the_longest_runs() {
+    let sb = Sandbox::new();
+    let task = "[[task]]\nname = \"a\"\nperiod = \"4000000000s\"\nwcet = \"1s\"\n";
+    let bad = sb.write(
+        "bad.toml",
+        format!("name = \"t\"\nduration = \"18446744073709551615ns\"\n{task}"),
+    );
+    for cmd in ["check", "simulate"] {
+        let run = sb.rtlab([cmd.as_ref(), bad.as_os_str()]);
+        run.expect_code(2);
+        let needle = format!("{}:2:12: error: `duration` is longer than", bad.display());
+        assert!(run.stderr.contains(&needle), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("hint:"), "{cmd}: {}", run.stderr);
+    }
+    let good = sb.write(
+        "good.toml",
+        format!("name = \"t\"\nduration = \"4000000000s\"\n{task}"),
+    );
+    let run = sb.rtlab(["simulate".as_ref(), good.as_os_str(), "--json".as_ref()]);
+    run.expect_code(0);
+    let result = run.json();
+    assert_eq!(result["duration_ns"], 4_000_000_000_000_000_000u64);
+    assert_eq!(result["tasks"][0]["jobs"], 1);
+    assert_eq!(result["tasks"][0]["completed"], 1);
+    for horizon in ["4000000000.000000001s", "18446744073709551615ns"] {
+        let run = sb.rtlab([
+            "simulate".as_ref(),
+            good.as_os_str(),
+            "--horizon".as_ref(),
+            horizon.as_ref(),
+        ]);
+        run.expect_code(2);
+        assert!(
+            run.stderr.contains("longer than 4000000000s"),
+            "{horizon}: {}",
+            run.stderr
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! The event loop: time advance, the order of events at one instant,
-//! releases, completions and dispatch. Locks are in `locks.rs`.
+//! releases and dispatch. What a running job reaches is in `execution.rs`,
+//! locks in `locks.rs`, the end of jobs and of the run in `jobs.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -9,7 +10,6 @@ use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
 use rtlab_tasks::outcome::{CpuOutcome, Deadlock, ResourceOutcome, TaskStats};
 
 use super::Options;
-use super::jobs::End;
 use super::locks::Locks;
 use super::state::{Active, CpuState, Domain, Job, TaskState, Where, add_to, ops_of};
 use crate::policy::{self, Candidate};
@@ -46,7 +46,7 @@ pub(super) struct Engine<'s, 't> {
     /// Tasks whose head job is blocked.
     pub(super) blocked: Vec<usize>,
     /// Round-robin jobs whose quantum ended at this instant.
-    requeue: Vec<usize>,
+    pub(super) requeue: Vec<usize>,
     sequence: u64,
     /// Whether to account priority inversion (resources or non-preemptive).
     track_inversion: bool,
@@ -147,12 +147,18 @@ impl<'s, 't> Engine<'s, 't> {
     }
 
     /// Runs to the horizon (or a deadlock) and returns the results.
+    ///
+    /// Terminates whatever the horizon: `instant` leaves no event at
+    /// `self.now`, so time strictly increases from one turn to the next,
+    /// and `u64::MAX` (an idle CPU, or a time that saturated) is never
+    /// reached, even by a horizon of `u64::MAX`.
     pub(super) fn run(mut self) -> Run {
         loop {
             let next = self.next_time();
-            if next > self.horizon {
+            if next > self.horizon || next == u64::MAX {
                 break;
             }
+            debug_assert!(next >= self.now, "time goes forward");
             self.advance(next);
             self.instant();
             if self.deadlock.is_some() {
@@ -244,13 +250,14 @@ impl<'s, 't> Engine<'s, 't> {
     }
 
     /// Handles everything that happens at `self.now`, in the documented
-    /// order, until no CPU has an event left at this instant.
+    /// order, until no event is left at this instant.
     fn instant(&mut self) {
         loop {
             for c in 0..self.cpus.len() {
-                while self.cpus[c].next_event == self.now && self.deadlock.is_none() {
-                    self.cpu_event(c);
-                }
+                while self.cpus[c].next_event == self.now
+                    && self.deadlock.is_none()
+                    && self.cpu_event(c)
+                {}
             }
             while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
                 if t != self.now {
@@ -278,7 +285,10 @@ impl<'s, 't> Engine<'s, 't> {
             for d in 0..self.domains.len() {
                 self.dispatch(d);
             }
-            if self.deadlock.is_some() || !self.cpus.iter().any(|c| c.next_event == self.now) {
+            // Until nothing is left at this instant: CPU events a dispatch
+            // created, locks after an unlock, aborts of jobs released at or
+            // after their deadline.
+            if self.deadlock.is_some() || self.next_time() > self.now {
                 break;
             }
         }
@@ -358,7 +368,9 @@ impl<'s, 't> Engine<'s, 't> {
         });
         let head = t.jobs.len() == 1;
         if self.abort_on_miss {
-            self.aborts.push(Reverse((deadline, task, k)));
+            // Jitter can make a job ready after its deadline: it is aborted
+            // at once, never in the past.
+            self.aborts.push(Reverse((deadline.max(now), task, k)));
         }
         let cpu = self.home_cpu(task);
         self.emit(task, k, cpu, EventKind::Release);
@@ -517,103 +529,5 @@ impl<'s, 't> Engine<'s, 't> {
 
     pub(super) fn head_k(&self, task: usize) -> u64 {
         self.tasks[task].jobs.front().map_or(0, |j| j.k)
-    }
-
-    /// Brings the running job of CPU `c` up to date at `self.now`; returns
-    /// its task.
-    pub(super) fn settle(&mut self, c: usize) -> Option<usize> {
-        let task = self.cpus[c].running?;
-        let dt = self.now - self.cpus[c].since;
-        self.cpus[c].since = self.now;
-        self.cpus[c].busy += dt;
-        let a = &mut self.tasks[task].active;
-        a.executed += dt;
-        a.quantum_left = a.quantum_left.saturating_sub(dt);
-        Some(task)
-    }
-
-    /// Computes when the job running on `c` next reaches an event.
-    pub(super) fn schedule_cpu(&mut self, c: usize) {
-        let Some(task) = self.cpus[c].running else {
-            self.cpus[c].next_event = u64::MAX;
-            return;
-        };
-        let t = &self.tasks[task];
-        let Some(job) = t.jobs.front() else {
-            self.cpus[c].next_event = u64::MAX;
-            return;
-        };
-        let done = t.active.executed;
-        let mut d = job.exec.saturating_sub(done);
-        if let Some(op) = t.ops.get(t.active.next_op) {
-            d = d.min(op.at.saturating_sub(done));
-        }
-        if let Some(f) = job.fault_at
-            && f >= done
-        {
-            d = d.min(f - done);
-        }
-        if self.policy == Policy::RoundRobin {
-            d = d.min(t.active.quantum_left);
-        }
-        self.cpus[c].next_event = self.now.saturating_add(d);
-    }
-
-    /// Handles what the job running on `c` reaches now.
-    fn cpu_event(&mut self, c: usize) {
-        let Some(task) = self.settle(c) else {
-            self.cpus[c].next_event = u64::MAX;
-            return;
-        };
-        let Some(job) = self.tasks[task].jobs.front().copied() else {
-            self.cpus[c].next_event = u64::MAX;
-            return;
-        };
-        let done = self.tasks[task].active.executed;
-        // At one execution point: unlocks, then a fault, then locks, then
-        // completion.
-        while let Some(op) = self.tasks[task]
-            .ops
-            .get(self.tasks[task].active.next_op)
-            .copied()
-        {
-            if op.at != done || op.lock {
-                break;
-            }
-            self.tasks[task].active.next_op += 1;
-            self.unlock(task, op.resource);
-        }
-        if job.fault_at == Some(done) {
-            self.end_job(task, Some(c), End::Fault);
-            return;
-        }
-        while let Some(op) = self.tasks[task]
-            .ops
-            .get(self.tasks[task].active.next_op)
-            .copied()
-        {
-            if op.at != done {
-                break;
-            }
-            if !self.lock(task, op.resource, c) {
-                return; // blocked: the CPU was freed
-            }
-            self.tasks[task].active.next_op += 1;
-        }
-        if done >= job.exec {
-            self.end_job(task, Some(c), End::Complete);
-            return;
-        }
-        if self.policy == Policy::RoundRobin && self.tasks[task].active.quantum_left == 0 {
-            self.cpus[c].running = None;
-            self.cpus[c].next_event = u64::MAX;
-            self.tasks[task].stats.preemptions += 1;
-            self.tasks[task].active.at = Where::Requeue;
-            self.requeue.push(task);
-            let k = job.k;
-            self.emit(task, k, Some(c), EventKind::Preempt);
-            return;
-        }
-        self.schedule_cpu(c);
     }
 }

@@ -36,7 +36,10 @@ impl Engine<'_, '_> {
             return;
         };
         let lateness = i128::from(now) - i128::from(job.deadline);
-        let lateness = i64::try_from(lateness).unwrap_or(i64::MAX);
+        // Saturate on the side it overflows: a huge deadline is very early,
+        // never late.
+        let lateness =
+            i64::try_from(lateness).unwrap_or(if lateness < 0 { i64::MIN } else { i64::MAX });
         match how {
             End::Complete => {
                 let t = &mut self.tasks[task];
@@ -147,10 +150,18 @@ impl Engine<'_, '_> {
     }
 
     /// Closes the run at `end`: unfinished jobs, CPU and resource figures.
+    ///
+    /// An unfinished job is `incomplete`, and also a miss when its deadline
+    /// is at or before the horizon: every completion at the horizon was
+    /// handled, so it can only finish after its deadline. (A run stopped by
+    /// a deadlock may not have handled every event of its last instant: a
+    /// deadline at that instant is not counted.)
     pub(super) fn finish(mut self, end: u64) -> Run {
         for c in 0..self.cpus.len() {
             self.settle(c);
         }
+        let whole = self.deadlock.is_none();
+        let missed = |deadline: u64| deadline < end || (whole && deadline == end);
         for task in 0..self.tasks.len() {
             // Releases due before the end that never became ready (jitter
             // pushed them past it) count as jobs too.
@@ -158,14 +169,14 @@ impl Engine<'_, '_> {
                 let t = &mut self.tasks[task];
                 t.stats.jobs += 1;
                 t.stats.incomplete += 1;
-                if t.next_release.saturating_add(t.rel_deadline) < end {
+                if missed(t.next_release.saturating_add(t.rel_deadline)) {
                     t.stats.deadline_misses += 1;
                 }
             }
             let jobs: Vec<Job> = self.tasks[task].jobs.iter().copied().collect();
             for (i, job) in jobs.iter().enumerate() {
                 self.tasks[task].stats.incomplete += 1;
-                if job.deadline < end {
+                if missed(job.deadline) {
                     self.tasks[task].stats.deadline_misses += 1;
                     if i == 0 {
                         self.keep_miss(task, job, None, end - job.deadline, MissKind::Incomplete);

@@ -21,6 +21,13 @@ use crate::time::Duration;
 pub(crate) const MAX_CPU: i64 = 1024;
 /// Default horizon of `simulate` and length of `run`.
 pub(crate) const DEFAULT_DURATION: Duration = Duration::from_nanos(1_000_000_000);
+/// The longest `duration`, and the longest period, deadline, offset and
+/// release jitter of a task: 4 000 000 000 s (about 126 years). With every
+/// input at most this, whatever the engines derive (a release before the
+/// horizon plus a period, a deadline and a jitter) stays below 2^64 ns, and
+/// every lateness (completion minus deadline) fits in an `i64`. The
+/// simulator's `MAX_HORIZON` is the same value.
+pub(crate) const MAX_DURATION: Duration = Duration::from_nanos(4_000_000_000_000_000_000);
 /// Default round-robin quantum.
 pub(crate) const DEFAULT_QUANTUM: Duration = Duration::from_nanos(1_000_000);
 /// Default cycle of a `[[load]]`'s duty.
@@ -53,6 +60,29 @@ pub(super) fn positive(out: &mut Problems, key: &str, d: &Sp<Duration>) -> bool 
     } else {
         true
     }
+}
+
+/// False (with a located error) if `d` is longer than [`MAX_DURATION`].
+pub(super) fn not_too_long(out: &mut Problems, key: &str, d: &Sp<Duration>) -> bool {
+    if d.value <= MAX_DURATION {
+        return true;
+    }
+    err(
+        out,
+        ProblemKind::BadValue {
+            key: key.to_string(),
+            message: format!(
+                "is longer than {MAX_DURATION} (about 126 years), the longest time rtlab handles"
+            ),
+        },
+        d.span.clone(),
+        Some(if key == "duration" {
+            "a few hyperperiods show the steady state, e.g. duration = \"10s\""
+        } else {
+            "times are integer nanoseconds from the start of the run; use a shorter one"
+        }),
+    );
+    false
 }
 
 /// A name usable in file names and messages: `[a-z0-9-]+` for configs and
@@ -104,7 +134,7 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
         }
     };
     let duration = match &raw.duration {
-        Some(d) if positive(out, "duration", d) => d.value,
+        Some(d) if positive(out, "duration", d) && not_too_long(out, "duration", d) => d.value,
         _ => DEFAULT_DURATION,
     };
 

@@ -1,7 +1,7 @@
 //! Validation of one `[[task]]`: timing, CPU, priority, execution model
 //! and critical sections.
 
-use super::{bad, err, positive};
+use super::{bad, err, not_too_long, positive};
 use crate::config::problem::{Problem, ProblemKind};
 use crate::config::raw::{ExecKind, RawExecution, RawTask};
 use crate::config::reader::{Problems, Sp};
@@ -74,6 +74,17 @@ pub(super) fn task(
             None
         }
     };
+    // Bounded so that every time derived from them is representable.
+    for (key, d) in [
+        ("period", &rt.period),
+        ("deadline", &rt.deadline),
+        ("offset", &rt.offset),
+        ("release_jitter", &rt.release_jitter),
+    ] {
+        if let Some(d) = d {
+            not_too_long(out, key, d);
+        }
+    }
     let period = match &rt.period {
         Some(p) => positive(out, "period", p).then_some(p.value),
         None => {
