@@ -126,7 +126,7 @@ pub struct TaskOutcome {
     /// Jobs still pending or running at the end of the run.
     pub incomplete: u64,
     /// Jobs whose deadline passed before they completed: late completions,
-    /// aborts, and unfinished jobs whose deadline is before the end.
+    /// aborts, and unfinished jobs whose deadline is at or before the end.
     pub deadline_misses: u64,
     /// Releases dropped because the previous job was unfinished
     /// (`overrun = "skip"`).

@@ -432,7 +432,7 @@ pub(crate) fn run_task(
                 // if its deadline had passed.
                 stats.incomplete += 1;
                 let end = control.ended_at();
-                if runner.deadline_abs < end {
+                if runner.deadline_abs <= end {
                     stats.deadline_misses += 1;
                     let late = end - runner.deadline_abs;
                     let m =
@@ -454,7 +454,7 @@ pub(crate) fn run_task(
         }
         stats.jobs += 1;
         stats.incomplete += 1;
-        if nominal + plan.deadline < end {
+        if nominal + plan.deadline <= end {
             stats.deadline_misses += 1;
         }
         k += 1;
