@@ -36,7 +36,6 @@ pub mod utilization;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::style::FontStyle;
 
@@ -84,20 +83,6 @@ impl PlotFiles {
             svg: dir.join(format!("{stem}.svg")),
         }
     }
-}
-
-/// A temporary path beside `dest` that keeps its extension (the bitmap
-/// encoder picks the format from it).
-pub(crate) fn temp_beside(dest: &Path) -> PathBuf {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let name = dest
-        .file_name()
-        .map_or_else(|| "plot".into(), |n| n.to_string_lossy().into_owned());
-    let ext = dest
-        .extension()
-        .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    dest.with_file_name(format!(".{name}.{}.{seq}.tmp.{ext}", std::process::id()))
 }
 
 /// A drawing error on `path`.

@@ -1,17 +1,17 @@
-//! rtlab-sim: the `rtlab` binary's library.
+//! rtlab-sim: the engines that run a task set and produce its
+//! `rtlab_tasks::outcome::Outcome`.
 //!
-//! - [`cli`]: the command line, the only layer that talks to the user and
-//!   to `rtlab-reports`;
 //! - [`des`]: the discrete-event simulator (virtual, integer time);
+//! - [`live`]: the live engine (one OS thread per task, real time);
 //! - [`policy`]: scheduling decisions as pure functions, shared by the
 //!   engines;
 //! - [`rng`]: the seeded random streams (execution times, jitter);
 //! - [`sweep`]: schedulability sweeps over random task sets.
 //!
-//! The engines produce `rtlab_tasks::outcome` values only; they never
-//! touch reports or files.
+//! The crate depends on `rtlab-tasks` only: it never touches reports or
+//! files. The `rtlab` binary (the root package) records what the engines
+//! produce and hands it to `rtlab-reports`.
 
-pub mod cli;
 pub mod des;
 pub mod live;
 pub mod policy;

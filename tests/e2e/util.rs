@@ -16,7 +16,7 @@ pub(crate) fn rtlab_bin() -> &'static Path {
             "build",
             "--quiet",
             "-p",
-            "rtlab-sim",
+            "rtlab",
             "--bin",
             "rtlab",
             "--message-format=json",

@@ -1,13 +1,11 @@
 //! The look every report plot shares (not a plot itself): the task
 //! palette, fonts, axes with their ticks labelled through
 //! [`crate::format`], and the writer that draws a plot into its PNG and SVG
-//! files atomically, as [`super::sweep`] does. Where things go on the page
+//! files atomically (for every plot, [`super::sweep`]'s too). Where things go on the page
 //! (legends, keys, labels under grouped bars) is in `layout`.
 //!
 //! Time stays integer nanoseconds up to the pixel: time axes are `u64`
 //! coordinates and their tick labels come from [`format::duration`].
-
-use std::fs;
 
 use std::ops::Range;
 
@@ -16,9 +14,9 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FONT, PlotFiles, plot_error, register_fonts, temp_beside};
+use super::{FONT, PlotFiles, plot_error, register_fonts};
 use crate::ReportError;
-use crate::export::AtomicFile;
+use crate::export::{AtomicFile, write_atomic};
 use crate::format;
 
 /// Width of every report plot, in pixels (the report page's width).
@@ -84,36 +82,40 @@ pub(crate) trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
-/// Draws `plot` into `files` at `WIDTH × height` pixels: the PNG under a
-/// temporary name then renamed, the SVG in memory then written atomically.
+/// Draws `plot` into `files` at `WIDTH × height` pixels, through
+/// [`write_files`].
 pub(crate) fn render(files: &PlotFiles, height: u32, plot: &impl Draw) -> Result<(), ReportError> {
+    write_files(
+        files,
+        (WIDTH, height),
+        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
+        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
+    )
+}
+
+/// Writes one plot's files at `size` pixels: `png` draws on the bitmap of
+/// the PNG's temporary file (the encoder writes it by path, so it goes
+/// through [`AtomicFile::temp_path`]), `svg` draws into memory, then each
+/// file is renamed into place. Every plot is written this way.
+pub(crate) fn write_files<P, S>(
+    files: &PlotFiles,
+    size: (u32, u32),
+    png: P,
+    svg: S,
+) -> Result<(), ReportError>
+where
+    P: FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+    S: FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+{
     register_fonts()?;
-    let size = (WIDTH, height);
-    let tmp = temp_beside(&files.png);
-    let drawn = {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        plot.draw(&root).and_then(|()| root.present().map_err(fail))
-    }
-    .map_err(|e| plot_error(&files.png, e))
-    .and_then(|()| {
-        fs::rename(&tmp, &files.png)
-            .map_err(|e| ReportError::io("rename a temporary file to", &files.png, e))
-    });
-    if drawn.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    drawn?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        plot.draw(&root)
-            .and_then(|()| root.present().map_err(fail))
-            .map_err(|e| plot_error(&files.svg, e))?;
-    }
-    AtomicFile::write_with(&files.svg, |out| {
-        use std::io::Write;
-        out.write_all(svg.as_bytes())
-    })?;
+    let file = AtomicFile::create(&files.png)?;
+    png(BitMapBackend::new(file.temp_path(), size).into_drawing_area())
+        .map_err(|e| plot_error(&files.png, e))?;
+    file.commit()?;
+    let mut text = String::new();
+    svg(SVGBackend::with_string(&mut text, size).into_drawing_area())
+        .map_err(|e| plot_error(&files.svg, e))?;
+    write_atomic(&files.svg, text.as_bytes())?;
     Ok(())
 }
 

@@ -2,14 +2,11 @@
 //! (`sweep.png`), and the distribution of breakdown utilizations
 //! (`breakdown.png`).
 
-use std::fs;
-
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotFiles, plot_error, register_fonts, temp_beside};
+use super::{FONT, PlotFiles, style};
 use crate::ReportError;
-use crate::export::AtomicFile;
 
 /// Image size in pixels (width, height).
 const SIZE: (u32, u32) = (960, 600);
@@ -118,33 +115,13 @@ fn group(points: &[SweepPoint]) -> Vec<(String, Vec<(f64, f64)>)> {
     lines
 }
 
-/// Draws the PNG (temporary name, then renamed) and the SVG (in memory,
-/// then written atomically).
+/// Writes the chart's files at [`SIZE`] (every plot's writer).
 fn render<P, S>(files: &PlotFiles, png: P, svg: S) -> Result<(), ReportError>
 where
     P: FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
     S: FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
 {
-    register_fonts()?;
-    let tmp = temp_beside(&files.png);
-    let drawn = png(BitMapBackend::new(&tmp, SIZE).into_drawing_area())
-        .map_err(|e| plot_error(&files.png, e))
-        .and_then(|()| {
-            fs::rename(&tmp, &files.png)
-                .map_err(|e| ReportError::io("rename a temporary file to", &files.png, e))
-        });
-    if drawn.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    drawn?;
-    let mut text = String::new();
-    svg(SVGBackend::with_string(&mut text, SIZE).into_drawing_area())
-        .map_err(|e| plot_error(&files.svg, e))?;
-    AtomicFile::write_with(&files.svg, |out| {
-        use std::io::Write;
-        out.write_all(text.as_bytes())
-    })?;
-    Ok(())
+    style::write_files(files, SIZE, png, svg)
 }
 
 /// A line chart with y in `[0, 1]`, a legend, and an optional vertical
@@ -220,6 +197,8 @@ fn line_chart<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

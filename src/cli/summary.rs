@@ -6,7 +6,7 @@ use rtlab_reports::format;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::{Engine, Miss, Outcome, TaskOutcome};
 
-use super::analyze::headline;
+use super::analysis::headline;
 use super::table::Table;
 
 fn dur(ns: Option<u64>) -> String {
@@ -15,6 +15,18 @@ fn dur(ns: Option<u64>) -> String {
 
 /// The summary of `outcome`, a run of `system`.
 pub(super) fn render(system: &System, outcome: &Outcome) -> String {
+    let mut out = heading(system, outcome);
+    out.push_str(&task_table(outcome));
+    out.push_str(&misses(outcome));
+    out.push_str(&platform(outcome));
+    if outcome.engine == Engine::Live {
+        out.push_str(&machine(outcome));
+    }
+    out
+}
+
+/// The headline, then which engine ran for how long with which seed.
+fn heading(system: &System, outcome: &Outcome) -> String {
     let engine = match outcome.engine {
         Engine::Simulation => "simulation",
         Engine::Live => "live run",
@@ -23,7 +35,7 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
         .variant
         .as_deref()
         .map_or(String::new(), |v| format!(", variant `{v}`"));
-    let mut out = format!(
+    format!(
         "{}\n{engine}{variant}: {}, seed {}{}\n\n",
         headline(system),
         format::duration(outcome.duration_ns),
@@ -33,7 +45,11 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
         } else {
             ""
         },
-    );
+    )
+}
+
+/// Per task: jobs, misses, response times against the analysis bound.
+fn task_table(outcome: &Outcome) -> String {
     let mut t = Table::new(&[
         "task",
         ">jobs",
@@ -60,37 +76,45 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
             dur(task.blocking.max_ns),
         ]);
     }
-    out.push_str(&t.render(1));
+    t.render(1)
+}
 
+/// "no deadline was missed", or each task that missed with its worst miss
+/// explained.
+fn misses(outcome: &Outcome) -> String {
     let missed: Vec<&TaskOutcome> = outcome
         .tasks
         .iter()
         .filter(|t| t.deadline_misses > 0)
         .collect();
     if missed.is_empty() {
-        out.push_str("\nno deadline was missed\n");
-    } else {
-        out.push_str("\ndeadline misses (the worst job of each task, and why):\n");
-        for task in missed {
-            out.push_str(&format!(
-                "  {}: {} of {} jobs missed\n",
-                task.name, task.deadline_misses, task.jobs
-            ));
-            if let Some(m) = task
-                .misses
-                .iter()
-                .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
-            {
-                out.push_str(&explain(m));
-            }
+        return "\nno deadline was missed\n".to_string();
+    }
+    let mut out = String::from("\ndeadline misses (the worst job of each task, and why):\n");
+    for task in missed {
+        out.push_str(&format!(
+            "  {}: {} of {} jobs missed\n",
+            task.name, task.deadline_misses, task.jobs
+        ));
+        if let Some(m) = task
+            .misses
+            .iter()
+            .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
+        {
+            out.push_str(&explain(m));
         }
     }
+    out
+}
+
+/// How busy each CPU was, each resource's contention, and a deadlock.
+fn platform(outcome: &Outcome) -> String {
     let cpus: Vec<String> = outcome
         .cpus
         .iter()
         .map(|c| format!("CPU {} {} busy", c.id, format::percent(c.busy_ratio)))
         .collect();
-    out.push_str(&format!("\n{}\n", cpus.join(", ")));
+    let mut out = format!("\n{}\n", cpus.join(", "));
     for r in &outcome.resources {
         out.push_str(&format!(
             "resource `{}`: {} locks, {} contended, wait max {}, hold max {}\n",
@@ -104,22 +128,25 @@ pub(super) fn render(system: &System, outcome: &Outcome) -> String {
     if let Some(d) = &outcome.deadlock {
         out.push_str(&format!("\nDEADLOCK: {d}\n"));
     }
-    if outcome.engine == Engine::Live {
-        let env = &outcome.environment;
-        out.push_str(&format!(
-            "\nmachine: {} CPUs online, kernel {}, policy {}{}\n",
-            env.cpus_online.map_or("?".into(), |n| n.to_string()),
-            env.kernel.as_deref().unwrap_or("?"),
-            env.os_policy.as_deref().unwrap_or("?"),
-            if env.rt_privileges == Some(false) {
-                " (NO REAL-TIME PRIVILEGES)"
-            } else {
-                ""
-            }
-        ));
-        for w in &env.warnings {
-            out.push_str(&format!("warning: {w}\n"));
+    out
+}
+
+/// What the machine of a live run was, and what it did to the measurement.
+fn machine(outcome: &Outcome) -> String {
+    let env = &outcome.environment;
+    let mut out = format!(
+        "\nmachine: {} CPUs online, kernel {}, policy {}{}\n",
+        env.cpus_online.map_or("?".into(), |n| n.to_string()),
+        env.kernel.as_deref().unwrap_or("?"),
+        env.os_policy.as_deref().unwrap_or("?"),
+        if env.rt_privileges == Some(false) {
+            " (NO REAL-TIME PRIVILEGES)"
+        } else {
+            ""
         }
+    );
+    for w in &env.warnings {
+        out.push_str(&format!("warning: {w}\n"));
     }
     out
 }

@@ -20,9 +20,11 @@ use rtlab_reports::export::read_result;
 use rtlab_reports::export::result::{RESULT_FILE, result_json, write_result_dir};
 use rtlab_tasks::outcome::{Outcome, RESULT_SCHEMA};
 
-use super::sweep::{table, write_files};
-use super::{CliError, Exit, print, write_atomic};
-use crate::sweep::{SWEEP_SCHEMA, Sweep};
+use rtlab_sim::sweep::{SWEEP_SCHEMA, Sweep};
+
+use super::error::{CliError, Exit};
+use super::output::{print, write_atomic};
+use super::sweep_output::{table, write_files};
 
 /// One input file, read.
 enum Input {

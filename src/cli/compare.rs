@@ -18,22 +18,21 @@ use serde::Serialize;
 use rtlab_reports::format;
 use rtlab_reports::html::write_report;
 use rtlab_reports::run::RunView;
+use rtlab_sim::{des, live};
 use rtlab_tasks::config::Loaded;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::time::Duration;
 
-use super::report::title;
-use super::run::run_into;
-use super::simulate::simulate_into;
+use super::error::{CliError, Exit};
+use super::input::load;
+use super::output::print;
+use super::record::{report_title, run_into, simulate_into};
 use super::table::Table;
-use super::{CliError, Exit, load, print};
-use crate::des;
-use crate::live;
 
 /// Which engines `compare` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Engines {
+pub(crate) enum Engines {
     /// The discrete-event simulator only.
     Sim,
     /// The live engine only.
@@ -89,13 +88,54 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
             .join("compare"),
         (None, _) => PathBuf::from("rtlab-out").join("compare"),
     };
-    let engines: &[bool] = match req.engine {
+    let jobs = plan(&loaded, req.engine);
+    let bar = progress(jobs.len() as u64);
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut dirs = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let dir = out
+            .join(&job.system.name)
+            .join(job.variant.unwrap_or("base"))
+            .join(job.engine());
+        bar.set_message(format!(
+            "{} {} {}",
+            job.system.name,
+            job.variant.unwrap_or("base"),
+            job.engine()
+        ));
+        outcomes.push(job.run(req.duration, &dir)?);
+        bar.inc(1);
+        dirs.push(dir);
+    }
+    bar.finish_and_clear();
+    let runs: Vec<RunView> = dirs
+        .iter()
+        .map(|d| RunView::read(d))
+        .collect::<Result<_, _>>()?;
+    let written = write_report(&report_title(&runs), &runs, &out)?;
+    if req.json {
+        print(&comparison_json(&jobs, &outcomes)?)?;
+    } else {
+        print(&(table(&runs) + &format!("\nwrote {}\n", written.html.display())))?;
+    }
+    let missed = outcomes.iter().any(|o| o.deadline_misses() > 0);
+    Ok(if req.fail_on_miss && missed {
+        Exit::Missed
+    } else {
+        Exit::Success
+    })
+}
+
+/// Every run to make: each config, its base then each variant, on each
+/// engine asked for.
+fn plan(loaded: &[Loaded], engines: Engines) -> Vec<Job<'_>> {
+    let engines: &[bool] = match engines {
         Engines::Sim => &[false],
         Engines::Live => &[true],
         Engines::Both => &[false, true],
     };
     let mut jobs = Vec::new();
-    for l in &loaded {
+    for l in loaded {
         let systems = std::iter::once((&l.system, None)).chain(
             l.variants
                 .iter()
@@ -112,70 +152,53 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
             }
         }
     }
-    let bar = progress(jobs.len() as u64);
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut dirs = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        let engine = if job.live { "live" } else { "simulation" };
-        let dir = out
-            .join(&job.system.name)
-            .join(job.variant.unwrap_or("base"))
-            .join(engine);
-        bar.set_message(format!(
-            "{} {} {engine}",
-            job.system.name,
-            job.variant.unwrap_or("base")
-        ));
-        let outcome = if job.live {
+    jobs
+}
+
+impl Job<'_> {
+    /// The engine's name, as in result directories and the JSON.
+    fn engine(&self) -> &'static str {
+        if self.live { "live" } else { "simulation" }
+    }
+
+    /// Runs the job for `duration` (default: the config's) into `dir`.
+    fn run(&self, duration: Option<Duration>, dir: &Path) -> Result<Outcome, CliError> {
+        let length = duration.unwrap_or(self.system.duration);
+        if self.live {
             let options = live::Options {
-                duration: req.duration.unwrap_or(job.system.duration),
-                seed: job.system.seed,
+                duration: length,
+                seed: self.system.seed,
                 strict: false,
             };
-            run_into(job.loaded, job.system, job.variant, &options, &dir, false)?
+            run_into(self.loaded, self.system, self.variant, &options, dir, false)
         } else {
             let options = des::Options {
-                horizon: req.duration.unwrap_or(job.system.duration),
-                seed: job.system.seed,
+                horizon: length,
+                seed: self.system.seed,
             };
-            simulate_into(job.system, job.variant, &options, &dir, false)?
-        };
-        bar.inc(1);
-        outcomes.push(outcome);
-        dirs.push(dir);
+            simulate_into(self.system, self.variant, &options, dir, false)
+        }
     }
-    bar.finish_and_clear();
-    let runs: Vec<RunView> = dirs
-        .iter()
-        .map(|d| RunView::read(d))
-        .collect::<Result<_, _>>()?;
-    let written = write_report(&title(&runs), &runs, &out)?;
-    if req.json {
-        let doc = Comparison {
-            schema: "rtlab.comparison/v1",
-            runs: jobs
-                .iter()
-                .zip(&outcomes)
-                .map(|(j, o)| ComparisonRun {
-                    config: &j.system.name,
-                    variant: j.variant,
-                    engine: if j.live { "live" } else { "simulation" },
-                    result: o,
-                })
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&doc)
-            .map_err(|e| CliError::Usage(format!("cannot serialize the comparison: {e}")))?;
-        print(&(text + "\n"))?;
-    } else {
-        print(&(table(&runs) + &format!("\nwrote {}\n", written.html.display())))?;
-    }
-    let missed = outcomes.iter().any(|o| o.deadline_misses() > 0);
-    Ok(if req.fail_on_miss && missed {
-        Exit::Missed
-    } else {
-        Exit::Success
-    })
+}
+
+/// The `rtlab.comparison/v1` document of the runs, as printed.
+fn comparison_json(jobs: &[Job<'_>], outcomes: &[Outcome]) -> Result<String, CliError> {
+    let doc = Comparison {
+        schema: "rtlab.comparison/v1",
+        runs: jobs
+            .iter()
+            .zip(outcomes)
+            .map(|(j, o)| ComparisonRun {
+                config: &j.system.name,
+                variant: j.variant,
+                engine: j.engine(),
+                result: o,
+            })
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| CliError::Usage(format!("cannot serialize the comparison: {e}")))?;
+    Ok(text + "\n")
 }
 
 fn progress(len: u64) -> ProgressBar {

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use rtlab_reports::html::write_report;
 use rtlab_reports::run::RunView;
 
-use super::{CliError, Exit, print};
+use super::error::{CliError, Exit};
+use super::output::print;
+use super::record::report_title;
 
 /// Renders the report of `dirs`.
 pub(super) fn run(dirs: &[PathBuf], out: Option<&Path>) -> Result<Exit, CliError> {
@@ -29,7 +31,7 @@ pub(super) fn run(dirs: &[PathBuf], out: Option<&Path>) -> Result<Exit, CliError
         Some(o) => o.to_path_buf(),
         None => default_out(dirs),
     };
-    let written = write_report(&title(&runs), &runs, &out)?;
+    let written = write_report(&report_title(&runs), &runs, &out)?;
     print(&format!(
         "wrote {} ({} run{}, {} plots)\n",
         written.html.display(),
@@ -38,13 +40,6 @@ pub(super) fn run(dirs: &[PathBuf], out: Option<&Path>) -> Result<Exit, CliError
         written.figures.len()
     ))?;
     Ok(Exit::Success)
-}
-
-/// The report's title: the config(s) it covers.
-pub(super) fn title(runs: &[RunView]) -> String {
-    let mut names: Vec<&str> = runs.iter().map(RunView::config_name).collect();
-    names.dedup();
-    format!("rtlab report: {}", names.join(", "))
 }
 
 /// One directory: itself; several: their closest common parent.

@@ -9,18 +9,13 @@
 //! interrupted (the partial result is written first).
 
 use std::path::Path;
-use std::sync::Arc;
 
-use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
-use rtlab_tasks::model::System;
-use rtlab_tasks::outcome::Outcome;
+use rtlab_sim::live::Options;
 use rtlab_tasks::time::Duration;
 
-use super::analyze::select;
-use super::record::{exit_for, record, show};
-use super::simulate::default_out;
-use super::{CliError, Exit, load};
-use crate::live::{self, LiveError, Options};
+use super::error::{CliError, Exit};
+use super::input::{load, select};
+use super::record::{default_out, exit_for, run_into, show};
 
 /// What `rtlab run` was asked.
 #[derive(Debug)]
@@ -64,55 +59,4 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
     }
     show(system, &outcome, &dir, req.json)?;
     Ok(exit_for(&outcome, req.fail_on_miss))
-}
-
-/// Runs `system` live and writes the result directory (and the trace);
-/// shared with `compare` and the demo.
-pub(super) fn run_into(
-    loaded: &Loaded,
-    system: &System,
-    variant: Option<&str>,
-    options: &Options,
-    dir: &Path,
-    trace: bool,
-) -> Result<Outcome, CliError> {
-    record(
-        system,
-        variant,
-        dir,
-        trace,
-        "live",
-        options.duration.as_nanos(),
-        |sink| {
-            live::run(system, options, Some(sink))
-                .map(|run| (run.outcome, run.trace_dropped))
-                .map_err(|e| live_error(loaded, e))
-        },
-    )
-}
-
-/// A live error as the CLI reports it: a CPU the machine lacks points into
-/// the config (exit 2), like any config problem.
-fn live_error(loaded: &Loaded, e: LiveError) -> CliError {
-    match e {
-        LiveError::CpuUnavailable { cpu, ref allowed } => {
-            let span = cpu_span(&loaded.source, cpu).unwrap_or(0..0);
-            let problem = Problem::error(
-                ProblemKind::BadValue {
-                    key: "cpu".into(),
-                    message: format!("{cpu} is not a CPU this machine lets rtlab use"),
-                },
-                span,
-            )
-            .with_hint(format!(
-                "this process may use CPUs {allowed:?}; change the config or run where CPU {cpu} exists"
-            ));
-            CliError::Config(ConfigError::Invalid {
-                file: Arc::clone(&loaded.source),
-                problems: vec![problem],
-            })
-        }
-        LiveError::NoRtPrivileges | LiveError::PureSpin { .. } => CliError::Usage(e.to_string()),
-        other => CliError::Live(other),
-    }
 }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use rtlab_tasks::config;
 
-use super::{CliError, Exit, diagnostics};
+use super::diagnostics;
+use super::error::{CliError, Exit};
 
 /// Checks each config; exit 2 if any has an error (all are checked).
 pub(super) fn run(paths: &[PathBuf]) -> Result<Exit, CliError> {

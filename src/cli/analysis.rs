@@ -1,72 +1,12 @@
-//! `rtlab analyze CONFIG [--variant NAME] [--json]`: schedulability tests
-//! and per-task response-time bounds, as a table or `rtlab.analysis/v1`.
-
-use std::path::Path;
+//! A schedulability analysis in words: the headline saying how a system is
+//! scheduled, the per-task table with the tests, and the closing verdict.
+//! Shared by `analyze`, `tune`, the demo and the run summaries.
 
 use rtlab_tasks::analysis::{self, Analysis};
-use rtlab_tasks::config::Loaded;
 use rtlab_tasks::model::{Placement, Policy, System};
 use rtlab_tasks::time::Duration;
 
 use super::table::Table;
-use super::{CliError, Exit, load, print};
-
-/// Analyses the base config or one variant.
-pub(super) fn run(
-    path: &Path,
-    variant: Option<&str>,
-    json: bool,
-    fail_on_miss: bool,
-) -> Result<Exit, CliError> {
-    let loaded = load(path)?;
-    let system = select(&loaded, variant)?;
-    let report = analysis::analyze(system);
-    if json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::Usage(format!("cannot serialize the analysis: {e}")))?;
-        print(&(text + "\n"))?;
-    } else {
-        let mut text = render(system, &report);
-        if variant.is_none() && !loaded.variants.is_empty() {
-            text.push_str(&variants_summary(&loaded));
-        }
-        print(&text)?;
-    }
-    // A task that is not proven safe can miss: only a proof passes.
-    Ok(if fail_on_miss && report.schedulable != Some(true) {
-        eprintln!(
-            "rtlab: --fail-on-miss: not every task is proven to meet its deadline ({}): {}",
-            report.flagged.join(", "),
-            report.reason
-        );
-        Exit::Missed
-    } else {
-        Exit::Success
-    })
-}
-
-/// The base system, or the named variant's.
-pub(super) fn select<'a>(
-    loaded: &'a Loaded,
-    variant: Option<&str>,
-) -> Result<&'a System, CliError> {
-    match variant {
-        None => Ok(&loaded.system),
-        Some(name) => loaded
-            .variants
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| &v.system)
-            .ok_or_else(|| {
-                let names: Vec<&str> = loaded.variants.iter().map(|v| v.name.as_str()).collect();
-                CliError::Usage(if names.is_empty() {
-                    format!("no variant named `{name}`: the config has no [[variant]]")
-                } else {
-                    format!("no variant named `{name}`; variants: {}", names.join(", "))
-                })
-            }),
-    }
-}
 
 fn ns(v: u64) -> String {
     Duration::from_nanos(v).to_string()
@@ -225,29 +165,4 @@ pub(super) fn verdict(system: &System, report: &Analysis) -> String {
             }
         ),
     }
-}
-
-/// One line per variant with its verdict.
-fn variants_summary(loaded: &Loaded) -> String {
-    let mut out = String::from("\nvariants (rtlab analyze --variant NAME for details):\n");
-    for v in &loaded.variants {
-        let report = analysis::analyze(&v.system);
-        let verdict = match report.schedulable {
-            Some(true) => "schedulable".to_string(),
-            Some(false) => {
-                let n = report
-                    .tasks
-                    .iter()
-                    .filter(|t| t.schedulable == Some(false))
-                    .count();
-                format!(
-                    "NOT schedulable ({n} task{} can miss)",
-                    if n == 1 { "" } else { "s" }
-                )
-            }
-            None => "unknown".to_string(),
-        };
-        out.push_str(&format!("  {}: {verdict}\n", v.name));
-    }
-    out
 }

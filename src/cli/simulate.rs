@@ -8,16 +8,14 @@
 //! (`rtlab.result/v1`), `summary.csv`, one `.hgrm` per task and metric, and
 //! with `--trace` the Perfetto / Chrome trace `trace.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rtlab_tasks::model::System;
-use rtlab_tasks::outcome::Outcome;
+use rtlab_sim::des::Options;
 use rtlab_tasks::time::Duration;
 
-use super::analyze::select;
-use super::record::{exit_for, record, show};
-use super::{CliError, Exit, load};
-use crate::des::{self, Options};
+use super::error::{CliError, Exit};
+use super::input::{load, select};
+use super::record::{default_out, exit_for, show, simulate_into};
 
 /// What `rtlab simulate` was asked.
 #[derive(Debug)]
@@ -30,16 +28,6 @@ pub(super) struct Request<'a> {
     pub(super) json: bool,
     pub(super) trace: bool,
     pub(super) fail_on_miss: bool,
-}
-
-/// The default result directory of a config (and variant) for an engine
-/// (`"simulation"` or `"live"`).
-pub(super) fn default_out(system: &System, variant: Option<&str>, engine: &str) -> PathBuf {
-    let mut dir = PathBuf::from("rtlab-out").join(&system.name);
-    if let Some(v) = variant {
-        dir.push(v);
-    }
-    dir.join(engine)
 }
 
 /// Runs the simulation and writes its files.
@@ -57,28 +45,4 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
     let outcome = simulate_into(system, req.variant, &options, &dir, req.trace)?;
     show(system, &outcome, &dir, req.json)?;
     Ok(exit_for(&outcome, req.fail_on_miss))
-}
-
-/// Simulates `system` and writes the result directory (and the trace);
-/// shared by `simulate`, `compare` and the demo.
-pub(super) fn simulate_into(
-    system: &System,
-    variant: Option<&str>,
-    options: &Options,
-    dir: &Path,
-    trace: bool,
-) -> Result<Outcome, CliError> {
-    record(
-        system,
-        variant,
-        dir,
-        trace,
-        "simulation",
-        options.horizon.as_nanos(),
-        |sink| {
-            des::simulate(system, options, Some(sink))
-                .map(|o| (o, 0))
-                .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))
-        },
-    )
 }

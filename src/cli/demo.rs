@@ -13,18 +13,19 @@ use std::path::PathBuf;
 
 use rtlab_reports::html::write_report;
 use rtlab_reports::run::RunView;
+use rtlab_sim::{des, live};
 use rtlab_tasks::analysis;
 use rtlab_tasks::config::{self, Loaded};
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::time::Duration;
 
-use super::analyze::{headline, render as render_analysis, verdict};
-use super::run::run_into;
-use super::simulate::{default_out, simulate_into};
+use super::analysis::{headline, render as render_analysis, verdict};
+use super::error::{CliError, Exit};
+use super::output::print;
+use super::record::{default_out, run_into, simulate_into};
 use super::summary::render as render_summary;
-use super::{CliError, Exit, init, print};
-use crate::{des, live};
+use super::templates::template;
 
 /// Length of each of the two live runs.
 const LIVE_EACH: Duration = Duration::from_nanos(2_500_000_000);
@@ -57,7 +58,7 @@ fn choose_cpu(wanted: CpuId) -> (CpuId, String) {
 
 /// Runs the demo.
 pub(super) fn run() -> Result<Exit, CliError> {
-    let text = init::template("demo").unwrap_or_default();
+    let text = template("demo").unwrap_or_default();
     let mut loaded: Loaded = config::load_str(text, "configs/demo.toml (embedded)")?;
     let wanted = loaded.system.platform.cpus.first().copied().unwrap_or(1);
     let (cpu, cpu_note) = choose_cpu(wanted);
@@ -66,19 +67,7 @@ pub(super) fn run() -> Result<Exit, CliError> {
         place_on(&mut v.system, cpu);
     }
     let base = &loaded.system;
-    let mut out = String::new();
-    out.push_str("rtlab demo: the embedded configs/demo.toml\n\n");
-    out.push_str(base.description.trim());
-    out.push_str(&format!(
-        "\n\nrunning on {cpu_note}\n\n== 1. analysis ==\n\n"
-    ));
-    out.push_str(&render_analysis(base, &analysis::analyze(base)));
-    for v in &loaded.variants {
-        out.push_str(&format!("\nvariant `{}`: {}\n", v.name, v.description));
-        out.push_str(&format!("{}\n", headline(&v.system)));
-        out.push_str(&verdict(&v.system, &analysis::analyze(&v.system)));
-    }
-    print(&out)?;
+    print(&analyses(&loaded, &cpu_note))?;
 
     // Every configuration: (system, variant name).
     let mut all: Vec<(&System, Option<&str>)> = vec![(base, None)];
@@ -89,52 +78,14 @@ pub(super) fn run() -> Result<Exit, CliError> {
             .map(|v| (&v.system, Some(v.name.as_str()))),
     );
 
-    let mut out = format!(
-        "\n== 2. simulation ({} of virtual time, seed {}) ==\n\n",
-        base.duration, base.seed
-    );
     let mut dirs: Vec<PathBuf> = Vec::new();
-    let mut sims: Vec<Outcome> = Vec::new();
-    for &(system, variant) in &all {
-        let dir = default_out(system, variant, "simulation");
-        let outcome = simulate_into(system, variant, &des::Options::of(system), &dir, false)?;
-        match variant {
-            None => out.push_str(&render_summary(system, &outcome)),
-            Some(v) => out.push_str(&format!("\nvariant `{v}`: {}\n", misses_line(&outcome))),
-        }
-        sims.push(outcome);
-        dirs.push(dir);
-    }
+    let (sims, mut out) = simulations(base, &all, &mut dirs)?;
     out.push_str(&format!(
         "\n== 3. live run ({} of each, on real threads) ==\n\n",
         LIVE_EACH
     ));
     print(&out)?;
-    let mut lives: Vec<Outcome> = Vec::new();
-    let mut out = String::new();
-    for &(system, variant) in &all {
-        let dir = default_out(system, variant, "live");
-        let options = live::Options {
-            duration: LIVE_EACH,
-            seed: system.seed,
-            strict: false,
-        };
-        eprintln!(
-            "rtlab: running {} live for {LIVE_EACH}...",
-            variant.map_or_else(|| system.name.clone(), |v| format!("{} ({v})", system.name))
-        );
-        let outcome = run_into(&loaded, system, variant, &options, &dir, false)?;
-        out.push_str(&format!(
-            "{}: {}\n",
-            variant.map_or_else(|| "base".to_string(), |v| format!("variant `{v}`")),
-            misses_line(&outcome)
-        ));
-        for w in &outcome.environment.warnings {
-            out.push_str(&format!("  warning: {w}\n"));
-        }
-        lives.push(outcome);
-        dirs.push(dir);
-    }
+    let (lives, mut out) = live_runs(&loaded, &all, &mut dirs)?;
 
     let runs: Vec<RunView> = dirs
         .iter()
@@ -150,6 +101,86 @@ pub(super) fn run() -> Result<Exit, CliError> {
     out.push_str(&three_lines(base, &all, &sims, &lives, &written.html));
     print(&out)?;
     Ok(Exit::Success)
+}
+
+/// Part 1: what the demo is, where it runs, and the analysis of the base
+/// config and of each variant.
+fn analyses(loaded: &Loaded, cpu_note: &str) -> String {
+    let base = &loaded.system;
+    let mut out = String::new();
+    out.push_str("rtlab demo: the embedded configs/demo.toml\n\n");
+    out.push_str(base.description.trim());
+    out.push_str(&format!(
+        "\n\nrunning on {cpu_note}\n\n== 1. analysis ==\n\n"
+    ));
+    out.push_str(&render_analysis(base, &analysis::analyze(base)));
+    for v in &loaded.variants {
+        out.push_str(&format!("\nvariant `{}`: {}\n", v.name, v.description));
+        out.push_str(&format!("{}\n", headline(&v.system)));
+        out.push_str(&verdict(&v.system, &analysis::analyze(&v.system)));
+    }
+    out
+}
+
+/// Part 2: every configuration (`base` first) simulated (result directories added to
+/// `dirs`); the outcomes and the text (the base's summary, a line per
+/// variant).
+fn simulations(
+    base: &System,
+    all: &[(&System, Option<&str>)],
+    dirs: &mut Vec<PathBuf>,
+) -> Result<(Vec<Outcome>, String), CliError> {
+    let mut out = format!(
+        "\n== 2. simulation ({} of virtual time, seed {}) ==\n\n",
+        base.duration, base.seed
+    );
+    let mut sims: Vec<Outcome> = Vec::new();
+    for &(system, variant) in all {
+        let dir = default_out(system, variant, "simulation");
+        let outcome = simulate_into(system, variant, &des::Options::of(system), &dir, false)?;
+        match variant {
+            None => out.push_str(&render_summary(system, &outcome)),
+            Some(v) => out.push_str(&format!("\nvariant `{v}`: {}\n", misses_line(&outcome))),
+        }
+        sims.push(outcome);
+        dirs.push(dir);
+    }
+    Ok((sims, out))
+}
+
+/// Part 3: every configuration run live for [`LIVE_EACH`] (result
+/// directories added to `dirs`); the outcomes and a line per run.
+fn live_runs(
+    loaded: &Loaded,
+    all: &[(&System, Option<&str>)],
+    dirs: &mut Vec<PathBuf>,
+) -> Result<(Vec<Outcome>, String), CliError> {
+    let mut lives: Vec<Outcome> = Vec::new();
+    let mut out = String::new();
+    for &(system, variant) in all {
+        let dir = default_out(system, variant, "live");
+        let options = live::Options {
+            duration: LIVE_EACH,
+            seed: system.seed,
+            strict: false,
+        };
+        eprintln!(
+            "rtlab: running {} live for {LIVE_EACH}...",
+            variant.map_or_else(|| system.name.clone(), |v| format!("{} ({v})", system.name))
+        );
+        let outcome = run_into(loaded, system, variant, &options, &dir, false)?;
+        out.push_str(&format!(
+            "{}: {}\n",
+            variant.map_or_else(|| "base".to_string(), |v| format!("variant `{v}`")),
+            misses_line(&outcome)
+        ));
+        for w in &outcome.environment.warnings {
+            out.push_str(&format!("  warning: {w}\n"));
+        }
+        lives.push(outcome);
+        dirs.push(dir);
+    }
+    Ok((lives, out))
 }
 
 /// "no deadline missed" or "N of M deadlines missed (task: k of j)".

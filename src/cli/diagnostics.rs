@@ -7,10 +7,10 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnost
 
 use rtlab_tasks::config::{self, ConfigError, Loaded, Problem, Severity, Source};
 
-use super::CliError;
+use super::error::CliError;
 
 /// Prints a failed command's error to standard error.
-pub(super) fn report_error(e: &CliError) {
+pub(crate) fn report_error(e: &CliError) {
     match e {
         CliError::Config(ConfigError::Invalid { file, problems }) => {
             print_problems(file, problems);

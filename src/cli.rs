@@ -1,48 +1,69 @@
-//! The command line: arguments, dispatch, exit codes and error display.
+//! The command line: the arguments ([`Cli`]) and their dispatch to one
+//! module per command.
+//!
+//! Commands never import each other. What several of them share lives in
+//! modules named after what it is about:
+//!
+//! - `error`: exit statuses (the codes of design.md) and [`CliError`];
+//! - `input`: loading configs, picking a `[[variant]]`, duration arguments;
+//! - `output`: standard output and files written atomically;
+//! - `diagnostics`: config problems and errors on standard error;
+//! - `record`: an engine run recorded into its result directory, shown,
+//!   and its exit status;
+//! - `analysis`, `summary`, `table`: an analysis and a result in words;
+//! - `templates`: the configs compiled into the binary;
+//! - `sweep_output`: a sweep document's table and files.
 //!
 //! Exit codes (design.md): 0 success; 1 the run itself went wrong (I/O, an
 //! engine failure); 2 bad input (config, arguments); 3 a deadline was missed
 //! and `--fail-on-miss` was given; 130 interrupted.
 
+mod analysis;
 mod analyze;
 mod check;
 mod compare;
 mod demo;
 mod diagnostics;
+mod error;
 mod init;
+mod input;
 mod merge;
+mod output;
 mod record;
 mod report;
 mod run;
 mod simulate;
 mod summary;
 mod sweep;
+mod sweep_output;
 mod table;
+mod templates;
 mod tune;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use rtlab_reports::ReportError;
-use rtlab_tasks::config::{self, ConfigError, Loaded};
 use rtlab_tasks::time::Duration;
+
+pub(crate) use diagnostics::report_error;
+pub(crate) use error::{CliError, Exit};
+use input::parse_horizon;
 
 /// rtlab: a soft real-time scheduling laboratory.
 ///
 /// With no command, runs the demo on the embedded default config.
 #[derive(Debug, Parser)]
 #[command(name = "rtlab", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do (default: the demo).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate configs: exit 0, or exit 2 with every problem as file:line:col.
     Check {
         /// Config files to check.
@@ -191,84 +212,9 @@ pub enum Command {
     },
 }
 
-/// An exit status of `rtlab`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Everything went as asked.
-    Success,
-    /// The run itself failed (I/O, an engine failure).
-    Failure,
-    /// Bad input: a config or the arguments.
-    BadInput,
-    /// A deadline was missed and `--fail-on-miss` was given.
-    Missed,
-    /// Interrupted by Ctrl-C or SIGTERM (after writing partial results).
-    Interrupted,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(match e {
-            Exit::Success => 0,
-            Exit::Failure => 1,
-            Exit::BadInput => 2,
-            Exit::Missed => 3,
-            Exit::Interrupted => 130,
-        })
-    }
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CliError {
-    /// A config could not be loaded (already located, rendered by
-    /// the CLI's diagnostics).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Bad arguments that clap could not catch.
-    #[error("{0}")]
-    Usage(String),
-    /// An I/O failure on a named path.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Writing to standard output failed.
-    #[error("cannot write to standard output: {0}")]
-    Stdout(std::io::Error),
-    /// An edit of a config produced a config that does not validate.
-    #[error(transparent)]
-    Edit(#[from] config::edit::EditError),
-    /// Writing or reading result files failed.
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    /// The live run could not be set up.
-    #[error(transparent)]
-    Live(#[from] crate::live::LiveError),
-}
-
-impl CliError {
-    fn exit(&self) -> Exit {
-        match self {
-            // A config that cannot be read is a bad argument, like one
-            // that does not validate: exit 2 either way.
-            CliError::Config(_) | CliError::Usage(_) => Exit::BadInput,
-            CliError::Io { .. }
-            | CliError::Stdout(_)
-            | CliError::Edit(_)
-            | CliError::Report(_)
-            | CliError::Live(_) => Exit::Failure,
-        }
-    }
-}
-
-/// Runs a parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
+/// Runs a parsed command line: the demo, or the command it names.
+pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
+    match cli.command {
         None => demo::run(),
         Some(Command::Check { configs }) => check::run(&configs),
         Some(Command::Analyze {
@@ -341,71 +287,5 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => init::run(template.as_deref(), out.as_deref(), list),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge { files, out }) => merge::run(&files, &out),
-    };
-    match result {
-        Ok(exit) => exit.into(),
-        Err(e) => {
-            diagnostics::report_error(&e);
-            e.exit().into()
-        }
     }
-}
-
-/// Parses a duration argument such as `10s` or `1.5ms`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    text.parse::<Duration>().map_err(|e| e.to_string())
-}
-
-/// Parses the length of a run (`simulate --horizon`, `run` and `compare
-/// --duration`): a duration at most as long as a config's `duration` may
-/// be ([`crate::des::MAX_HORIZON`]).
-fn parse_horizon(text: &str) -> Result<Duration, String> {
-    let d = parse_duration(text)?;
-    let max = crate::des::MAX_HORIZON;
-    if d > max {
-        Err(format!(
-            "longer than {max} (about 126 years), the longest run (as for a config's `duration`)"
-        ))
-    } else {
-        Ok(d)
-    }
-}
-
-/// Loads a config file and prints its warnings to standard error.
-fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
-    let loaded = config::load_file(path)?;
-    diagnostics::report_warnings(&loaded);
-    Ok(loaded)
-}
-
-/// Writes `text` to standard output, mapping a closed pipe to an error.
-fn print(text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(CliError::Stdout)
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, then a rename, so readers never see a half-written file.
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
-    let io = |source| CliError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
 }

@@ -1,0 +1,191 @@
+//! Recording a run: where its result directory goes, the engine run with
+//! its job events going to the window kept for the report's timeline (and
+//! with `--trace` to `trace.json` too), the result directory written, then
+//! the summary (or the JSON) and the exit status. Shared by `simulate`,
+//! `run`, `compare` and the demo, which also share the report's title.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
+use rtlab_reports::export::result::{result_json, write_result_dir};
+use rtlab_reports::export::window::write_window;
+use rtlab_reports::run::RunView;
+use rtlab_sim::des;
+use rtlab_sim::live::{self, LiveError};
+use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
+use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::Outcome;
+use rtlab_tasks::outcome::trace::TraceSink;
+use rtlab_tasks::outcome::window::{WindowSink, window_length};
+
+use super::error::{CliError, Exit};
+use super::output::print;
+use super::summary::render;
+
+/// The default result directory of a config (and variant) for an engine
+/// (`"simulation"` or `"live"`).
+pub(super) fn default_out(system: &System, variant: Option<&str>, engine: &str) -> PathBuf {
+    let mut dir = PathBuf::from("rtlab-out").join(&system.name);
+    if let Some(v) = variant {
+        dir.push(v);
+    }
+    dir.join(engine)
+}
+
+/// Simulates `system` and writes the result directory (and the trace);
+/// shared by `simulate`, `compare` and the demo.
+pub(super) fn simulate_into(
+    system: &System,
+    variant: Option<&str>,
+    options: &des::Options,
+    dir: &Path,
+    trace: bool,
+) -> Result<Outcome, CliError> {
+    record(
+        system,
+        variant,
+        dir,
+        trace,
+        "simulation",
+        options.horizon.as_nanos(),
+        |sink| {
+            des::simulate(system, options, Some(sink))
+                .map(|o| (o, 0))
+                .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))
+        },
+    )
+}
+
+/// Runs `system` live and writes the result directory (and the trace);
+/// shared with `compare` and the demo.
+pub(super) fn run_into(
+    loaded: &Loaded,
+    system: &System,
+    variant: Option<&str>,
+    options: &live::Options,
+    dir: &Path,
+    trace: bool,
+) -> Result<Outcome, CliError> {
+    record(
+        system,
+        variant,
+        dir,
+        trace,
+        "live",
+        options.duration.as_nanos(),
+        |sink| {
+            live::run(system, options, Some(sink))
+                .map(|run| (run.outcome, run.trace_dropped))
+                .map_err(|e| live_error(loaded, e))
+        },
+    )
+}
+
+/// A live error as the CLI reports it: a CPU the machine lacks points into
+/// the config (exit 2), like any config problem.
+fn live_error(loaded: &Loaded, e: LiveError) -> CliError {
+    match e {
+        LiveError::CpuUnavailable { cpu, ref allowed } => {
+            let span = cpu_span(&loaded.source, cpu).unwrap_or(0..0);
+            let problem = Problem::error(
+                ProblemKind::BadValue {
+                    key: "cpu".into(),
+                    message: format!("{cpu} is not a CPU this machine lets rtlab use"),
+                },
+                span,
+            )
+            .with_hint(format!(
+                "this process may use CPUs {allowed:?}; change the config or run where CPU {cpu} exists"
+            ));
+            CliError::Config(ConfigError::Invalid {
+                file: Arc::clone(&loaded.source),
+                problems: vec![problem],
+            })
+        }
+        LiveError::NoRtPrivileges | LiveError::PureSpin { .. } => CliError::Usage(e.to_string()),
+        other => CliError::Live(other),
+    }
+}
+
+/// What an engine hands back: the result and the trace events it lost.
+type EngineRun = Result<(Outcome, u64), CliError>;
+
+/// Runs `engine` (labelled `label` in the trace) on `system` for `length_ns`
+/// with its events recorded, and writes `dir`.
+fn record(
+    system: &System,
+    variant: Option<&str>,
+    dir: &Path,
+    trace: bool,
+    label: &str,
+    length_ns: u64,
+    engine: impl FnOnce(&mut dyn TraceSink) -> EngineRun,
+) -> Result<Outcome, CliError> {
+    std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut writer = if trace {
+        Some(PerfettoWriter::create(
+            &dir.join(TRACE_FILE),
+            system,
+            label,
+        )?)
+    } else {
+        None
+    };
+    let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
+    let mut window = WindowSink::new(system, window_length(system, length_ns), inner);
+    let result = engine(&mut window);
+    let window = window.into_window();
+    let (mut outcome, dropped) = result?;
+    outcome.variant = variant.map(str::to_string);
+    if let Some(w) = writer {
+        let file = w.finish_at(outcome.duration_ns)?;
+        outcome.trace = Some(file.summary(dropped));
+    }
+    write_window(dir, &window)?;
+    write_result_dir(dir, &outcome)?;
+    Ok(outcome)
+}
+
+/// Shows a recorded run: the bytes of its `result.json` with `json`, else
+/// the summary and where the result went.
+pub(super) fn show(
+    system: &System,
+    outcome: &Outcome,
+    dir: &Path,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        print(&String::from_utf8_lossy(&result_json(outcome)?))
+    } else {
+        let mut text = render(system, outcome);
+        text.push_str(&format!("\nwrote {}\n", dir.join("result.json").display()));
+        print(&text)
+    }
+}
+
+/// The exit status of a recorded run: 1 when the tasks deadlocked (the
+/// partial result is written), 130 when it was interrupted, 3 on a miss
+/// with `--fail-on-miss`, else 0.
+pub(super) fn exit_for(outcome: &Outcome, fail_on_miss: bool) -> Exit {
+    if let Some(d) = &outcome.deadlock {
+        eprintln!("rtlab: the tasks deadlocked: {d}");
+        Exit::Failure
+    } else if outcome.interrupted {
+        Exit::Interrupted
+    } else if fail_on_miss && outcome.deadline_misses() > 0 {
+        Exit::Missed
+    } else {
+        Exit::Success
+    }
+}
+
+/// The title of a report on `runs`: the config(s) it covers.
+pub(super) fn report_title(runs: &[RunView]) -> String {
+    let mut names: Vec<&str> = runs.iter().map(RunView::config_name).collect();
+    names.dedup();
+    format!("rtlab report: {}", names.join(", "))
+}
