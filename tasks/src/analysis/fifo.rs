@@ -51,7 +51,6 @@ use crate::model::System;
 use crate::time::Duration;
 
 mod cpu;
-mod lock_order;
 
 use cpu::Rule;
 

@@ -4,15 +4,16 @@
 //! A task whose section on `a` contains a section on `b` takes `a` then `b`:
 //! an edge `a -> b`. A cycle of such edges taken by two or more tasks is a
 //! possible deadlock: each holds one lock of the cycle and waits for the
-//! next. One CPU under the immediate ceiling (or the stack resource policy)
-//! or under non-preemptive dispatching never deadlocks: a job that holds a
-//! lock of the cycle runs until it has released it before any other job
-//! that takes one may start. Everywhere else (inheritance, plain mutexes,
-//! takers on different CPUs, global placement) the cycle can close.
+//! next. One CPU under FIFO, under the immediate ceiling (or the stack
+//! resource policy) or under non-preemptive dispatching never deadlocks: a
+//! job that holds a lock of the cycle runs until it has released it before
+//! any other job that takes one may start. Everywhere else (inheritance,
+//! plain mutexes, round-robin, takers on different CPUs, global placement)
+//! the cycle can close.
 
 use std::collections::BTreeMap;
 
-use super::{Locking, Placement, ResourceId, System, Task, TaskId};
+use super::{Locking, Placement, Policy, ResourceId, System, Task, TaskId};
 
 /// A cycle in the lock order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +83,16 @@ impl System {
     pub fn possible_deadlock(&self) -> Option<LockCycle> {
         let one_cpu_safe = |cycle: &LockCycle| {
             let s = &self.scheduler;
-            let protected = s.locking == Locking::Ceiling || !s.preemptive;
+            // FIFO never switches jobs; round-robin switches at the end of
+            // a quantum, inside a section too; the ceiling keeps a job that
+            // could take a lock of the cycle from starting.
+            let protected = match s.policy {
+                Policy::Fifo => true,
+                Policy::RoundRobin => !s.preemptive,
+                Policy::FixedPriority | Policy::Edf => {
+                    s.locking == Locking::Ceiling || !s.preemptive
+                }
+            };
             let cpu = self.tasks[cycle.takers[0].0].cpu;
             protected
                 && s.placement == Placement::Partitioned

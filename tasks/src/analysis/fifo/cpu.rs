@@ -6,13 +6,13 @@
 
 use std::cmp::Ordering;
 
-use super::lock_order::lock_order_cycle;
 use super::{NoBound, busy_window, fifo_bound, skip_bound};
 use crate::analysis::blocking::remote_share;
 use crate::analysis::{
     Group, Run, TaskVerdict, TestKind, TestVerdict, Timing, cpu_prefix, fmt_ratio, has_offsets,
     timings, utilization,
 };
+use crate::model::lock_order_cycles;
 use crate::model::{OnMiss, Overrun, ResourceId, System, TaskId};
 use crate::time::Duration;
 
@@ -63,7 +63,10 @@ impl Obstacle {
         remote.or_else(|| match rule {
             // FIFO never switches jobs inside a section: no local deadlock.
             Rule::Fifo => None,
-            Rule::RoundRobin => lock_order_cycle(system, &group.tasks).map(Obstacle::Cycle),
+            Rule::RoundRobin => lock_order_cycles(&system.tasks, system.resources.len())
+                .into_iter()
+                .find(|c| c.takers.iter().all(|t| group.tasks.contains(t)))
+                .map(|c| Obstacle::Cycle(c.resources)),
         })
     }
 
