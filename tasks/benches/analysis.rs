@@ -14,7 +14,7 @@ use rtlab_tasks::analysis::edf;
 use rtlab_tasks::analysis::priority::assign;
 use rtlab_tasks::analysis::rta::{self, Dispatch};
 use rtlab_tasks::analysis::{Timing, analyze};
-use rtlab_tasks::model::{PriorityOrder, System, SystemBuilder};
+use rtlab_tasks::model::{Policy, PriorityOrder, System, SystemBuilder};
 use rtlab_tasks::time::Duration;
 
 /// xorshift64*: a fixed, dependency-free pseudo-random sequence.
@@ -62,8 +62,8 @@ fn task_set(n: usize, u: f64, seed: u64) -> Vec<Timing> {
     set
 }
 
-fn system(set: &[Timing], order: PriorityOrder) -> System {
-    let mut builder = SystemBuilder::new("bench").priorities(order);
+fn system(set: &[Timing], policy: Policy, order: PriorityOrder) -> System {
+    let mut builder = SystemBuilder::new("bench").policy(policy).priorities(order);
     for (i, t) in set.iter().enumerate() {
         builder = builder
             .task(&format!("t{i}"), t.period, t.wcet)
@@ -80,11 +80,18 @@ fn benches(c: &mut Criterion) {
             rta::response_time(&set[i], Duration::ZERO, &set[..i], Dispatch::Preemptive).is_ok()
         })
         .count();
+    let worst = (0..set.len())
+        .filter_map(|i| {
+            edf::response::response_time(&set, i, Dispatch::Preemptive, |_| Duration::ZERO).ok()
+        })
+        .max_by_key(|r| r.offsets);
     eprintln!(
-        "set: 100 tasks, U = {:.3}, DM schedulable by RTA: {:?}, {bounded} bounded, QPA: {:?}",
+        "set: 100 tasks, U = {:.3}, DM schedulable by RTA: {:?}, {bounded} bounded, QPA: {:?}, \
+         EDF RTA: most offsets for one task {:?}",
         rtlab_tasks::analysis::utilization::total(&set),
         rta::all_meet_deadlines(&set, Dispatch::Preemptive),
         edf::qpa(&set),
+        worst.map(|r| (r.offsets, r.steps, r.busy_period)),
     );
     let mut group = c.benchmark_group("analysis-100-tasks-u0.9");
     group.bench_function("rta-every-task", |b| {
@@ -118,7 +125,36 @@ fn benches(c: &mut Criterion) {
         });
     });
     group.bench_function("qpa", |b| b.iter(|| black_box(edf::qpa(black_box(&set)))));
-    let dm = system(&set, PriorityOrder::DeadlineMonotonic);
+    // Spuri's EDF response-time analysis of every task (the offsets below
+    // the synchronous busy period, most skipped with one evaluation).
+    group.bench_function("edf-rta-every-task", |b| {
+        b.iter(|| {
+            for i in 0..set.len() {
+                let r =
+                    edf::response::response_time(&set, i, Dispatch::Preemptive, |_| Duration::ZERO);
+                black_box(r.ok());
+            }
+        });
+    });
+    group.bench_function("edf-rta-non-preemptive-every-task", |b| {
+        b.iter(|| {
+            for i in 0..set.len() {
+                let r = edf::response::response_time(&set, i, Dispatch::NonPreemptive, |_| {
+                    Duration::ZERO
+                });
+                black_box(r.ok());
+            }
+        });
+    });
+    let under_edf = system(&set, Policy::Edf, PriorityOrder::DeadlineMonotonic);
+    group.bench_function("analyze-edf-system", |b| {
+        b.iter(|| black_box(analyze(black_box(&under_edf))))
+    });
+    let dm = system(
+        &set,
+        Policy::FixedPriority,
+        PriorityOrder::DeadlineMonotonic,
+    );
     group.bench_function("analyze-system", |b| {
         b.iter(|| black_box(analyze(black_box(&dm))))
     });

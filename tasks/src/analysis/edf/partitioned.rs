@@ -1,113 +1,81 @@
 //! The `edf-demand` test of a partitioned (or uniprocessor) EDF system,
-//! CPU by CPU: QPA for independent preemptive tasks, the demand test with
-//! blocking for non-preemptive dispatching and for shared resources (stack
-//! resource policy under `ceiling`, deadline inheritance under `inherit`),
-//! and the per-task figures.
+//! CPU by CPU: the demand test (QPA for independent preemptive tasks, the
+//! demand test with blocking for non-preemptive dispatching and for shared
+//! resources), the per-task response-time bounds of [`super::response`],
+//! whether a rejection is a proof ([`super::conditions`]) and its witness
+//! ([`super::witness`]).
+//!
+//! A CPU is accepted when the demand test accepts or every task's bound is
+//! within its deadline (both are sound; the demand test implies the bounds,
+//! see `docs/analysis.md`). A CPU is undecided, never accepted, when one of
+//! its resources is also locked on another CPU (remote blocking is not
+//! analysed), when plain mutexes are shared under preemption, and when
+//! nested sections under deadline inheritance can deadlock.
 
 use std::cmp::Ordering;
 
+use super::blocking::{Resources, lock_order_cycle};
+use super::conditions::{self, Conditions};
+use super::per_task::{self, Blocker};
+use super::witness;
 use super::{Demand, demand_test_with_blocking, non_preemptive_blocking, qpa};
+use crate::analysis::blocking::remote_share;
 use crate::analysis::{
-    Group, Run, TaskVerdict, TestKind, TestVerdict, cpu_prefix, fmt_ratio, has_offsets, timings,
+    Group, Run, TaskVerdict, TestKind, TestVerdict, Timing, cpu_prefix, fmt_ratio, timings,
     utilization,
 };
-use crate::model::{Locking, System, TaskId};
+use crate::model::{Locking, OnMiss, System, TaskId};
 use crate::time::Duration;
 
-/// The sections of a CPU's tasks on resources shared on that CPU.
-struct Shared<'a> {
-    system: &'a System,
-    tasks: &'a [TaskId],
+/// What one CPU's analysis found.
+struct CpuOutcome {
+    verdict: Option<bool>,
+    refutes: bool,
+    /// Why a rejection is not a proof on this CPU (empty: exact).
+    approximations: Vec<String>,
+    line: String,
 }
 
-impl Shared<'_> {
-    /// Resources that a task with a deadline window within `t` (D - J <= t)
-    /// may wait for: those it locks, closed under nesting.
-    fn wanted(&self, t: Duration) -> Vec<bool> {
-        let mut want = vec![false; self.system.resources.len()];
-        for id in self.tasks {
-            let task = &self.system.tasks[id.0];
-            if task.deadline.saturating_sub(task.release_jitter) <= t {
-                for s in &task.sections {
-                    want[s.resource.0] = true;
-                }
-            }
-        }
-        loop {
-            let mut changed = false;
-            for id in self.tasks {
-                let sections = &self.system.tasks[id.0].sections;
-                for (a, outer) in sections.iter().enumerate() {
-                    for (b, inner) in sections.iter().enumerate() {
-                        if a != b
-                            && want[outer.resource.0]
-                            && !want[inner.resource.0]
-                            && outer.contains(inner)
-                        {
-                            want[inner.resource.0] = true;
-                            changed = true;
-                        }
-                    }
-                }
-            }
-            if !changed {
-                return want;
-            }
-        }
-    }
-
-    /// `b(t)` under the stack resource policy or deadline inheritance.
-    fn blocking(&self, t: Duration, inherit: bool) -> Duration {
-        let want = self.wanted(t);
-        let holders = self
-            .tasks
-            .iter()
-            .map(|id| &self.system.tasks[id.0])
-            .filter(|task| task.deadline > t);
-        let longest = |task: &crate::model::Task| {
-            task.sections
-                .iter()
-                .filter(|s| want[s.resource.0])
-                .map(|s| s.hold)
-                .max()
-        };
-        if !inherit {
-            return holders.filter_map(longest).max().unwrap_or(Duration::ZERO);
-        }
-        let per_task: u64 = holders
-            .clone()
-            .filter_map(longest)
-            .map(Duration::as_nanos)
-            .fold(0, u64::saturating_add);
-        let per_resource: u64 = (0..want.len())
-            .filter(|&r| want[r])
-            .filter_map(|r| {
-                holders
-                    .clone()
-                    .flat_map(|task| task.sections.iter())
-                    .filter(|s| s.resource.0 == r)
-                    .map(|s| s.hold.as_nanos())
-                    .max()
-            })
-            .fold(0, u64::saturating_add);
-        Duration::from_nanos(per_task.min(per_resource))
-    }
-
-    /// An upper bound of `b(t)` over all `t`.
-    fn max_blocking(&self) -> Duration {
-        let total = self
-            .tasks
-            .iter()
-            .filter_map(|id| {
-                self.system.tasks[id.0]
-                    .sections
-                    .iter()
-                    .map(|s| s.hold)
-                    .max()
-            })
-            .map(Duration::as_nanos)
-            .fold(0, u64::saturating_add);
-        Duration::from_nanos(total)
+/// The `edf-demand` test of a partitioned EDF system, filling in the
+/// per-task figures.
+pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) -> Run {
+    let outcomes: Vec<CpuOutcome> = groups
+        .iter()
+        .map(|g| analyse_cpu(system, groups, g, out))
+        .collect();
+    let schedulable = if outcomes.iter().any(|o| o.verdict == Some(false)) {
+        Some(false)
+    } else if outcomes.iter().all(|o| o.verdict == Some(true)) {
+        Some(true)
+    } else {
+        None
+    };
+    let mut approximations: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.approximations.iter().cloned())
+        .collect();
+    approximations.sort();
+    approximations.dedup();
+    let mut detail = outcomes
+        .iter()
+        .map(|o| o.line.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let kind = if approximations.is_empty() {
+        TestKind::Exact
+    } else {
+        detail.push_str(&format!("; sufficient here: {}", approximations.join(", ")));
+        TestKind::Sufficient
+    };
+    Run {
+        test: TestVerdict {
+            name: "edf-demand".to_string(),
+            kind,
+            applies: true,
+            schedulable,
+            detail,
+        },
+        refutes: outcomes.iter().any(|o| o.refutes),
     }
 }
 
@@ -122,31 +90,221 @@ fn shared_resource(system: &System, group: &Group) -> Option<(usize, TaskId, Tas
     })
 }
 
-/// The `edf-demand` test of a partitioned EDF system, CPU by CPU.
-pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) -> Run {
+/// `U = 0.958 < 1` and the like, exact comparison with 1.
+fn utilization_text(tasks: &[Timing]) -> String {
+    let u = utilization::total(tasks);
+    match utilization::compare(tasks, 1) {
+        Ordering::Equal => "U = 1 (exactly)".to_string(),
+        Ordering::Less => format!("U = {} < 1", fmt_ratio(u).replace("1.000", "0.999+")),
+        Ordering::Greater => format!("U = {} > 1", fmt_ratio(u)),
+    }
+}
+
+/// Why a CPU gets no verdict before any test runs.
+struct Undecided {
+    /// For the CPU line, after "undecided: ".
+    line: String,
+    /// For each task's note.
+    note: String,
+    /// For "sufficient here: ...".
+    short: &'static str,
+    /// The local blocking bounds are still worth showing (remote sharing).
+    show_blocking: bool,
+}
+
+fn undecided_reason(
+    system: &System,
+    group: &Group,
+    shared: Option<(usize, TaskId, TaskId)>,
+) -> Option<Undecided> {
+    if let Some((resource, other)) = group.tasks.iter().find_map(|&id| remote_share(system, id)) {
+        let (r, o) = (system.resource_name(resource), &system.tasks[other.0].name);
+        return Some(Undecided {
+            line: format!(
+                "`{r}` is shared with `{o}` on another CPU and remote blocking is not analysed"
+            ),
+            note: format!(
+                "`{r}` is also locked by `{o}` on another CPU: remote blocking is not analysed, no bound"
+            ),
+            short: "remote blocking is not analysed",
+            // Plain mutexes have no local bound to show either.
+            show_blocking: system.scheduler.locking != Locking::None,
+        });
+    }
+    if !system.scheduler.preemptive {
+        return None;
+    }
+    let (r, a, b) = shared?;
+    match system.scheduler.locking {
+        Locking::None => Some(Undecided {
+            line: format!(
+                "`{}` and `{}` share `{}` with plain mutexes (locking = none): under EDF the wait of a blocked job is not bounded by this test",
+                system.tasks[a.0].name, system.tasks[b.0].name, system.resources[r].name
+            ),
+            note: "plain mutexes (locking = none): blocking not bounded, no bound".to_string(),
+            short: "plain mutexes: blocking not bounded",
+            show_blocking: false,
+        }),
+        Locking::Inherit => {
+            let cycle = lock_order_cycle(system, &group.tasks)?;
+            let names: Vec<&str> = cycle.iter().map(|&r| system.resource_name(r)).collect();
+            let text = format!(
+                "possible deadlock: lock order cycle {} (nested sections in opposite orders)",
+                names.join(" -> ")
+            );
+            Some(Undecided {
+                line: text.clone(),
+                note: format!("{text}: no bound"),
+                short: "possible deadlock",
+                show_blocking: false,
+            })
+        }
+        Locking::Ceiling => None,
+    }
+}
+
+/// One CPU under analysis.
+struct Cpu<'a> {
+    system: &'a System,
+    group: &'a Group,
+    tasks: Vec<Timing>,
+    conditions: Conditions,
+    /// `"cpu 1: "` or nothing.
+    prefix: String,
+    /// `U = 0.958 < 1` and the like.
+    u_text: String,
+}
+
+fn analyse_cpu(
+    system: &System,
+    groups: &[Group],
+    group: &Group,
+    out: &mut [TaskVerdict],
+) -> CpuOutcome {
+    let tasks = timings(system, &group.tasks);
     let preemptive = system.scheduler.preemptive;
-    let mut lines = Vec::new();
-    let mut verdicts = Vec::new();
-    let mut refutes = false;
-    let mut exact = true;
-    let mut notes = Vec::new();
-    for group in groups {
-        let prefix = cpu_prefix(groups, group);
-        let tasks = timings(system, &group.tasks);
-        let shared = shared_resource(system, group);
-        let jitter = tasks.iter().any(|t| !t.jitter.is_zero());
-        let offsets = has_offsets(system, &group.tasks);
+    let shared = shared_resource(system, group);
+    let mut cpu = Cpu {
+        system,
+        group,
+        u_text: utilization_text(&tasks),
+        tasks,
+        conditions: conditions::of(
+            system,
+            &group.tasks,
+            preemptive,
+            shared.is_some() && preemptive,
+        ),
+        prefix: cpu_prefix(groups, group),
+    };
+    let resources = Resources {
+        system,
+        tasks: &group.tasks,
+        inherit: system.scheduler.locking == Locking::Inherit,
+    };
+    let blocker = choose_blocker(system, group, shared.is_some(), &resources);
+    if let Some(why) = undecided_reason(system, group, shared) {
+        // The bound "ignoring it" leaves out the blocking it voids.
+        let shown = match blocker {
+            Blocker::Resources(_) if !why.show_blocking => Blocker::None,
+            other => other,
+        };
+        // Whatever makes the CPU undecided also perturbs the schedule: a
+        // miss can still be proven, but not who misses first.
+        cpu.conditions.terms.push(why.short.to_string());
+        return cpu.undecided(&why, shown, out);
+    }
+    let (result, method) = cpu.demand_test(blocker);
+    let bounds = per_task::fill(system, group, &cpu.tasks, blocker, out);
+    let verdict = match result {
+        Ok(Demand::Overload) => Some(false),
+        Ok(Demand::Feasible { .. }) => Some(true),
+        _ if bounds.all_within => Some(true),
+        Ok(Demand::Miss { .. }) => Some(false),
+        Err(_) if bounds.some_beyond => Some(false),
+        Err(_) => None,
+    };
+    let mut line = demand_line(&cpu.prefix, &cpu.u_text, &result, method);
+    line.push_str(&bounds.summary);
+    let mut outcome = CpuOutcome {
+        verdict,
+        refutes: false,
+        approximations: cpu.conditions.all().cloned().collect(),
+        line,
+    };
+    if verdict == Some(true) {
+        for id in &group.tasks {
+            if out[id.0].schedulable.is_none() {
+                out[id.0].schedulable = Some(true);
+                out[id.0].add_note("the CPU's demand test shows it meets its deadlines");
+            }
+        }
+    } else if verdict == Some(false) {
+        cpu.prove(&result, &mut outcome, out);
+    }
+    outcome
+}
+
+/// What can delay a job of the CPU besides the jobs due no later.
+fn choose_blocker<'a>(
+    system: &System,
+    group: &Group,
+    shared: bool,
+    resources: &'a Resources<'a>,
+) -> Blocker<'a> {
+    // Under the stack resource policy a section blocks through its
+    // ceiling even when no other task locks the resource (a jittered job
+    // due earlier than the holder's may not start); with one user and no
+    // jitter b(t) is zero.
+    let srp_sections = system.scheduler.locking == Locking::Ceiling
+        && group
+            .tasks
+            .iter()
+            .any(|id| !system.tasks[id.0].sections.is_empty());
+    match (system.scheduler.preemptive, shared || srp_sections) {
+        (false, _) => Blocker::NonPreemptive,
+        (true, true) => Blocker::Resources(resources),
+        (true, false) => Blocker::None,
+    }
+}
+
+/// The CPU line of the demand test.
+fn demand_line(
+    prefix: &str,
+    u_text: &str,
+    result: &Result<Demand, super::Undecided>,
+    method: &str,
+) -> String {
+    match result {
+        Ok(Demand::Overload) => format!("{prefix}{u_text}: overloaded"),
+        Ok(Demand::Feasible { steps: 0, horizon }) => format!(
+            "{prefix}{u_text}; no deadline lies below the bound L = {horizon} on the interval to check, so U <= 1 decides (Zhang & Burns 2009)"
+        ),
+        Ok(Demand::Feasible { horizon, steps }) => format!(
+            "{prefix}{u_text}; demand h(t) <= t at every deadline below L = {horizon} ({method}: {steps} step{})",
+            if *steps == 1 { "" } else { "s" }
+        ),
+        Ok(Demand::Miss { at, demand, .. }) => {
+            format!("{prefix}{u_text}; demand h({at}) = {demand} > {at} ({method})")
+        }
+        Err(e) => format!("{prefix}{u_text}; {}", e.describe()),
+    }
+}
+
+impl Cpu<'_> {
+    /// The demand test that fits the blocking, with its name.
+    fn demand_test(
+        &self,
+        blocker: Blocker<'_>,
+    ) -> (Result<Demand, super::Undecided>, &'static str) {
+        let tasks = &self.tasks;
         let settles = tasks
             .iter()
             .map(|t| t.deadline)
             .max()
             .unwrap_or(Duration::ZERO);
-        let resources = Shared {
-            system,
-            tasks: &group.tasks,
-        };
-        let (result, method, group_exact) = match (preemptive, shared, system.scheduler.locking) {
-            (false, _, _) => {
+        match blocker {
+            Blocker::NonPreemptive => {
                 let max_b = tasks
                     .iter()
                     .map(|t| t.wcet.saturating_sub(Duration::from_nanos(1)))
@@ -154,199 +312,156 @@ pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) ->
                     .unwrap_or(Duration::ZERO);
                 (
                     demand_test_with_blocking(
-                        &tasks,
-                        |t| non_preemptive_blocking(&tasks, t),
+                        tasks,
+                        |t| non_preemptive_blocking(tasks, t),
                         max_b,
                         settles,
                     ),
                     "non-preemptive (George, Rivierre & Spuri 1996), every deadline",
-                    !jitter,
                 )
             }
-            (true, Some((r, a, b)), Locking::None) => {
-                verdicts.push(None);
-                lines.push(format!(
-                    "{prefix}undecided: `{}` and `{}` share `{}` with plain mutexes (locking = none): \
-                     under EDF the wait of a blocked job is not bounded by this test",
-                    system.tasks[a.0].name,
-                    system.tasks[b.0].name,
-                    system.resources[r].name
-                ));
-                exact = false;
-                for id in &group.tasks {
-                    out[id.0].add_note(
-                        "no per-task bound under EDF (plain mutexes: blocking not bounded)",
-                    );
-                }
-                continue;
-            }
-            (true, Some(_), locking) => {
-                let inherit = locking == Locking::Inherit;
-                (
-                    demand_test_with_blocking(
-                        &tasks,
-                        |t| resources.blocking(t, inherit),
-                        resources.max_blocking(),
-                        settles,
-                    ),
-                    if inherit {
-                        "with deadline-inheritance blocking, every deadline"
-                    } else {
-                        "with SRP blocking (Baker 1991), every deadline"
-                    },
-                    false,
-                )
-            }
-            (true, None, _) => (qpa(&tasks), "QPA", true),
-        };
-        let group_exact = group_exact && !offsets;
-        exact &= group_exact;
-        let u = utilization::total(&tasks);
-        let load = utilization::compare(&tasks, 1);
-        let u_text = match load {
-            Ordering::Equal => "U = 1 (exactly)".to_string(),
-            Ordering::Less => format!("U = {} < 1", fmt_ratio(u).replace("1.000", "0.999+")),
-            Ordering::Greater => format!("U = {} > 1", fmt_ratio(u)),
-        };
-        let (verdict, line) = match result {
-            Ok(Demand::Overload) => {
-                refutes = true;
-                (Some(false), format!("{prefix}{u_text}: overloaded"))
-            }
-            Ok(Demand::Feasible { steps: 0, horizon }) => (
-                Some(true),
-                format!(
-                    "{prefix}{u_text}; no deadline lies below the bound L = {horizon} on the interval to check, so U <= 1 decides (Zhang & Burns 2009)"
+            Blocker::Resources(res) => (
+                demand_test_with_blocking(
+                    tasks,
+                    |t| res.blocking(t, None).time,
+                    res.max_blocking(),
+                    settles,
                 ),
+                if res.inherit {
+                    "with deadline-inheritance blocking, every deadline"
+                } else {
+                    "with stack-resource-policy blocking (Baker 1991), every deadline"
+                },
             ),
-            Ok(Demand::Feasible { horizon, steps }) => (
-                Some(true),
-                format!(
-                    "{prefix}{u_text}; demand h(t) <= t at every deadline below L = {horizon} ({method}: {steps} step{})",
-                    if steps == 1 { "" } else { "s" }
-                ),
-            ),
-            Ok(Demand::Miss { at, demand, .. }) => {
-                refutes |= group_exact;
-                (
-                    Some(false),
-                    format!("{prefix}{u_text}; demand h({at}) = {demand} > {at} ({method})"),
-                )
-            }
-            Err(e) => (None, format!("{prefix}{u_text}; {}", e.describe())),
-        };
-        verdicts.push(verdict);
-        lines.push(line);
-        for (n, id) in group.tasks.iter().enumerate() {
-            let v = &mut out[id.0];
-            v.schedulable = verdict;
-            let window = tasks[n].deadline.saturating_sub(tasks[n].jitter);
-            v.blocking_ns = Some(match (preemptive, shared) {
-                (false, _) => non_preemptive_blocking(&tasks, window).as_nanos(),
-                (true, Some(_)) => resources
-                    .blocking(window, system.scheduler.locking == Locking::Inherit)
-                    .as_nanos(),
-                (true, None) => 0,
-            });
-            v.add_note("no per-task bound under EDF: the demand test is set-level");
+            Blocker::None => (qpa(tasks), "QPA"),
         }
-        if offsets {
-            notes.push("offsets are ignored (a synchronous release is assumed)");
-        }
-        if shared.is_some() && preemptive {
-            notes.push("blocking bounds are upper bounds");
-        }
-        if !preemptive && jitter {
-            notes.push("non-preemptive with release jitter");
-        }
-    }
-    let schedulable = if verdicts.contains(&Some(false)) {
-        Some(false)
-    } else if verdicts.iter().all(|v| *v == Some(true)) {
-        Some(true)
-    } else {
-        None
-    };
-    let mut detail = lines.join("; ");
-    notes.sort_unstable();
-    notes.dedup();
-    if !notes.is_empty() {
-        detail.push_str(&format!("; sufficient here: {}", notes.join(", ")));
-    }
-    detail.push_str("; no per-task response-time bound under EDF");
-    Run {
-        test: TestVerdict {
-            name: "edf-demand".to_string(),
-            kind: if exact {
-                TestKind::Exact
-            } else {
-                TestKind::Sufficient
-            },
-            applies: true,
-            schedulable,
-            detail,
-        },
-        refutes,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::analysis::{TestKind, analyze};
-    use crate::model::{Locking, Policy, SystemBuilder};
-    use crate::time::Duration;
-
-    fn ns(v: u64) -> Duration {
-        Duration::from_nanos(v)
     }
 
-    #[test]
-    fn system_path() {
-        // rm-vs-edf: (1,4), (2,6), (3,8) misses under RM (R3 = 10 > 8) but
-        // U = 23/24 <= 1 is fine under EDF (course notes following Buttazzo).
-        let build = |policy| {
-            SystemBuilder::new("rm-vs-edf")
-                .policy(policy)
-                .task("a", ns(4), ns(1))
-                .task("b", ns(6), ns(2))
-                .task("c", ns(8), ns(3))
-                .build()
-        };
-        let fp = analyze(&build(Policy::FixedPriority));
-        assert_eq!(fp.schedulable, Some(false));
-        assert_eq!(fp.tasks[2].wcrt_ns, Some(10));
-        let edf = analyze(&build(Policy::Edf));
-        assert_eq!(edf.schedulable, Some(true));
-        assert_eq!(edf.tests[0].name, "edf-demand");
-        assert_eq!(edf.tests[0].kind, TestKind::Exact);
-        assert_eq!(edf.tasks[2].wcrt_ns, None);
-        assert_eq!(edf.tasks[2].schedulable, Some(true));
-        assert!(
-            edf.tests[0]
-                .detail
-                .starts_with("U = 0.958 < 1; no deadline lies below the bound L = 0ns")
+    /// A CPU without a verdict (remote blocking, plain mutexes, possible
+    /// deadlock), unless it is overloaded. `blocker` gives the local
+    /// blocking shown (not a bound).
+    fn undecided(
+        &self,
+        why: &Undecided,
+        blocker: Blocker<'_>,
+        out: &mut [TaskVerdict],
+    ) -> CpuOutcome {
+        per_task::undecided(
+            self.system,
+            self.group,
+            &self.tasks,
+            blocker,
+            why.show_blocking,
+            &why.note,
+            out,
         );
+        let mut outcome = CpuOutcome {
+            verdict: None,
+            refutes: false,
+            approximations: self.conditions.all().cloned().collect(),
+            line: format!("{}undecided: {}", self.prefix, why.line),
+        };
+        if utilization::compare(&self.tasks, 1) == Ordering::Greater {
+            outcome.verdict = Some(false);
+            outcome.line = format!("{}{}: overloaded ({})", self.prefix, self.u_text, why.line);
+            self.prove(&Ok(Demand::Overload), &mut outcome, out);
+        }
+        outcome
     }
 
-    #[test]
-    fn srp_blocking_enters_the_demand() {
-        // a (1, 4, 3) and b (4, 20, 20) share r; b holds it for 3. At t = 3:
-        // h = 1, b(3) = 3 (D_b = 20 > 3 and a, with D_a = 3 <= 3, uses r):
-        // 4 > 3, a miss.
-        let system = SystemBuilder::new("srp")
-            .policy(Policy::Edf)
-            .locking(Locking::Ceiling)
-            .task("a", ns(4), ns(1))
-            .deadline(ns(3))
-            .section("r", ns(0), ns(1))
-            .task("b", ns(20), ns(4))
-            .section("r", ns(0), ns(3))
-            .build();
-        let analysis = analyze(&system);
-        assert_eq!(analysis.tests[0].schedulable, Some(false));
-        assert_eq!(analysis.tests[0].kind, TestKind::Sufficient);
-        assert_eq!(analysis.schedulable, None);
-        assert_eq!(analysis.tasks[0].blocking_ns, Some(3));
-        assert!(analysis.tests[0].detail.contains("h(3ns) = 4ns > 3ns"));
+    /// After a rejection: whether it is a proof, and the witnesses.
+    fn prove(
+        &self,
+        result: &Result<Demand, super::Undecided>,
+        outcome: &mut CpuOutcome,
+        out: &mut [TaskVerdict],
+    ) {
+        let overload = matches!(result, Ok(Demand::Overload));
+        if overload && self.conditions.overload_proves {
+            outcome.refutes = true;
+            if self.system.scheduler.on_miss == OnMiss::Continue {
+                let text = witness::describe_overload(&self.u_text);
+                for id in &self.group.tasks {
+                    out[id.0].schedulable = Some(false);
+                    out[id.0].witness = Some(text.clone());
+                }
+            } else {
+                outcome
+                    .line
+                    .push_str(" (proven: with U > 1 some job misses before any is aborted)");
+            }
+        }
+        if !self.conditions.pattern.is_empty() {
+            return;
+        }
+        // The synchronous release is the configured one. A window whose
+        // independent demand exceeds it is a proof whatever the
+        // scheduler; the first such deadline is missed, by a known job
+        // under preemptive EDF without blocking.
+        let exact = self.conditions.exact();
+        let known = match result {
+            Ok(Demand::Miss { at, demand, .. }) if exact => Some((*at, *demand)),
+            _ if exact => None,
+            _ => match qpa(&self.tasks) {
+                Ok(Demand::Miss { at, demand, .. }) => Some((at, demand)),
+                _ => None,
+            },
+        };
+        let first = if known.is_some() || overload {
+            witness::first_miss(&self.tasks, known.map(|(at, _)| at.as_nanos()))
+        } else {
+            None
+        };
+        match (first, known) {
+            (Some((t, demand)), _) => {
+                outcome.refutes = true;
+                self.attribute(t, demand, outcome, out);
+            }
+            (None, Some((at, demand))) => {
+                outcome.refutes = true;
+                outcome.line.push_str(&format!(
+                    " (proven: with the synchronous release at {}, the jobs due by {} need {demand} of CPU time, \
+                     so one of them misses)",
+                    self.at(0),
+                    self.at(at.as_nanos())
+                ));
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// The instant `t` after the synchronous release.
+    fn at(&self, t: u64) -> Duration {
+        let offset = self
+            .group
+            .tasks
+            .first()
+            .map_or(Duration::ZERO, |id| self.system.tasks[id.0].offset);
+        Duration::from_nanos(offset.as_nanos().saturating_add(t))
+    }
+
+    /// A proven first miss at `t` after the synchronous release: on the
+    /// task that misses under preemptive EDF, else in the CPU line.
+    fn attribute(&self, t: u64, demand: u128, outcome: &mut CpuOutcome, out: &mut [TaskVerdict]) {
+        let due = witness::due_at(&self.tasks, t);
+        let (start, at) = (self.at(0), self.at(t));
+        let h = Duration::from_nanos(u64::try_from(demand).unwrap_or(u64::MAX));
+        match due.last() {
+            Some(&(n, k)) if self.conditions.exact() => {
+                let name = |m: usize| self.system.tasks[self.group.tasks[m].0].name.as_str();
+                let others: Vec<&str> = due[..due.len() - 1].iter().map(|&(m, _)| name(m)).collect();
+                let v = &mut out[self.group.tasks[n].0];
+                v.schedulable = Some(false);
+                v.witness = Some(witness::describe_first_miss(start, t, demand, &self.tasks[n], k, &others));
+                outcome.line.push_str(&format!(
+                    " (proven: with the synchronous release at {start}, `{}` misses its deadline at {at})",
+                    name(n)
+                ));
+            }
+            _ => outcome.line.push_str(&format!(
+                " (proven: with the synchronous release at {start}, the jobs due by {at} need {h} of CPU time, \
+                 so one of them misses whatever the order)"
+            )),
+        }
     }
 }
