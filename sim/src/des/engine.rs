@@ -427,19 +427,32 @@ impl<'s, 't> Engine<'s, 't> {
         t.active.started || t.rel_deadline < self.locks.system_ceiling(self, t.domain)
     }
 
-    /// The most urgent ready job of a domain that may start.
+    /// The job of domain `d` to run next: the most urgent ready job if it
+    /// may start. Under the stack resource policy (Baker 1991), a job starts
+    /// only when it is the most urgent ready job *and* its preemption level
+    /// is above the system ceiling: when the most urgent one may not start,
+    /// only jobs already started may run (a less urgent job above the
+    /// ceiling does not jump ahead of it).
     fn best_ready(&self, d: usize) -> Option<(usize, usize)> {
-        let mut best: Option<(usize, usize, (u64, u64, usize))> = None;
-        for (i, &task) in self.domains[d].ready.iter().enumerate() {
-            if !self.may_start(task) {
-                continue;
+        let most_urgent = |admit: &dyn Fn(usize) -> bool| {
+            let mut best: Option<(usize, usize, (u64, u64, usize))> = None;
+            for (i, &task) in self.domains[d].ready.iter().enumerate() {
+                if !admit(task) {
+                    continue;
+                }
+                let k = policy::key(self.policy, &self.candidate(task));
+                if best.is_none_or(|(_, _, bk)| k < bk) {
+                    best = Some((i, task, k));
+                }
             }
-            let k = policy::key(self.policy, &self.candidate(task));
-            if best.is_none_or(|(_, _, bk)| k < bk) {
-                best = Some((i, task, k));
-            }
+            best.map(|(i, task, _)| (i, task))
+        };
+        let (i, task) = most_urgent(&|_| true)?;
+        if self.may_start(task) {
+            Some((i, task))
+        } else {
+            most_urgent(&|t| self.tasks[t].active.started)
         }
-        best.map(|(i, task, _)| (i, task))
     }
 
     /// Gives CPUs to the most urgent ready jobs of domain `d`.

@@ -16,10 +16,11 @@
 //!   resource whose ceiling is at least its priority:
 //!   `B_i = max { hold(s) : s a section of a lower task, ceiling(s) >= P_i }`.
 //! - **Priority inheritance** (`inherit`, same paper): a job can be blocked
-//!   by at most one critical section of each lower-priority task, and by at
-//!   most one per resource whose ceiling is at least its priority:
-//!   `B_i = min(Σ_lower tasks longest such section, Σ_resources longest
-//!   lower section)`. Inheritance is transitive through nested sections (a
+//!   by at most one critical section of each lower-priority task on a
+//!   resource whose ceiling is at least its priority:
+//!   `B_i = Σ_lower tasks longest such section` (the paper's
+//!   per-resource term is unsound under lock hand-off, see
+//!   [`inheritance_bound`]). Inheritance is transitive through nested sections (a
 //!   resource locked inside a section on `R` can block whoever `R` can), so
 //!   ceilings are first propagated from outer to inner resources.
 //! - **No protocol** (`none`): while a lower-priority task holds a resource
@@ -235,9 +236,16 @@ fn propagate_through_nesting(system: &System, cpu: Option<u32>, ceiling: &mut [P
     }
 }
 
-/// `min(Σ over lower tasks of their longest section on a relevant resource,
-/// Σ over relevant resources of their longest lower section)` (Sha,
-/// Rajkumar & Lehoczky 1990).
+/// `Σ over lower tasks of their longest section on a relevant resource`
+/// (Sha, Rajkumar & Lehoczky 1990: a lower task blocks at most once, for
+/// its outermost section).
+///
+/// The paper's other term, one section per resource, does not hold here:
+/// an unlock hands the resource to the most urgent job already waiting for
+/// it, which can be a lower task that queued before the job under analysis
+/// arrived (as POSIX allows and the simulator does). The resource can then
+/// block the job twice: once through the push-through of a more urgent
+/// waiter, once held by the lower task it was handed to.
 fn inheritance_bound(
     system: &System,
     lower: &[usize],
@@ -261,33 +269,7 @@ fn inheritance_bound(
             });
         }
     }
-    let mut per_resource: Vec<Term> = Vec::new();
-    for resource in system.resources.iter().filter(|r| relevant(r.id)) {
-        let mut best: Option<Term> = None;
-        for &k in lower {
-            for s in system.tasks[k]
-                .sections
-                .iter()
-                .filter(|s| s.resource == resource.id)
-            {
-                if best.is_none_or(|b| s.hold > b.length()) {
-                    best = Some(Term::Section {
-                        holder: TaskId(k),
-                        resource: resource.id,
-                        hold: s.hold,
-                    });
-                }
-            }
-        }
-        per_resource.extend(best);
-    }
-    let by_task = Blocking::of(per_task);
-    let by_resource = Blocking::of(per_resource);
-    if by_resource.time() < by_task.time() {
-        by_resource
-    } else {
-        by_task
-    }
+    Blocking::of(per_task)
 }
 
 /// The first resource `task` locks that a task on another CPU also locks,
@@ -341,9 +323,7 @@ pub fn describe(system: &System, blocking: &Blocking) -> Option<String> {
         (Some(Term::NonPreemptive { .. }), _, _) => "",
         (_, Locking::Ceiling, _) => " (immediate ceiling: at most one section)",
         (_, Locking::Inherit, 1) => " (inheritance)",
-        (_, Locking::Inherit, _) => {
-            " (inheritance: at most one section per lower-priority task and per resource)"
-        }
+        (_, Locking::Inherit, _) => " (inheritance: at most one section per lower-priority task)",
         (_, Locking::None, _) => " (no protocol, but no task runs between them)",
     };
     text.push_str(protocol);
@@ -400,9 +380,8 @@ mod tests {
     }
 
     #[test]
-    fn inheritance_is_one_section_per_task_or_per_resource() {
-        // h: per task 4 (m) + 3 (l) = 7, per resource r1 3 + r2 4 = 7 -> 7.
-        // m: per task max(3, 2) = 3, per resource 3 + 2 = 5 -> 3.
+    fn inheritance_is_one_section_per_lower_task() {
+        // h: 4 (m) + 3 (l) = 7; m: max(3, 2) = 3.
         let system = three(Locking::Inherit);
         assert_eq!(bounds(&system), [Some(7), Some(3), Some(0)]);
         let prio: Vec<Priority> = system.tasks.iter().map(|t| t.priority).collect();
@@ -411,8 +390,8 @@ mod tests {
             describe(&system, &b).unwrap(),
             "`l` holds `r1` for 3ms (inheritance)"
         );
-        // Per resource wins when two lower tasks use the same resource:
-        // h locks only r; m holds r for 4, l for 2: per task 6, per resource 4.
+        // Two lower tasks on one resource both count (lock hand-off: one
+        // can be handed the resource while the other still holds it up).
         let shared = SystemBuilder::new("x")
             .locking(Locking::Inherit)
             .task("h", ms(20), ms(3))
@@ -425,7 +404,7 @@ mod tests {
             .priority(1)
             .section("r", ms(0), ms(2))
             .build();
-        assert_eq!(bounds(&shared), [Some(4), Some(2), Some(0)]);
+        assert_eq!(bounds(&shared), [Some(6), Some(2), Some(0)]);
     }
 
     #[test]
