@@ -253,11 +253,11 @@ impl<'s, 't> Engine<'s, 't> {
     /// order, until no event is left at this instant.
     fn instant(&mut self) {
         loop {
+            // Every CPU's events of the instant are handled, even after a
+            // deadlock on one of them: a job elsewhere that completes now
+            // must not be aborted at its deadline below.
             for c in 0..self.cpus.len() {
-                while self.cpus[c].next_event == self.now
-                    && self.deadlock.is_none()
-                    && self.cpu_event(c)
-                {}
+                while self.cpus[c].next_event == self.now && self.cpu_event(c) {}
             }
             while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
                 if t != self.now {

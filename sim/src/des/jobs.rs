@@ -163,15 +163,25 @@ impl Engine<'_, '_> {
         let whole = self.deadlock.is_none();
         let missed = |deadline: u64| deadline < end || (whole && deadline == end);
         for task in 0..self.tasks.len() {
-            // Releases due before the end that never became ready (jitter
-            // pushed them past it) count as jobs too.
-            if self.releases.iter().any(|r| r.0.1 == task) && self.tasks[task].next_release < end {
+            // Releases due before the end that never became ready count as
+            // jobs too: the pending one (jitter pushed it past the end) and
+            // every later one before the end (a jitter longer than the
+            // period holds back all releases after the pending one).
+            if self.releases.iter().any(|r| r.0.1 == task) {
                 let t = &mut self.tasks[task];
-                t.stats.jobs += 1;
-                t.stats.incomplete += 1;
-                if missed(t.next_release.saturating_add(t.rel_deadline)) {
-                    t.stats.deadline_misses += 1;
-                }
+                let first = t.next_release;
+                // Counted, not walked: a jitter can hold back many periods.
+                let count = end.saturating_sub(first).div_ceil(t.period);
+                // Deadlines first + k T + D, k < count, at or before the
+                // last instant that counts as missed.
+                let last = if whole { Some(end) } else { end.checked_sub(1) };
+                let late = last
+                    .and_then(|l| l.checked_sub(first.saturating_add(t.rel_deadline)))
+                    .map_or(0, |span| span / t.period + 1)
+                    .min(count);
+                t.stats.jobs += count;
+                t.stats.incomplete += count;
+                t.stats.deadline_misses += late;
             }
             let jobs: Vec<Job> = self.tasks[task].jobs.iter().copied().collect();
             for (i, job) in jobs.iter().enumerate() {

@@ -38,7 +38,7 @@
 use std::cmp::Ordering;
 
 use super::{Run, TaskVerdict, TestKind, TestVerdict, Timing, fmt_ratio, ratio};
-use crate::model::System;
+use crate::model::{Locking, Policy, System};
 use crate::time::Duration;
 
 /// The most fixed-point steps for one task (2^20).
@@ -56,6 +56,15 @@ struct Sporadic {
 fn inapplicable(system: &System) -> Option<String> {
     if !system.scheduler.preemptive {
         return Some("non-preemptive dispatching".to_string());
+    }
+    let s = &system.scheduler;
+    if s.policy == Policy::Edf && s.locking == Locking::Ceiling {
+        if let Some(r) = system.resources.first() {
+            return Some(format!(
+                "`{}` is locked under the stack resource policy, whose ceiling keeps other jobs from starting: not analysed under global placement",
+                r.name
+            ));
+        }
     }
     if let Some(r) = system.resources.iter().find(|r| r.users.len() >= 2) {
         return Some(format!(

@@ -43,7 +43,7 @@ use std::cmp::Ordering;
 
 use super::blocking::{self, Blocking};
 use super::{Timing, ratio};
-use crate::model::{CpuId, Priority, System, TaskId};
+use crate::model::{CpuId, Locking, Priority, System, TaskId};
 use crate::time::Duration;
 
 mod non_preemptive;
@@ -359,19 +359,23 @@ pub(crate) fn analyse_task(
     job: impl FnMut(u64, Duration),
 ) -> TaskResponse {
     let blocking = blocking::blocking(system, priorities, id);
+    // Plain mutexes: whenever a task below shares a resource with a task at
+    // or above this one, the busy window bounds the response. Sections alone
+    // do not, even with no task in between: an equal-priority peer's jobs,
+    // held up by the lower holder, land in this task's response.
+    let level = (system.scheduler.locking == Locking::None && system.scheduler.preemptive)
+        .then(|| window::level(system, priorities, group, id))
+        .flatten();
     let mut found = None;
-    let response = match &blocking {
-        Blocking::Unbounded(inversion) => {
-            // A holder below `id` shares a resource at or above it, so the
-            // level exists; the fallback only keeps the types honest.
-            let level = window::level(system, priorities, group, id)
-                .unwrap_or((priorities[inversion.holder.0], inversion.holder));
-            window::response(system, priorities, group, id, level).map(|(r, w)| {
-                found = Some(w);
-                r
-            })
-        }
-        Blocking::Bounded { time, .. } => {
+    let response = match (level, &blocking) {
+        (Some(level), _) => window::response(system, priorities, group, id, level).map(|(r, w)| {
+            found = Some(w);
+            r
+        }),
+        // An inversion needs a lower holder of a resource used at or above
+        // this task, which gives a level: not reached.
+        (None, Blocking::Unbounded(_)) => Err(NoBound::IterationCap),
+        (None, Blocking::Bounded { time, .. }) => {
             let higher: Vec<Timing> = group
                 .iter()
                 .filter(|k| **k != id && priorities[k.0] >= priorities[id.0])

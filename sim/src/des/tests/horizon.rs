@@ -141,3 +141,62 @@ fn a_job_ready_after_its_deadline_is_aborted_at_its_release() {
         }
     }
 }
+
+/// A jitter longer than the period holds back every release after the
+/// pending one: all releases due before the end are jobs (incomplete),
+/// and misses when their deadline is at or before it. a (T 2, C 1, J 7)
+/// with a horizon of 21 has 11 releases (0, 2, .., 20).
+#[test]
+fn releases_held_back_by_a_jitter_longer_than_the_period_are_all_counted() {
+    let system =
+        set("[[task]]\nname = \"a\"\nperiod = \"2ns\"\nwcet = \"1ns\"\nrelease_jitter = \"7ns\"\n");
+    for seed in 1..6 {
+        let options = Options {
+            horizon: Duration::from_nanos(21),
+            seed,
+        };
+        let o = simulate(&system, &options, None).unwrap();
+        let a = &o.tasks[0];
+        assert_eq!(a.jobs, 11, "seed {seed}");
+        assert_eq!(a.completed + a.incomplete, 11, "seed {seed}");
+        // Every release r with r + 2 <= 21 (r <= 18) that is not completed
+        // by its deadline misses; the ones released at 20 are not due yet.
+        assert!(a.deadline_misses <= 10, "seed {seed}");
+        assert!(a.deadline_misses + a.completed >= 10, "seed {seed}");
+    }
+}
+
+/// A deadlock on one CPU ends the run at that instant, but the other CPUs'
+/// events of the instant are handled first: a job there that completes
+/// exactly at its deadline is not aborted as a miss.
+#[test]
+fn a_deadlock_elsewhere_does_not_abort_a_job_completing_at_its_deadline() {
+    let system = set(r#"
+[platform]
+cpus = [0, 1, 2]
+[scheduler]
+on_miss = "abort"
+[[task]]
+name = "a"
+period = "6ns"
+wcet = "1ns"
+cpu = 2
+sections = [ { resource = "r1", after = "0ns", hold = "1ns" }, { resource = "r0", after = "0ns", hold = "1ns" } ]
+[[task]]
+name = "b"
+period = "10ns"
+wcet = "5ns"
+cpu = 0
+sections = [ { resource = "r0", after = "0ns", hold = "2ns" }, { resource = "r1", after = "1ns", hold = "1ns" } ]
+[[task]]
+name = "c"
+period = "2ns"
+wcet = "1ns"
+deadline = "1ns"
+cpu = 1
+"#);
+    let (o, _) = run_ns(&system, 70);
+    assert!(o.deadlock.is_some());
+    let c = &o.tasks[2];
+    assert_eq!((c.completed, c.aborted, c.deadline_misses), (1, 0, 0));
+}
