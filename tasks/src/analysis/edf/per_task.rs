@@ -85,9 +85,8 @@ pub(crate) fn fill(
                 }
             }
             Err(e) => {
-                if e == NoBound::Overload {
-                    v.schedulable = Some(false);
-                }
+                // An overload is a proof only where the CPU's verdict says
+                // so (queued releases, no faults...), with its witness.
                 v.add_note(format!("no response-time bound: {}", e.describe()));
                 missing.push((task.name.as_str(), e));
             }
