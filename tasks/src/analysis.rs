@@ -43,6 +43,9 @@ pub mod priority;
 pub mod ratio;
 pub mod rta;
 pub mod utilization;
+mod verdict;
+
+use verdict::{combine, explain, void_for_deadlock};
 
 /// The timing parameters a schedulability test reads from one task.
 ///
@@ -332,116 +335,6 @@ pub fn analyze(system: &System) -> Analysis {
         flagged,
         tests: runs.into_iter().map(|r| r.test).collect(),
         tasks,
-    }
-}
-
-/// The set verdict in a sentence.
-fn explain(schedulable: Option<bool>, runs: &[Run], tasks: &[TaskVerdict]) -> String {
-    match schedulable {
-        Some(true) => {
-            let by: Vec<String> = runs
-                .iter()
-                .filter(|r| r.test.applies && r.test.schedulable == Some(true))
-                .map(|r| format!("{} ({})", r.test.name, r.test.kind.as_str()))
-                .collect();
-            format!(
-                "schedulable: proven by {}, every deadline is met in the worst case of this model",
-                by.join(", ")
-            )
-        }
-        Some(false) => match tasks.iter().find(|t| t.witness.is_some()) {
-            Some(t) => format!(
-                "NOT schedulable: proven, `{}` misses: {}",
-                t.name,
-                t.witness.as_deref().unwrap_or_default()
-            ),
-            None => {
-                let by: Vec<&str> = runs
-                    .iter()
-                    .filter(|r| r.refutes)
-                    .map(|r| r.test.detail.as_str())
-                    .collect();
-                format!("NOT schedulable: proven, {}", by.join("; "))
-            }
-        },
-        None => {
-            let why: Vec<String> = runs
-                .iter()
-                .filter(|r| r.test.applies)
-                .map(|r| format!("{}: {}", r.test.name, r.test.detail))
-                .collect();
-            if why.is_empty() {
-                "unknown: no schedulability test applies to this configuration (simulate it)"
-                    .to_string()
-            } else {
-                format!(
-                    "unknown: no test proves it schedulable and no miss is proven ({})",
-                    why.join("; ")
-                )
-            }
-        }
-    }
-}
-
-/// A possible deadlock voids every blocking bound that relies on chains of
-/// holders ending: the tasks that can wait for a resource a deadlocked task
-/// holds (the users of the cycle's resources and, to a fixed point, of any
-/// resource such a task uses) lose their bound and verdict. The other tasks
-/// keep their bounds (deadlocked tasks only take less CPU time), but not a
-/// proven miss: that proof counts the work of tasks that may deadlock.
-fn void_for_deadlock(system: &System, cycle: &crate::model::LockCycle, tasks: &mut [TaskVerdict]) {
-    let mut stuck = vec![false; system.tasks.len()];
-    let mut tainted: Vec<bool> = (0..system.resources.len())
-        .map(|r| cycle.resources.iter().any(|c| c.0 == r))
-        .collect();
-    loop {
-        let mut changed = false;
-        for t in &system.tasks {
-            if !stuck[t.id.0] && t.sections.iter().any(|s| tainted[s.resource.0]) {
-                stuck[t.id.0] = true;
-                changed = true;
-                for s in &t.sections {
-                    tainted[s.resource.0] = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let why = format!(
-        "possible deadlock: lock order cycle {}",
-        system.describe_cycle(cycle)
-    );
-    for (v, stuck) in tasks.iter_mut().zip(stuck) {
-        if stuck {
-            v.wcrt_ns = None;
-            v.slack_ns = None;
-            v.blocking_ns = None;
-            v.schedulable = None;
-            v.witness = None;
-            v.add_note(format!(
-                "{why}: no bound (a deadlocked job never completes)"
-            ));
-        } else if v.schedulable == Some(false) {
-            v.schedulable = None;
-            v.witness = None;
-            v.add_note(format!("{why}: the miss is not proven"));
-        }
-    }
-}
-
-/// The set-level verdict: any acceptance wins, then any proven rejection.
-fn combine(runs: &[Run]) -> Option<bool> {
-    if runs
-        .iter()
-        .any(|r| r.test.applies && r.test.schedulable == Some(true))
-    {
-        Some(true)
-    } else if runs.iter().any(|r| r.refutes) {
-        Some(false)
-    } else {
-        None
     }
 }
 

@@ -58,13 +58,14 @@ fn inapplicable(system: &System) -> Option<String> {
         return Some("non-preemptive dispatching".to_string());
     }
     let s = &system.scheduler;
-    if s.policy == Policy::Edf && s.locking == Locking::Ceiling {
-        if let Some(r) = system.resources.first() {
-            return Some(format!(
-                "`{}` is locked under the stack resource policy, whose ceiling keeps other jobs from starting: not analysed under global placement",
-                r.name
-            ));
-        }
+    if s.policy == Policy::Edf
+        && s.locking == Locking::Ceiling
+        && let Some(r) = system.resources.first()
+    {
+        return Some(format!(
+            "`{}` is locked under the stack resource policy, whose ceiling keeps other jobs from starting: not analysed under global placement",
+            r.name
+        ));
     }
     if let Some(r) = system.resources.iter().find(|r| r.users.len() >= 2) {
         return Some(format!(

@@ -41,18 +41,21 @@
 
 use std::cmp::Ordering;
 
-use super::blocking::{self, Blocking};
+use super::blocking;
 use super::{Timing, ratio};
-use crate::model::{CpuId, Locking, Priority, System, TaskId};
+use crate::model::{System, TaskId};
 use crate::time::Duration;
 
 mod non_preemptive;
 mod partitioned;
+mod task;
 mod verdict;
 pub mod window;
 pub mod witness;
 
 pub(crate) use partitioned::run;
+pub(crate) use task::analyse_task;
+pub use task::{TaskResponse, response_times};
 pub use verdict::all_meet_deadlines;
 
 /// The most fixed-point steps one response-time computation may take (all
@@ -313,83 +316,6 @@ fn busy_period(
             return Ok(l);
         }
         l = next;
-    }
-}
-
-/// The analysis of one task of a system.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskResponse {
-    /// The task.
-    pub task: TaskId,
-    /// Its blocking bound.
-    pub blocking: Blocking,
-    /// Its response time, or why there is none.
-    pub response: Result<Response, NoBound>,
-    /// Under plain mutexes with a task between a holder and this one: the
-    /// busy window that bounds the response instead of `blocking`.
-    pub window: Option<window::Window>,
-}
-
-/// Response-time analysis of the tasks on `cpu` (every task under global
-/// placement, treated as one processor), in task order, with the system's
-/// priorities, dispatching, release jitter and blocking.
-pub fn response_times(system: &System, cpu: CpuId) -> Vec<TaskResponse> {
-    let ids: Vec<TaskId> = system.tasks_on(cpu).map(|t| t.id).collect();
-    let priorities: Vec<Priority> = system.tasks.iter().map(|t| t.priority).collect();
-    ids.iter()
-        .map(|&id| analyse_task(system, &priorities, &ids, id, |_, _| {}))
-        .collect()
-}
-
-/// The dispatching of a system.
-pub(crate) fn dispatch_of(system: &System) -> Dispatch {
-    if system.scheduler.preemptive {
-        Dispatch::Preemptive
-    } else {
-        Dispatch::NonPreemptive
-    }
-}
-
-/// Analyses task `id` among `group` (its CPU) with `priorities`.
-pub(crate) fn analyse_task(
-    system: &System,
-    priorities: &[Priority],
-    group: &[TaskId],
-    id: TaskId,
-    job: impl FnMut(u64, Duration),
-) -> TaskResponse {
-    let blocking = blocking::blocking(system, priorities, id);
-    // Plain mutexes: whenever a task below shares a resource with a task at
-    // or above this one, the busy window bounds the response. Sections alone
-    // do not, even with no task in between: an equal-priority peer's jobs,
-    // held up by the lower holder, land in this task's response.
-    let level = (system.scheduler.locking == Locking::None && system.scheduler.preemptive)
-        .then(|| window::level(system, priorities, group, id))
-        .flatten();
-    let mut found = None;
-    let response = match (level, &blocking) {
-        (Some(level), _) => window::response(system, priorities, group, id, level).map(|(r, w)| {
-            found = Some(w);
-            r
-        }),
-        // An inversion needs a lower holder of a resource used at or above
-        // this task, which gives a level: not reached.
-        (None, Blocking::Unbounded(_)) => Err(NoBound::IterationCap),
-        (None, Blocking::Bounded { time, .. }) => {
-            let higher: Vec<Timing> = group
-                .iter()
-                .filter(|k| **k != id && priorities[k.0] >= priorities[id.0])
-                .map(|k| Timing::of(&system.tasks[k.0]))
-                .collect();
-            let task = Timing::of(&system.tasks[id.0]);
-            response_time_jobs(&task, *time, &higher, dispatch_of(system), job)
-        }
-    };
-    TaskResponse {
-        task: id,
-        blocking,
-        response,
-        window: found,
     }
 }
 
