@@ -361,6 +361,64 @@ impl Run {
     }
 }
 
+/// What a partitioned test found on one CPU.
+#[derive(Clone, Debug)]
+pub(crate) struct CpuOutcome {
+    /// Accepts, does not accept, undecided.
+    pub(crate) verdict: Option<bool>,
+    /// True when a miss on this CPU is proven.
+    pub(crate) refutes: bool,
+    /// Why a rejection is not a proof on this CPU (empty: exact).
+    pub(crate) approximations: Vec<String>,
+    /// The CPU's part of the test's detail.
+    pub(crate) line: String,
+}
+
+impl Run {
+    /// A partitioned test's verdict from its CPUs: accepted when every CPU
+    /// is, rejected when one is; exact unless some CPU's analysis is an
+    /// approximation (listed in the detail after `lead`, if any).
+    pub(crate) fn from_cpus(name: &str, outcomes: &[CpuOutcome], lead: Option<&str>) -> Run {
+        let schedulable = if outcomes.iter().any(|o| o.verdict == Some(false)) {
+            Some(false)
+        } else if outcomes.iter().all(|o| o.verdict == Some(true)) {
+            Some(true)
+        } else {
+            None
+        };
+        let mut approximations: Vec<String> = outcomes
+            .iter()
+            .flat_map(|o| o.approximations.iter().cloned())
+            .collect();
+        approximations.sort();
+        approximations.dedup();
+        let mut detail = outcomes
+            .iter()
+            .map(|o| o.line.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let kind = if approximations.is_empty() {
+            TestKind::Exact
+        } else {
+            detail.push_str(&format!("; sufficient here: {}", approximations.join(", ")));
+            TestKind::Sufficient
+        };
+        if let Some(lead) = lead {
+            detail = format!("{lead}{detail}");
+        }
+        Run {
+            test: TestVerdict {
+                name: name.to_string(),
+                kind,
+                applies: true,
+                schedulable,
+                detail,
+            },
+            refutes: outcomes.iter().any(|o| o.refutes),
+        }
+    }
+}
+
 /// The tasks that share one scheduler: one CPU under partitioned placement,
 /// all tasks under global placement.
 #[derive(Clone, Debug)]

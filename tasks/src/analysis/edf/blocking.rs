@@ -287,62 +287,6 @@ pub(crate) fn non_preemptive(system: &System, tasks: &[TaskId], t: Duration, me:
     }
 }
 
-/// A lock-order cycle among the nested sections of `tasks`: resources
-/// `r0 -> r1 -> ... -> r0`, each locked inside the previous by some task.
-pub(crate) fn lock_order_cycle(system: &System, tasks: &[TaskId]) -> Option<Vec<ResourceId>> {
-    let n = system.resources.len();
-    let mut edges = vec![Vec::new(); n];
-    for task in tasks.iter().map(|id| &system.tasks[id.0]) {
-        for outer in &task.sections {
-            for inner in &task.sections {
-                if outer.resource != inner.resource
-                    && outer.contains(inner)
-                    && !edges[outer.resource.0].contains(&inner.resource.0)
-                {
-                    edges[outer.resource.0].push(inner.resource.0);
-                }
-            }
-        }
-    }
-    // Depth-first search with colours: 0 new, 1 on the path, 2 done.
-    let mut colour = vec![0u8; n];
-    let mut path = Vec::new();
-    for start in 0..n {
-        if colour[start] == 0
-            && let Some(cycle) = visit(start, &edges, &mut colour, &mut path)
-        {
-            return Some(cycle.into_iter().map(ResourceId).collect());
-        }
-    }
-    None
-}
-
-fn visit(
-    v: usize,
-    edges: &[Vec<usize>],
-    colour: &mut [u8],
-    path: &mut Vec<usize>,
-) -> Option<Vec<usize>> {
-    colour[v] = 1;
-    path.push(v);
-    for &w in &edges[v] {
-        if colour[w] == 1 {
-            let from = path.iter().position(|&p| p == w).unwrap_or(0);
-            let mut cycle = path[from..].to_vec();
-            cycle.push(w);
-            return Some(cycle);
-        }
-        if colour[w] == 0
-            && let Some(cycle) = visit(w, edges, colour, path)
-        {
-            return Some(cycle);
-        }
-    }
-    path.pop();
-    colour[v] = 2;
-    None
-}
-
 /// A readable account of a blocking bound; `None` when it is zero.
 pub(crate) fn describe(system: &System, bound: &Bound, inherit: bool) -> Option<String> {
     if bound.terms.is_empty() {
@@ -547,22 +491,5 @@ mod tests {
             inherit: true,
         };
         assert_eq!(res.blocking(ns(20), Some(TaskId(3))).time, ns(8));
-    }
-
-    #[test]
-    fn nested_sections_in_opposite_orders_form_a_cycle() {
-        let system = SystemBuilder::new("deadlock")
-            .policy(Policy::Edf)
-            .task("a", ns(100), ns(5))
-            .section("r1", ns(0), ns(4))
-            .section("r2", ns(2), ns(1))
-            .task("b", ns(100), ns(5))
-            .section("r2", ns(0), ns(4))
-            .section("r1", ns(1), ns(1))
-            .build();
-        let cycle = lock_order_cycle(&system, &all(&system)).unwrap();
-        assert_eq!(cycle, [ResourceId(0), ResourceId(1), ResourceId(0)]);
-        let one = [TaskId(0)];
-        assert_eq!(lock_order_cycle(&system, &one), None);
     }
 }

@@ -14,27 +14,17 @@
 
 use std::cmp::Ordering;
 
-use super::blocking::{Resources, lock_order_cycle};
+use super::blocking::Resources;
 use super::conditions::{self, Conditions};
 use super::per_task::{self, Blocker};
 use super::witness;
 use super::{Demand, demand_test_with_blocking, non_preemptive_blocking, qpa};
 use crate::analysis::blocking::remote_share;
 use crate::analysis::{
-    Group, Run, TaskVerdict, TestKind, TestVerdict, Timing, cpu_prefix, fmt_ratio, timings,
-    utilization,
+    CpuOutcome, Group, Run, TaskVerdict, Timing, cpu_prefix, fmt_ratio, timings, utilization,
 };
-use crate::model::{Locking, OnMiss, System, TaskId};
+use crate::model::{Locking, OnMiss, System, TaskId, lock_order_cycles};
 use crate::time::Duration;
-
-/// What one CPU's analysis found.
-struct CpuOutcome {
-    verdict: Option<bool>,
-    refutes: bool,
-    /// Why a rejection is not a proof on this CPU (empty: exact).
-    approximations: Vec<String>,
-    line: String,
-}
 
 /// The `edf-demand` test of a partitioned EDF system, filling in the
 /// per-task figures.
@@ -43,40 +33,7 @@ pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) ->
         .iter()
         .map(|g| analyse_cpu(system, groups, g, out))
         .collect();
-    let schedulable = if outcomes.iter().any(|o| o.verdict == Some(false)) {
-        Some(false)
-    } else if outcomes.iter().all(|o| o.verdict == Some(true)) {
-        Some(true)
-    } else {
-        None
-    };
-    let mut approximations: Vec<String> = outcomes
-        .iter()
-        .flat_map(|o| o.approximations.iter().cloned())
-        .collect();
-    approximations.sort();
-    approximations.dedup();
-    let mut detail = outcomes
-        .iter()
-        .map(|o| o.line.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let kind = if approximations.is_empty() {
-        TestKind::Exact
-    } else {
-        detail.push_str(&format!("; sufficient here: {}", approximations.join(", ")));
-        TestKind::Sufficient
-    };
-    Run {
-        test: TestVerdict {
-            name: "edf-demand".to_string(),
-            kind,
-            applies: true,
-            schedulable,
-            detail,
-        },
-        refutes: outcomes.iter().any(|o| o.refutes),
-    }
+    Run::from_cpus("edf-demand", &outcomes, None)
 }
 
 /// A resource two tasks of the group lock, with those tasks.
@@ -146,11 +103,12 @@ fn undecided_reason(
             show_blocking: false,
         }),
         Locking::Inherit => {
-            let cycle = lock_order_cycle(system, &group.tasks)?;
-            let names: Vec<&str> = cycle.iter().map(|&r| system.resource_name(r)).collect();
+            let cycle = lock_order_cycles(&system.tasks, system.resources.len())
+                .into_iter()
+                .find(|c| c.takers.iter().all(|t| group.tasks.contains(t)))?;
             let text = format!(
-                "possible deadlock: lock order cycle {} (nested sections in opposite orders)",
-                names.join(" -> ")
+                "possible deadlock: lock order cycle {}",
+                system.describe_cycle(&cycle)
             );
             Some(Undecided {
                 line: text.clone(),

@@ -356,7 +356,7 @@ fn a_possible_deadlock_under_inheritance_is_undecided() {
     assert_eq!(analysis.schedulable, None);
     assert_eq!(wcrts(&analysis), [None, None]);
     assert!(analysis.tests[0].detail.contains(
-        "undecided: possible deadlock: lock order cycle r1 -> r2 -> r1 (nested sections in opposite orders)"
+        "undecided: possible deadlock: lock order cycle r1 -> r2 -> r1 (`a` takes r1 then r2; `b` takes r2 then r1)"
     ));
     // The stack resource policy never lets a job wait for a lock.
     let mut srp = system.clone();

@@ -4,18 +4,9 @@
 
 use super::{NoBound, analyse_task, window, witness};
 use crate::analysis::blocking;
-use crate::analysis::{Group, Run, TaskVerdict, TestKind, TestVerdict, cpu_prefix, has_offsets};
+use crate::analysis::{CpuOutcome, Group, Run, TaskVerdict, cpu_prefix, has_offsets};
 use crate::model::{OnMiss, Overrun, Priority, ResourceId, System, TaskId};
 use crate::time::Duration;
-
-/// What one CPU's analysis found.
-struct CpuOutcome {
-    verdict: Option<bool>,
-    refutes: bool,
-    /// Reasons the analysis is only sufficient on this CPU.
-    approximations: Vec<String>,
-    line: String,
-}
 
 /// The `rta` test of a partitioned fixed-priority system, filling in the
 /// per-task figures.
@@ -25,43 +16,8 @@ pub(crate) fn run(system: &System, groups: &[Group], out: &mut [TaskVerdict]) ->
         .iter()
         .map(|g| analyse_cpu(system, &priorities, groups, g, out))
         .collect();
-    let verdict = if outcomes.iter().any(|o| o.verdict == Some(false)) {
-        Some(false)
-    } else if outcomes.iter().all(|o| o.verdict == Some(true)) {
-        Some(true)
-    } else {
-        None
-    };
-    let mut approximations: Vec<String> = outcomes
-        .iter()
-        .flat_map(|o| o.approximations.iter().cloned())
-        .collect();
-    approximations.sort();
-    approximations.dedup();
-    let mut detail = outcomes
-        .iter()
-        .map(|o| o.line.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let kind = if approximations.is_empty() {
-        TestKind::Exact
-    } else {
-        detail.push_str(&format!("; sufficient here: {}", approximations.join(", ")));
-        TestKind::Sufficient
-    };
-    if !system.scheduler.preemptive {
-        detail = format!("non-preemptive (Davis et al. 2007): {detail}");
-    }
-    Run {
-        test: TestVerdict {
-            name: "rta".to_string(),
-            kind,
-            applies: true,
-            schedulable: verdict,
-            detail,
-        },
-        refutes: outcomes.iter().any(|o| o.refutes),
-    }
+    let lead = (!system.scheduler.preemptive).then_some("non-preemptive (Davis et al. 2007): ");
+    Run::from_cpus("rta", &outcomes, lead)
 }
 
 /// Why the RTA of one CPU is only sufficient for the configured system
