@@ -20,7 +20,7 @@
 //!   resource whose ceiling is at least its priority:
 //!   `B_i = Σ_lower tasks longest such section` (the paper's
 //!   per-resource term is unsound under lock hand-off, see
-//!   [`inheritance_bound`]). Inheritance is transitive through nested sections (a
+//!   `inheritance_bound`). Inheritance is transitive through nested sections (a
 //!   resource locked inside a section on `R` can block whoever `R` can), so
 //!   ceilings are first propagated from outer to inner resources.
 //! - **No protocol** (`none`): while a lower-priority task holds a resource

@@ -18,7 +18,7 @@
 //! the candidates are enough. Response times are measured from the nominal
 //! release, like every bound of rtlab; `b(t)` is the blocking a window of
 //! `t` to the deadline can suffer (zero for independent tasks, see
-//! [`super::blocking`]).
+//! `edf::blocking`).
 //!
 //! **Non-preemptive** (L. George, N. Rivierre and M. Spuri, "Preemptive and
 //! non-preemptive real-time uniprocessor scheduling", INRIA RR-2966, 1996,
