@@ -25,17 +25,14 @@
 //!   ceilings are first propagated from outer to inner resources.
 //! - **No protocol** (`none`): while a lower-priority task holds a resource
 //!   that the job waits for, any task of intermediate priority preempts the
-//!   holder and the job waits as long as those tasks run: the blocking is
-//!   unbounded (the priority inversion that reset Mars Pathfinder in 1997).
-//!   The same goes for a task below such a waiting task but above the
-//!   holder: the waiting task's delayed jobs run late and land inside its
-//!   response time, like unbounded release jitter (under inheritance or the
-//!   ceiling the holder runs at the waiting task's priority instead, which
-//!   the bounds below count as blocking).
-//!   With no task between them, the inheritance bound above applies to the
-//!   resources the job can wait for (those it locks, and through nesting
-//!   those the holders of those lock, whatever their priority: a
-//!   higher-priority holder can itself be waiting for a lower task).
+//!   holder and the job waits as long as those tasks run: no bound made of
+//!   critical sections exists (the priority inversion that reset Mars
+//!   Pathfinder in 1997; [`Blocking::Unbounded`] names such an inversion).
+//!   The response-time analysis then bounds the task by a busy window
+//!   instead (see `rta::window`), and it does so for every task a lower
+//!   holder can reach, even with no task between them (an equal-priority
+//!   peer's held-up jobs land in the task's response). The section bound
+//!   computed here for `none` without an inversion only describes the wait.
 //! - **Non-preemptive dispatching**: a job can wait for one lower-priority
 //!   job that started before it was released, at least one tick (1 ns)
 //!   earlier: `B_i = max_lower (C_k - 1 ns)` (R. I. Davis, A. Burns, R. J.
