@@ -217,8 +217,8 @@ fn rows(runs: &[RunView]) -> Vec<RowView> {
                         .wcrt_ns
                         .map_or_else(|| "none".to_string(), format::duration),
                     match t.analysis.schedulable {
-                        Some(true) => "meets D (proven)",
-                        Some(false) => "misses (proven)",
+                        Some(true) => "proven",
+                        Some(false) => "miss proven",
                         None => "not proven",
                     }
                     .to_string(),
