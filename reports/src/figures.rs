@@ -23,7 +23,6 @@ use rtlab_tasks::outcome::TaskOutcome;
 use rtlab_tasks::outcome::metrics::{Metric, Recorder};
 use rtlab_tasks::outcome::window::Window;
 
-use crate::html::Figure;
 use crate::plot::PlotFiles;
 use crate::plot::cdf::{PercentilePanel, PercentileSeries, percentiles};
 use crate::plot::gantt::{self, Span};
@@ -33,6 +32,19 @@ use crate::plot::response::{ResponseRun, ResponseStats, ResponseTask, response};
 use crate::plot::utilization::{CpuGroup, CpuUse, utilization};
 use crate::run::RunView;
 use crate::{ReportError, format};
+
+/// One plot of the report.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// HTML id (an anchor).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What to read in it.
+    pub caption: String,
+    /// Its PNG and SVG files.
+    pub files: PlotFiles,
+}
 
 /// Draws every plot that applies to `runs` into `dir` and returns them in
 /// reading order.

@@ -21,8 +21,8 @@ use rtlab_tasks::outcome::{Engine, Miss, TaskOutcome};
 
 use crate::ReportError;
 use crate::export::AtomicFile;
+use crate::figures::Figure;
 use crate::format;
-use crate::plot::PlotFiles;
 use crate::run::RunView;
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -31,19 +31,6 @@ const CHECK: &str = include_str!("html/check.js");
 
 /// The report's file name.
 pub const REPORT_FILE: &str = "report.html";
-
-/// One plot of the report.
-#[derive(Clone, Debug)]
-pub struct Figure {
-    /// HTML id (an anchor).
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// What to read in it.
-    pub caption: String,
-    /// Its PNG and SVG files.
-    pub files: PlotFiles,
-}
 
 #[derive(Serialize)]
 struct Page {

@@ -14,7 +14,9 @@
 //! - Without real-time privileges every thread runs under SCHED_OTHER,
 //!   loudly; `--strict` refuses instead.
 
-use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Policy, PriorityOrder, System};
+use rtlab_tasks::model::{
+    CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, PriorityOrder, System,
+};
 
 use super::environment;
 use super::thread::{self, Class};
@@ -186,7 +188,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         }
     }
     let affinity = (0..system.tasks.len())
-        .map(|i| super::runner::affinity_of(system, i, classes[i]))
+        .map(|i| affinity_of(system, i, classes[i]))
         .collect();
     let tasks = system
         .tasks
@@ -215,4 +217,17 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         warnings,
         rt_privileges: rt,
     })
+}
+
+/// CPUs a task thread is restricted to: its own (partitioned), the
+/// platform's (global), none (SCHED_DEADLINE: the kernel refuses a
+/// narrowed affinity).
+fn affinity_of(system: &System, task: usize, class: thread::Class) -> Vec<CpuId> {
+    if matches!(class, thread::Class::Deadline { .. }) {
+        return Vec::new();
+    }
+    match (system.scheduler.placement, system.tasks[task].cpu) {
+        (Placement::Partitioned, Some(c)) => vec![c],
+        _ => system.platform.cpus.clone(),
+    }
 }

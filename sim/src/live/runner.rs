@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use crossbeam::channel;
 use crossbeam::queue::ArrayQueue;
 
-use rtlab_tasks::model::{CpuId, Locking, OsPolicy, Placement, Policy, System};
+use rtlab_tasks::model::{CpuId, Locking, OsPolicy, Policy, System};
 use rtlab_tasks::outcome::trace::{JobEvent, TraceSink};
 use rtlab_tasks::outcome::{CpuOutcome, Deadlock, DeadlockEdge, ResourceOutcome, TaskStats};
 
@@ -451,18 +451,5 @@ pub(crate) fn policy_label(classes: &[thread::Class], requested: OsPolicy) -> St
         first.to_string()
     } else {
         used.join(",")
-    }
-}
-
-/// CPUs a task thread is restricted to: its own (partitioned), the
-/// platform's (global), none (SCHED_DEADLINE: the kernel refuses a
-/// narrowed affinity).
-pub(crate) fn affinity_of(system: &System, task: usize, class: thread::Class) -> Vec<CpuId> {
-    if matches!(class, thread::Class::Deadline { .. }) {
-        return Vec::new();
-    }
-    match (system.scheduler.placement, system.tasks[task].cpu) {
-        (Placement::Partitioned, Some(c)) => vec![c],
-        _ => system.platform.cpus.clone(),
     }
 }

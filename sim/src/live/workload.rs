@@ -29,7 +29,7 @@ use rtlab_tasks::outcome::{Delay, Miss, MissKind, TaskStats};
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
 use super::recording;
-use super::watchdog::{Control, NOT_WAITING};
+use super::watchdog::{Control, InjectedFault, NOT_WAITING};
 use crate::rng::TaskRng;
 
 /// A gap longer than this (ns) between two readings of the clocks while a
@@ -76,10 +76,6 @@ pub(crate) struct TaskResult {
     /// Trace events dropped because the buffer was full.
     pub(crate) dropped: u64,
 }
-
-/// The payload of an injected fault's panic (recognised by the panic hook,
-/// which stays quiet about it).
-pub(crate) struct InjectedFault;
 
 /// How a job ended.
 enum End {
