@@ -27,7 +27,7 @@
 //!   that the job waits for, any task of intermediate priority preempts the
 //!   holder and the job waits as long as those tasks run: no bound made of
 //!   critical sections exists (the priority inversion that reset Mars
-//!   Pathfinder in 1997; [`Blocking::Unbounded`] names such an inversion).
+//!   Pathfinder in 1997; [`Blocking::Window`] names its level).
 //!   The response-time analysis then bounds the task by a busy window
 //!   instead (see `rta::window`), and it does so for every task a lower
 //!   holder can reach, even with no task between them (an equal-priority
@@ -46,10 +46,6 @@ use std::fmt::Write as _;
 use crate::model::{Locking, Priority, ResourceId, System, TaskId};
 use crate::time::Duration;
 
-mod inversion;
-
-pub use inversion::{Inversion, describe_cause, describe_inversion};
-
 /// The blocking bound of one task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Blocking {
@@ -60,8 +56,17 @@ pub enum Blocking {
         /// What the bound is made of.
         terms: Vec<Term>,
     },
-    /// No bound: a task of intermediate priority can prolong the wait.
-    Unbounded(Inversion),
+    /// Plain mutexes: a less urgent task can hold up this one, or a task
+    /// at or above it, while other tasks run. No bound made of critical
+    /// sections exists; the response is bounded by the busy window of the
+    /// tasks at or above `level` instead (see `rta::window`).
+    Window {
+        /// `p*`, the level of the inversion: no task at or above it shares
+        /// a resource with a task below it.
+        level: Priority,
+        /// The lowest-priority task that can hold the resource (at `p*`).
+        lowest: TaskId,
+    },
 }
 
 /// One contribution to a blocking bound.
@@ -95,11 +100,12 @@ impl Term {
 }
 
 impl Blocking {
-    /// The bound in nanoseconds, `None` when unbounded.
+    /// The bound in nanoseconds, `None` for a busy window (no bound made
+    /// of critical sections).
     pub fn time(&self) -> Option<Duration> {
         match self {
             Blocking::Bounded { time, .. } => Some(*time),
-            Blocking::Unbounded(_) => None,
+            Blocking::Window { .. } => None,
         }
     }
 
@@ -175,12 +181,58 @@ pub fn blocking(system: &System, priorities: &[Priority], task: TaskId) -> Block
             propagate_through_nesting(system, cpu, &mut ceiling);
             inheritance_bound(system, &lower, |r| ceiling[r.0] >= p)
         }
+        // Without a protocol nothing below blocks the task unless it can
+        // hold a resource used at or above it; then only a busy window
+        // bounds the wait.
         Locking::None => {
-            if let Some(inversion) = inversion::find(system, priorities, task, &lower) {
-                return Blocking::Unbounded(inversion);
+            let group: Vec<TaskId> = system
+                .tasks
+                .iter()
+                .filter(|t| t.cpu == cpu)
+                .map(|t| t.id)
+                .collect();
+            inversion_level(system, priorities, &group, task).map_or_else(
+                Blocking::zero,
+                |(level, lowest)| Blocking::Window { level, lowest },
+            )
+        }
+    }
+}
+
+/// The level `p*` of the inversion that can hold up task `id` (among
+/// `group`, its CPU), with the lowest task at it; `None` when no task below
+/// `id` shares a resource with a task at or above it.
+fn inversion_level(
+    system: &System,
+    priorities: &[Priority],
+    group: &[TaskId],
+    id: TaskId,
+) -> Option<(Priority, TaskId)> {
+    let mut level = priorities[id.0];
+    let mut lowest = None;
+    loop {
+        let mut used = vec![false; system.resources.len()];
+        for k in group.iter().filter(|k| priorities[k.0] >= level) {
+            for s in &system.tasks[k.0].sections {
+                used[s.resource.0] = true;
             }
-            let reach = inversion::reachable(system, i);
-            inheritance_bound(system, &lower, |r| reach[r.0])
+        }
+        let below = group
+            .iter()
+            .filter(|k| priorities[k.0] < level)
+            .filter(|k| {
+                system.tasks[k.0]
+                    .sections
+                    .iter()
+                    .any(|s| used[s.resource.0])
+            })
+            .min_by_key(|k| (priorities[k.0], std::cmp::Reverse(k.0)));
+        match below {
+            Some(&k) => {
+                level = priorities[k.0];
+                lowest = Some(k);
+            }
+            None => return lowest.map(|k| (level, k)),
         }
     }
 }
@@ -285,7 +337,12 @@ pub fn remote_share(system: &System, task: TaskId) -> Option<(ResourceId, TaskId
 /// A readable account of a blocking bound; `None` for a zero bound.
 pub fn describe(system: &System, blocking: &Blocking) -> Option<String> {
     let terms = match blocking {
-        Blocking::Unbounded(inversion) => return Some(describe_inversion(system, inversion)),
+        Blocking::Window { lowest, .. } => {
+            return Some(format!(
+                "priority inversion, no protocol: `{}` can hold a resource it waits for while other tasks run (bounded by a busy window)",
+                system.tasks[lowest.0].name
+            ));
+        }
         Blocking::Bounded { terms, .. } if terms.is_empty() => return None,
         Blocking::Bounded { terms, .. } => terms,
     };
@@ -364,6 +421,31 @@ mod tests {
             .section("r1", ms(0), ms(3))
             .section("r2", ms(4), ms(2))
             .build()
+    }
+
+    #[test]
+    fn plain_mutexes_give_a_busy_window_level_to_every_task_a_lower_holder_reaches() {
+        // Mars Pathfinder, schematically: high and low share the bus,
+        // medium takes no lock but high's held-up jobs land in its response.
+        let system = SystemBuilder::new("pathfinder")
+            .locking(Locking::None)
+            .task("high", ms(10), ms(2))
+            .priority(3)
+            .section("bus", ms(0), ms(1))
+            .task("medium", ms(20), ms(5))
+            .priority(2)
+            .task("low", ms(40), ms(4))
+            .priority(1)
+            .section("bus", ms(1), ms(2))
+            .build();
+        let prio: Vec<Priority> = system.tasks.iter().map(|t| t.priority).collect();
+        let window = Blocking::Window {
+            level: 1,
+            lowest: TaskId(2),
+        };
+        assert_eq!(blocking(&system, &prio, TaskId(0)), window);
+        assert_eq!(blocking(&system, &prio, TaskId(1)), window);
+        assert_eq!(bounds(&system)[2], Some(0));
     }
 
     #[test]

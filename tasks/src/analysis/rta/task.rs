@@ -4,7 +4,7 @@
 use super::blocking::{self, Blocking};
 use super::{Dispatch, NoBound, Response, response_time_jobs, window};
 use crate::analysis::Timing;
-use crate::model::{CpuId, Locking, Priority, System, TaskId};
+use crate::model::{CpuId, Priority, System, TaskId};
 use crate::time::Duration;
 
 /// The analysis of one task of a system.
@@ -50,23 +50,15 @@ pub(crate) fn analyse_task(
     job: impl FnMut(u64, Duration),
 ) -> TaskResponse {
     let blocking = blocking::blocking(system, priorities, id);
-    // Plain mutexes: whenever a task below shares a resource with a task at
-    // or above this one, the busy window bounds the response. Sections alone
-    // do not, even with no task in between: an equal-priority peer's jobs,
-    // held up by the lower holder, land in this task's response.
-    let level = (system.scheduler.locking == Locking::None && system.scheduler.preemptive)
-        .then(|| window::level(system, priorities, group, id))
-        .flatten();
     let mut found = None;
-    let response = match (level, &blocking) {
-        (Some(level), _) => window::response(system, priorities, group, id, level).map(|(r, w)| {
-            found = Some(w);
-            r
-        }),
-        // An inversion needs a lower holder of a resource used at or above
-        // this task, which gives a level: not reached.
-        (None, Blocking::Unbounded(_)) => Err(NoBound::IterationCap),
-        (None, Blocking::Bounded { time, .. }) => {
+    let response = match &blocking {
+        Blocking::Window { level, lowest } => {
+            window::response(system, priorities, group, id, (*level, *lowest)).map(|(r, w)| {
+                found = Some(w);
+                r
+            })
+        }
+        Blocking::Bounded { time, .. } => {
             let higher: Vec<Timing> = group
                 .iter()
                 .filter(|k| **k != id && priorities[k.0] >= priorities[id.0])

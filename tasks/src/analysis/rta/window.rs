@@ -56,46 +56,8 @@ pub struct Window {
     pub unblocked: Duration,
 }
 
-/// The level `p*` of the inversion that can hold up task `id` (among
-/// `group`, its CPU), with the lowest task at it; `None` when no task below
-/// `id` shares a resource with a task at or above it.
-pub(crate) fn level(
-    system: &System,
-    priorities: &[Priority],
-    group: &[TaskId],
-    id: TaskId,
-) -> Option<(Priority, TaskId)> {
-    let mut level = priorities[id.0];
-    let mut lowest = None;
-    loop {
-        let mut used = vec![false; system.resources.len()];
-        for k in group.iter().filter(|k| priorities[k.0] >= level) {
-            for s in &system.tasks[k.0].sections {
-                used[s.resource.0] = true;
-            }
-        }
-        let below = group
-            .iter()
-            .filter(|k| priorities[k.0] < level)
-            .filter(|k| {
-                system.tasks[k.0]
-                    .sections
-                    .iter()
-                    .any(|s| used[s.resource.0])
-            })
-            .min_by_key(|k| (priorities[k.0], std::cmp::Reverse(k.0)));
-        match below {
-            Some(&k) => {
-                level = priorities[k.0];
-                lowest = Some(k);
-            }
-            None => return lowest.map(|k| (level, k)),
-        }
-    }
-}
-
 /// The busy-window bound of task `id` under plain mutexes, with `p*` and
-/// its lowest task from [`level`].
+/// its lowest task from [`Blocking::Window`](crate::analysis::blocking::Blocking::Window).
 pub(crate) fn response(
     system: &System,
     priorities: &[Priority],
@@ -133,7 +95,9 @@ pub(crate) fn response(
         _ => {}
     }
     let mut budget = super::ITERATION_CAP;
-    let (first, rest) = timings.split_first().ok_or(NoBound::Overflow)?;
+    let (first, rest) = timings
+        .split_first()
+        .expect("the window holds the task itself");
     let start = timings
         .iter()
         .try_fold(0_u64, |acc, t| acc.checked_add(t.wcet.as_nanos()))

@@ -8,7 +8,8 @@
 //! jitter (a possible draw), and every job running its full WCET (a
 //! possible execution time). When job `q` of the task completes at `f`, no
 //! job of a more urgent task released before `f` is still pending, unless
-//! it waits for a resource that the task or a less urgent one can hold:
+//! it waits for a resource that the task, a less urgent one or one on
+//! another CPU can hold:
 //! a ready one would run instead, and under inheritance or the ceiling a
 //! holder it waits for runs at its priority. Leaving out every more urgent
 //! task that can be held up that way (directly or through a chain of
