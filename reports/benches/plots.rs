@@ -104,9 +104,12 @@ fn task_outcome(i: usize, rng: &mut Sequence) -> TaskOutcome {
                 finish_ns: Some(k * period + response),
                 lateness_ns: lateness as u64,
                 kind: MissKind::Late,
+                release_jitter_ns: 0,
                 waited_for: Vec::new(),
                 blocked_on: Vec::new(),
                 queued_ns: 0,
+                executed_ns: response,
+                unexplained_ns: 0,
             });
         }
     }

@@ -91,11 +91,11 @@ fn dur(ns: Option<u64>) -> String {
 /// One miss in words: which job of `task`, by how much, and why.
 pub fn explain_miss(task: &str, m: &Miss) -> String {
     let e = crate::explain::miss(m);
-    if e.causes.is_empty() {
-        format!("`{task}` {}", e.what)
-    } else {
-        format!("`{task}` {}; why: {}", e.what, e.causes.join(", "))
+    let mut out = format!("`{task}` {}; why: {}", e.what, e.total);
+    if let Some(advice) = e.advice {
+        out.push_str(&format!(". {advice}"));
     }
+    out
 }
 
 fn verdict(run: &RunView) -> VerdictView {

@@ -60,17 +60,21 @@
 //! - `blocking` of a job: time blocked on a resource plus time ready while a
 //!   job of lower base priority (EDF: later deadline) ran on its CPU.
 
+mod charge;
+mod dispatch;
 mod engine;
 mod execution;
 mod jobs;
-mod locks;
+mod locking;
+mod resources;
 mod state;
 
-use rtlab_tasks::config;
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::trace::TraceSink;
-use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome, RESULT_SCHEMA};
+use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome};
 use rtlab_tasks::time::Duration;
+
+use crate::ledger::{self, Closing};
 
 /// The longest horizon, 4 000 000 000 s (about 126 years): the longest
 /// `duration` a config may have. With the task times that validation also
@@ -136,26 +140,26 @@ pub fn simulate(
         });
     }
     let run = engine::Engine::new(system, options, trace).run();
-    let tasks = rtlab_tasks::outcome::task_outcomes(system, run.tasks);
-    Ok(Outcome {
-        schema: RESULT_SCHEMA.to_string(),
-        engine: EngineKind::Simulation,
-        config: config::normalized(system),
-        variant: None,
-        seed: options.seed,
-        environment: Environment {
-            rtlab_version: env!("CARGO_PKG_VERSION").to_string(),
-            ..Environment::default()
+    let cpus = system
+        .platform
+        .cpus
+        .iter()
+        .zip(&run.busy)
+        .map(|(&id, &busy)| ledger::cpu_outcome(id, busy, run.end_ns))
+        .collect();
+    Ok(run.ledger.close(
+        system,
+        Closing {
+            engine: EngineKind::Simulation,
+            seed: options.seed,
+            environment: Environment::default(),
+            started_at: None,
+            duration_ns: run.end_ns,
+            interrupted: run.deadlock.is_some(),
+            cpus,
+            deadlock: run.deadlock,
         },
-        started_at: None,
-        duration_ns: run.end_ns,
-        interrupted: run.deadlock.is_some(),
-        tasks,
-        cpus: run.cpus,
-        resources: run.resources,
-        trace: None,
-        deadlock: run.deadlock,
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! produce and hands it to `rtlab-reports`.
 
 pub mod des;
+pub mod ledger;
 pub mod live;
 pub mod policy;
 pub mod rng;

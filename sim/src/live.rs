@@ -28,11 +28,12 @@ mod thread;
 mod watchdog;
 mod workload;
 
-use rtlab_tasks::config;
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::trace::TraceSink;
-use rtlab_tasks::outcome::{Engine, Environment, Outcome, RESULT_SCHEMA};
+use rtlab_tasks::outcome::{Engine, Environment, Outcome};
 use rtlab_tasks::time::Duration;
+
+use crate::ledger::Closing;
 
 /// How to run live.
 #[derive(Clone, Copy, Debug)]
@@ -112,15 +113,10 @@ pub fn run(
         }
         other => other,
     })?;
-    let tasks = rtlab_tasks::outcome::task_outcomes(system, raw.tasks);
-    let outcome = Outcome {
-        schema: RESULT_SCHEMA.to_string(),
+    let closing = Closing {
         engine: Engine::Live,
-        config: config::normalized(system),
-        variant: None,
         seed: options.seed,
         environment: Environment {
-            rtlab_version: env!("CARGO_PKG_VERSION").to_string(),
             host: environment::host(),
             kernel: environment::kernel(),
             cpus_online: environment::cpus_online(),
@@ -128,16 +124,15 @@ pub fn run(
             rt_privileges: Some(rt),
             warnings: raw.warnings,
             details: raw.details,
+            ..Environment::default()
         },
         started_at: Some(clock::rfc3339(raw.started_at_wall)),
         duration_ns: raw.length_ns,
         interrupted: raw.interrupted,
-        tasks,
         cpus: raw.cpus,
-        resources: raw.resources,
-        trace: None,
         deadlock: raw.deadlock,
     };
+    let outcome = raw.ledger.close(system, closing);
     Ok(Run {
         outcome,
         trace_dropped: raw.dropped,

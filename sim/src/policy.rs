@@ -1,5 +1,9 @@
 //! Scheduling decisions as pure functions, shared by the simulator and the
-//! live engine.
+//! live engine: what runs next ([`key`], [`preempts`]), the OS priorities
+//! of the live threads ([`os_priorities`]) and the protocol of each lock
+//! ([`lock_protocol`]). (The simulator's ceilings are the model's,
+//! `System::ceiling`; the live ceilings are the same rule on OS
+//! priorities.)
 //!
 //! A job competing for a CPU is described by a [`Candidate`]; the policy
 //! orders candidates with [`key`] (smaller = more urgent, a total order) and
@@ -19,7 +23,7 @@
 //!   unblocks), then the task listed first; preempts only at the end of a
 //!   quantum.
 
-use rtlab_tasks::model::Policy;
+use rtlab_tasks::model::{Locking, Policy, PriorityOrder, ResourceId, System};
 
 /// What the policy needs to know about a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +71,94 @@ pub fn preempts(policy: Policy, preemptive: bool, ready: &Candidate, running: &C
 /// and ceilings mean something).
 pub fn uses_priorities(policy: Policy) -> bool {
     matches!(policy, Policy::FixedPriority)
+}
+
+/// The OS priorities (1..=99) of the live engine's threads, in task order,
+/// with a note when some must share one:
+///
+/// - fixed priority and EDF (under SCHED_FIFO / RR): explicit priorities
+///   go to the OS as they are; derived orders (RM, DM, Audsley) count down
+///   from `live.priority_top` (the most urgent task gets it, the next one
+///   less, never below 1);
+/// - FIFO and round-robin: every task at `priority_top`, so SCHED_FIFO
+///   serves them in order of arrival and SCHED_RR in turns.
+pub fn os_priorities(system: &System) -> (Vec<u8>, Option<String>) {
+    let top = system.live.priority_top;
+    let n = system.tasks.len();
+    match system.scheduler.policy {
+        Policy::Fifo | Policy::RoundRobin => (vec![top; n], None),
+        Policy::FixedPriority | Policy::Edf => {
+            if system.scheduler.priorities == PriorityOrder::Explicit {
+                let p = system
+                    .tasks
+                    .iter()
+                    .map(|t| t.priority.clamp(1, 99) as u8)
+                    .collect();
+                return (p, None);
+            }
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(system.tasks[i].priority), i));
+            let mut out = vec![1u8; n];
+            for (rank, &i) in order.iter().enumerate() {
+                out[i] = top.saturating_sub(rank as u8).max(1);
+            }
+            let note = (n > usize::from(top)).then(|| {
+                format!(
+                    "{n} tasks but live.priority_top = {top}: the least urgent tasks share OS priority 1"
+                )
+            });
+            (out, note)
+        }
+    }
+}
+
+/// How an engine implements a resource's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockProtocol {
+    /// A plain mutex: waiters do not lend their priority.
+    None,
+    /// Priority inheritance.
+    Inherit,
+    /// Immediate priority ceiling at this OS priority (the highest of the
+    /// resource's users).
+    Ceiling(i32),
+}
+
+/// The protocol of resource `r`'s lock in a live run whose threads have
+/// `os_priority` (task order; 0 = no real-time priority), with a note when
+/// the config's protocol cannot be had: a ceiling needs real-time
+/// priorities (inheritance is used instead). FIFO and round-robin ignore
+/// priorities: plain mutexes, as in the simulator.
+pub fn lock_protocol(
+    system: &System,
+    r: ResourceId,
+    os_priority: &[u8],
+) -> (LockProtocol, Option<String>) {
+    if !matches!(system.scheduler.policy, Policy::FixedPriority | Policy::Edf) {
+        return (LockProtocol::None, None);
+    }
+    match system.scheduler.locking {
+        Locking::None => (LockProtocol::None, None),
+        Locking::Inherit => (LockProtocol::Inherit, None),
+        Locking::Ceiling => {
+            let res = &system.resources[r.0];
+            let ceiling = res
+                .users
+                .iter()
+                .map(|t| i32::from(os_priority.get(t.0).copied().unwrap_or(0)))
+                .max()
+                .unwrap_or(0);
+            if ceiling >= 1 {
+                (LockProtocol::Ceiling(ceiling), None)
+            } else {
+                let note = format!(
+                    "resource `{}`: a priority ceiling needs real-time priorities; priority inheritance used instead",
+                    res.name
+                );
+                (LockProtocol::Inherit, Some(note))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

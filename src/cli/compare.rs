@@ -27,8 +27,9 @@ use rtlab_tasks::time::Duration;
 use super::error::{CliError, Exit};
 use super::input::load;
 use super::output::print;
-use super::record::{report_title, run_into, simulate_into};
+use super::record::{Subject, report_title, run_into, simulate_into};
 use super::table::Table;
+use rtlab_tasks::analysis::Analysis;
 
 /// Which engines `compare` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -157,6 +158,15 @@ fn plan(loaded: &[Loaded], engines: Engines) -> Vec<Job<'_>> {
 
 impl Job<'_> {
     /// The engine's name, as in result directories and the JSON.
+    /// The job's subject, with its analysis.
+    fn subject<'a>(&'a self, analysis: &'a Analysis) -> Subject<'a> {
+        Subject {
+            system: self.system,
+            variant: self.variant,
+            analysis,
+        }
+    }
+
     fn engine(&self) -> &'static str {
         if self.live { "live" } else { "simulation" }
     }
@@ -164,19 +174,20 @@ impl Job<'_> {
     /// Runs the job for `duration` (default: the config's) into `dir`.
     fn run(&self, duration: Option<Duration>, dir: &Path) -> Result<Outcome, CliError> {
         let length = duration.unwrap_or(self.system.duration);
+        let analysis = rtlab_tasks::analysis::analyze(self.system);
         if self.live {
             let options = live::Options {
                 duration: length,
                 seed: self.system.seed,
                 strict: false,
             };
-            run_into(self.loaded, self.system, self.variant, &options, dir, false)
+            run_into(self.loaded, self.subject(&analysis), &options, dir, false)
         } else {
             let options = des::Options {
                 horizon: length,
                 seed: self.system.seed,
             };
-            simulate_into(self.system, self.variant, &options, dir, false)
+            simulate_into(self.subject(&analysis), &options, dir, false)
         }
     }
 }

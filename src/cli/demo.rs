@@ -15,6 +15,7 @@ use rtlab_reports::html::write_report;
 use rtlab_reports::run::RunView;
 use rtlab_sim::{des, live};
 use rtlab_tasks::analysis;
+use rtlab_tasks::analysis::Analysis;
 use rtlab_tasks::config::{self, Loaded};
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::Outcome;
@@ -23,7 +24,7 @@ use rtlab_tasks::time::Duration;
 use super::analysis::{headline, render as render_analysis, verdict};
 use super::error::{CliError, Exit};
 use super::output::print;
-use super::record::{default_out, run_into, simulate_into};
+use super::record::{Subject, default_out, run_into, simulate_into};
 use super::summary::render as render_summary;
 use super::templates::template;
 
@@ -67,16 +68,25 @@ pub(super) fn run() -> Result<Exit, CliError> {
         place_on(&mut v.system, cpu);
     }
     let base = &loaded.system;
-    print(&analyses(&loaded, &cpu_note))?;
-
-    // Every configuration: (system, variant name).
-    let mut all: Vec<(&System, Option<&str>)> = vec![(base, None)];
-    all.extend(
+    // Every configuration: (system, variant name), analysed once.
+    let mut configs: Vec<(&System, Option<&str>)> = vec![(base, None)];
+    configs.extend(
         loaded
             .variants
             .iter()
             .map(|v| (&v.system, Some(v.name.as_str()))),
     );
+    let analyses_of: Vec<Analysis> = configs.iter().map(|(s, _)| analysis::analyze(s)).collect();
+    let all: Vec<Subject<'_>> = configs
+        .iter()
+        .zip(&analyses_of)
+        .map(|(&(system, variant), analysis)| Subject {
+            system,
+            variant,
+            analysis,
+        })
+        .collect();
+    print(&analyses(&loaded, &all, &cpu_note))?;
 
     let mut dirs: Vec<PathBuf> = Vec::new();
     let (sims, mut out) = simulations(base, &all, &mut dirs)?;
@@ -98,14 +108,14 @@ pub(super) fn run() -> Result<Exit, CliError> {
         &report_dir,
     )?;
     out.push_str(&format!("\n== 4. report: {} ==\n", written.html.display()));
-    out.push_str(&three_lines(base, &all, &sims, &lives, &written.html));
+    out.push_str(&three_lines(base, &configs, &sims, &lives, &written.html));
     print(&out)?;
     Ok(Exit::Success)
 }
 
 /// Part 1: what the demo is, where it runs, and the analysis of the base
 /// config and of each variant.
-fn analyses(loaded: &Loaded, cpu_note: &str) -> String {
+fn analyses(loaded: &Loaded, all: &[Subject<'_>], cpu_note: &str) -> String {
     let base = &loaded.system;
     let mut out = String::new();
     out.push_str("rtlab demo: the embedded configs/demo.toml\n\n");
@@ -113,11 +123,11 @@ fn analyses(loaded: &Loaded, cpu_note: &str) -> String {
     out.push_str(&format!(
         "\n\nrunning on {cpu_note}\n\n== 1. analysis ==\n\n"
     ));
-    out.push_str(&render_analysis(base, &analysis::analyze(base)));
-    for v in &loaded.variants {
+    out.push_str(&render_analysis(base, all[0].analysis));
+    for (v, subject) in loaded.variants.iter().zip(&all[1..]) {
         out.push_str(&format!("\nvariant `{}`: {}\n", v.name, v.description));
         out.push_str(&format!("{}\n", headline(&v.system)));
-        out.push_str(&verdict(&v.system, &analysis::analyze(&v.system)));
+        out.push_str(&verdict(&v.system, subject.analysis));
     }
     out
 }
@@ -127,7 +137,7 @@ fn analyses(loaded: &Loaded, cpu_note: &str) -> String {
 /// variant).
 fn simulations(
     base: &System,
-    all: &[(&System, Option<&str>)],
+    all: &[Subject<'_>],
     dirs: &mut Vec<PathBuf>,
 ) -> Result<(Vec<Outcome>, String), CliError> {
     let mut out = format!(
@@ -135,9 +145,10 @@ fn simulations(
         base.duration, base.seed
     );
     let mut sims: Vec<Outcome> = Vec::new();
-    for &(system, variant) in all {
+    for &subject in all {
+        let (system, variant) = (subject.system, subject.variant);
         let dir = default_out(system, variant, "simulation");
-        let outcome = simulate_into(system, variant, &des::Options::of(system), &dir, false)?;
+        let outcome = simulate_into(subject, &des::Options::of(system), &dir, false)?;
         match variant {
             None => out.push_str(&render_summary(system, &outcome)),
             Some(v) => out.push_str(&format!("\nvariant `{v}`: {}\n", misses_line(&outcome))),
@@ -152,12 +163,13 @@ fn simulations(
 /// directories added to `dirs`); the outcomes and a line per run.
 fn live_runs(
     loaded: &Loaded,
-    all: &[(&System, Option<&str>)],
+    all: &[Subject<'_>],
     dirs: &mut Vec<PathBuf>,
 ) -> Result<(Vec<Outcome>, String), CliError> {
     let mut lives: Vec<Outcome> = Vec::new();
     let mut out = String::new();
-    for &(system, variant) in all {
+    for &subject in all {
+        let (system, variant) = (subject.system, subject.variant);
         let dir = default_out(system, variant, "live");
         let options = live::Options {
             duration: LIVE_EACH,
@@ -168,7 +180,7 @@ fn live_runs(
             "rtlab: running {} live for {LIVE_EACH}...",
             variant.map_or_else(|| system.name.clone(), |v| format!("{} ({v})", system.name))
         );
-        let outcome = run_into(loaded, system, variant, &options, &dir, false)?;
+        let outcome = run_into(loaded, subject, &options, &dir, false)?;
         out.push_str(&format!(
             "{}: {}\n",
             variant.map_or_else(|| "base".to_string(), |v| format!("variant `{v}`")),

@@ -13,6 +13,7 @@ use rtlab_reports::export::window::write_window;
 use rtlab_reports::run::RunView;
 use rtlab_sim::des;
 use rtlab_sim::live::{self, LiveError};
+use rtlab_tasks::analysis::Analysis;
 use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
@@ -33,49 +34,54 @@ pub(super) fn default_out(system: &System, variant: Option<&str>, engine: &str) 
     dir.join(engine)
 }
 
-/// Simulates `system` and writes the result directory (and the trace);
+/// What a recorded run is of: the system, its variant's name, and its
+/// analysis (computed once by the caller, shown beside the measurement).
+#[derive(Clone, Copy)]
+pub(super) struct Subject<'a> {
+    pub(super) system: &'a System,
+    pub(super) variant: Option<&'a str>,
+    pub(super) analysis: &'a Analysis,
+}
+
+/// Simulates the subject and writes the result directory (and the trace);
 /// shared by `simulate`, `compare` and the demo.
 pub(super) fn simulate_into(
-    system: &System,
-    variant: Option<&str>,
+    subject: Subject<'_>,
     options: &des::Options,
     dir: &Path,
     trace: bool,
 ) -> Result<Outcome, CliError> {
     record(
-        system,
-        variant,
+        subject,
         dir,
         trace,
         "simulation",
         options.horizon.as_nanos(),
         |sink| {
-            des::simulate(system, options, Some(sink))
+            des::simulate(subject.system, options, Some(sink))
                 .map(|o| (o, 0))
                 .map_err(|e| CliError::Usage(format!("cannot simulate: {e}")))
         },
     )
 }
 
-/// Runs `system` live and writes the result directory (and the trace);
+/// Runs the subject live and writes the result directory (and the trace);
 /// shared with `compare` and the demo.
 pub(super) fn run_into(
     loaded: &Loaded,
-    system: &System,
-    variant: Option<&str>,
+    subject: Subject<'_>,
     options: &live::Options,
     dir: &Path,
     trace: bool,
 ) -> Result<Outcome, CliError> {
     record(
-        system,
-        variant,
+        subject,
         dir,
         trace,
         "live",
         options.duration.as_nanos(),
         |sink| {
-            live::run(system, options, Some(sink))
+            live::run(subject.system, options, Some(sink))
                 .map(|run| (run.outcome, run.trace_dropped))
                 .map_err(|e| live_error(loaded, e))
         },
@@ -111,17 +117,18 @@ fn live_error(loaded: &Loaded, e: LiveError) -> CliError {
 /// What an engine hands back: the result and the trace events it lost.
 type EngineRun = Result<(Outcome, u64), CliError>;
 
-/// Runs `engine` (labelled `label` in the trace) on `system` for `length_ns`
-/// with its events recorded, and writes `dir`.
+/// Runs `engine` (labelled `label` in the trace) on the subject for
+/// `length_ns` with its events recorded, puts the analysis beside the
+/// measurement, and writes `dir`.
 fn record(
-    system: &System,
-    variant: Option<&str>,
+    subject: Subject<'_>,
     dir: &Path,
     trace: bool,
     label: &str,
     length_ns: u64,
     engine: impl FnOnce(&mut dyn TraceSink) -> EngineRun,
 ) -> Result<Outcome, CliError> {
+    let system = subject.system;
     std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
         path: dir.to_path_buf(),
         source,
@@ -140,7 +147,8 @@ fn record(
     let result = engine(&mut window);
     let window = window.into_window();
     let (mut outcome, dropped) = result?;
-    outcome.variant = variant.map(str::to_string);
+    outcome.variant = subject.variant.map(str::to_string);
+    outcome.attach_analysis(system, subject.analysis);
     if let Some(w) = writer {
         let file = w.finish_at(outcome.duration_ns)?;
         outcome.trace = Some(file.summary(dropped));

@@ -15,7 +15,7 @@ use rtlab_tasks::time::Duration;
 
 use super::error::{CliError, Exit};
 use super::input::{load, select};
-use super::record::{default_out, exit_for, run_into, show};
+use super::record::{Subject, default_out, exit_for, run_into, show};
 
 /// What `rtlab run` was asked.
 #[derive(Debug)]
@@ -53,7 +53,13 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
             if system.tasks.len() == 1 { "" } else { "s" }
         );
     }
-    let outcome = run_into(&loaded, system, req.variant, &options, &dir, req.trace)?;
+    let analysis = rtlab_tasks::analysis::analyze(system);
+    let subject = Subject {
+        system,
+        variant: req.variant,
+        analysis: &analysis,
+    };
+    let outcome = run_into(&loaded, subject, &options, &dir, req.trace)?;
     for w in &outcome.environment.warnings {
         eprintln!("rtlab: warning: {w}");
     }

@@ -15,7 +15,7 @@ use rtlab_tasks::time::Duration;
 
 use super::error::{CliError, Exit};
 use super::input::{load, select};
-use super::record::{default_out, exit_for, show, simulate_into};
+use super::record::{Subject, default_out, exit_for, show, simulate_into};
 
 /// What `rtlab simulate` was asked.
 #[derive(Debug)]
@@ -42,7 +42,13 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         || default_out(system, req.variant, "simulation"),
         Path::to_path_buf,
     );
-    let outcome = simulate_into(system, req.variant, &options, &dir, req.trace)?;
+    let analysis = rtlab_tasks::analysis::analyze(system);
+    let subject = Subject {
+        system,
+        variant: req.variant,
+        analysis: &analysis,
+    };
+    let outcome = simulate_into(subject, &options, &dir, req.trace)?;
     show(system, &outcome, &dir, req.json)?;
     Ok(exit_for(&outcome, req.fail_on_miss))
 }

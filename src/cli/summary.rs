@@ -154,9 +154,9 @@ fn machine(outcome: &Outcome) -> String {
 /// One miss in words: when, by how much, and the largest delays.
 fn explain(m: &Miss) -> String {
     let e = rtlab_reports::explain::miss(m);
-    let mut out = format!("    {}\n", e.what);
-    if !e.causes.is_empty() {
-        out.push_str(&format!("      why: {}\n", e.causes.join("; ")));
+    let mut out = format!("    {}\n      why: {}\n", e.what, e.total);
+    if let Some(advice) = e.advice {
+        out.push_str(&format!("      fix: {advice}\n"));
     }
     out
 }

@@ -13,10 +13,12 @@
 
 mod merge;
 pub mod metrics;
+mod miss;
 pub mod trace;
 pub mod window;
 
 pub use merge::MergeError;
+pub use miss::{Delay, DelayKind, Miss, MissKind};
 
 use serde::{Deserialize, Serialize};
 
@@ -173,60 +175,6 @@ pub struct TaskPrediction {
     /// With a proven miss: the job and release pattern that misses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub witness: Option<String>,
-}
-
-/// How a missed job ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MissKind {
-    /// Completed after its deadline.
-    Late,
-    /// Aborted at its deadline.
-    Aborted,
-    /// Still unfinished at the end of the run, its deadline passed.
-    Incomplete,
-}
-
-/// One missed deadline and its causes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Miss {
-    /// Job number of the task, from 0.
-    pub job: u64,
-    /// Nominal release, in nanoseconds from the start.
-    pub release_ns: u64,
-    /// Absolute deadline, in nanoseconds from the start.
-    pub deadline_ns: u64,
-    /// Completion time, if it completed.
-    pub finish_ns: Option<u64>,
-    /// How late: completion (or the end of the run) minus the deadline.
-    pub lateness_ns: u64,
-    /// How it ended.
-    pub kind: MissKind,
-    /// Time the job was delayed (ready, or blocked on a resource) while
-    /// another task ran on a CPU it could use, by task (largest first;
-    /// simulation only). Under global placement a delay counts for every
-    /// task running meanwhile.
-    #[serde(default)]
-    pub waited_for: Vec<Delay>,
-    /// Time the job waited for a resource, by resource and holder (largest
-    /// first).
-    #[serde(default)]
-    pub blocked_on: Vec<Delay>,
-    /// Time waiting for its own task's previous job (overrun queueing).
-    #[serde(default)]
-    pub queued_ns: u64,
-}
-
-/// A delay attributed to a task (and for blocking, a resource).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delay {
-    /// The task that ran (or held the resource).
-    pub task: String,
-    /// The resource waited for, for blocking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
-    /// How long, in nanoseconds.
-    pub ns: u64,
 }
 
 /// Results of one CPU.
@@ -455,14 +403,14 @@ impl TaskStats {
 }
 
 /// The per-task results of a run of `system` from its accumulators (task
-/// order), each with the analysis' prediction beside it.
+/// order). The analysis' predictions are left empty: the caller, who
+/// computes the analysis once per run, attaches them with
+/// [`Outcome::attach_analysis`].
 pub fn task_outcomes(system: &System, stats: Vec<TaskStats>) -> Vec<TaskOutcome> {
-    let analysis = crate::analysis::analyze(system);
     stats
         .into_iter()
         .zip(&system.tasks)
-        .zip(predictions(system, &analysis))
-        .map(|((s, task), p)| s.into_outcome(task, p))
+        .map(|(s, task)| s.into_outcome(task, TaskPrediction::default()))
         .collect()
 }
 
@@ -486,6 +434,14 @@ pub fn predictions(system: &System, analysis: &Analysis) -> Vec<TaskPrediction> 
 }
 
 impl Outcome {
+    /// Puts the analysis' prediction beside each task's measurement
+    /// (`tasks[].analysis`); `system` is the one that ran.
+    pub fn attach_analysis(&mut self, system: &System, analysis: &Analysis) {
+        for (task, p) in self.tasks.iter_mut().zip(predictions(system, analysis)) {
+            task.analysis = p;
+        }
+    }
+
     /// Total deadline misses over all tasks.
     pub fn deadline_misses(&self) -> u64 {
         self.tasks.iter().map(|t| t.deadline_misses).sum()

@@ -39,9 +39,12 @@ fn task(name: &str, period_ms: u64, responses: &[u64], jitter: &[u64]) -> TaskOu
             finish_ns: Some(worst),
             lateness_ns: worst - deadline,
             kind: MissKind::Late,
+            release_jitter_ns: 0,
             waited_for: Vec::new(),
             blocked_on: Vec::new(),
             queued_ns: 0,
+            executed_ns: worst,
+            unexplained_ns: 0,
         });
     }
     let prediction = TaskPrediction {

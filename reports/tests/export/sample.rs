@@ -85,9 +85,12 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
                     finish_ns: Some(4 * deadline + 1_234),
                     lateness_ns: 1_234,
                     kind: MissKind::Late,
+                    release_jitter_ns: 0,
                     waited_for: Vec::new(),
                     blocked_on: Vec::new(),
                     queued_ns: 0,
+                    executed_ns: deadline + 1_234,
+                    unexplained_ns: 0,
                 });
             }
             let prediction = TaskPrediction {

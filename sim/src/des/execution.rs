@@ -6,8 +6,7 @@ use rtlab_tasks::model::Policy;
 use rtlab_tasks::outcome::trace::EventKind;
 
 use super::engine::Engine;
-use super::jobs::End;
-use super::state::{Op, Where};
+use super::state::{End, Op, Where};
 
 impl Engine<'_, '_> {
     /// Brings the running job of CPU `c` up to date at `self.now`; returns
@@ -100,7 +99,7 @@ impl Engine<'_, '_> {
         if self.policy == Policy::RoundRobin && self.tasks[task].active.quantum_left == 0 {
             self.cpus[c].running = None;
             self.cpus[c].next_event = u64::MAX;
-            self.tasks[task].stats.preemptions += 1;
+            self.ledger.task(task).preempted();
             self.tasks[task].active.at = Where::Requeue;
             self.requeue.push(task);
             let k = job.k;

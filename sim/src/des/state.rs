@@ -3,14 +3,13 @@
 //!
 //! Only the head job of a task can run, block or hold locks (jobs of one
 //! task never run in parallel), so everything dynamic about a running job
-//! lives once per task in [`Active`]; queued jobs are plain [`Job`]s.
+//! lives once per task in [`Active`]; queued jobs are plain [`JobPlan`]s.
 
 use std::collections::VecDeque;
 
 use rtlab_tasks::model::{CpuId, Task};
-use rtlab_tasks::outcome::TaskStats;
 
-use crate::rng::TaskRng;
+use crate::ledger::{Arrivals, JobCauses, JobPlan};
 
 /// One step of a job's critical sections, at an execution time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,23 +33,6 @@ pub(super) fn ops_of(task: &Task) -> Vec<Op> {
             resource: s.resource.0,
         })
         .collect()
-}
-
-/// A released job waiting in its task's queue (or the head).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Job {
-    /// Job number of the task, from 0.
-    pub(super) k: u64,
-    /// Nominal release, in ns.
-    pub(super) release: u64,
-    /// Ready time (release plus jitter), in ns.
-    pub(super) ready: u64,
-    /// Absolute deadline, in ns.
-    pub(super) deadline: u64,
-    /// Execution time drawn for it, in ns.
-    pub(super) exec: u64,
-    /// Execution time at which it panics (fault injection).
-    pub(super) fault_at: Option<u64>,
 }
 
 /// Where the head job of a task is.
@@ -88,19 +70,10 @@ pub(super) struct Active {
     pub(super) sequence: u64,
     /// Round-robin quantum left, in ns.
     pub(super) quantum_left: u64,
-    /// When it blocked (valid while blocked).
-    pub(super) blocked_since: u64,
-    /// Blocking so far (blocked time plus inversion), in ns.
-    pub(super) blocking: u64,
     /// Resources held, in locking order.
     pub(super) held: Vec<usize>,
-    /// Time ready or blocked while another task ran in its domain: (task,
-    /// ns).
-    pub(super) waited: Vec<(usize, u64)>,
-    /// Time blocked, by (resource, holder task): ns.
-    pub(super) blocked_on: Vec<((usize, usize), u64)>,
-    /// Time spent queued behind its own task's previous job, in ns.
-    pub(super) queued: u64,
+    /// Where its time went so far (the ledger's partition).
+    pub(super) causes: JobCauses,
 }
 
 impl Active {
@@ -114,12 +87,8 @@ impl Active {
             deadline: 0,
             sequence: 0,
             quantum_left: 0,
-            blocked_since: 0,
-            blocking: 0,
             held: Vec::new(),
-            waited: Vec::new(),
-            blocked_on: Vec::new(),
-            queued: 0,
+            causes: JobCauses::default(),
         }
     }
 
@@ -129,11 +98,8 @@ impl Active {
         self.executed = 0;
         self.next_op = 0;
         self.started = false;
-        self.blocking = 0;
         self.held.clear();
-        self.waited.clear();
-        self.blocked_on.clear();
-        self.queued = 0;
+        self.causes.clear();
     }
 }
 
@@ -144,27 +110,16 @@ pub(super) struct TaskState {
     pub(super) domain: usize,
     /// Base priority.
     pub(super) priority: u32,
-    /// Period, relative deadline, offset, WCET, in ns.
-    pub(super) period: u64,
+    /// Relative deadline, in ns (the stack resource policy's level).
     pub(super) rel_deadline: u64,
-    pub(super) wcet: u64,
     /// Lock / unlock steps.
     pub(super) ops: Vec<Op>,
-    /// Every Nth job panics (0 = never).
-    pub(super) panic_every: u64,
-    /// The random stream.
-    pub(super) rng: TaskRng,
-    /// Whether draws can be skipped.
-    pub(super) deterministic: bool,
-    /// Job number and nominal release of the next release (in the heap).
-    pub(super) next_k: u64,
-    pub(super) next_release: u64,
+    /// Its releases and draws (the ledger's).
+    pub(super) arrivals: Arrivals,
     /// Pending jobs, head first.
-    pub(super) jobs: VecDeque<Job>,
+    pub(super) jobs: VecDeque<JobPlan>,
     /// The head job's dynamic state.
     pub(super) active: Active,
-    /// Results so far.
-    pub(super) stats: TaskStats,
 }
 
 /// One CPU of the platform.
@@ -192,11 +147,13 @@ pub(super) struct Domain {
     pub(super) ready: Vec<usize>,
 }
 
-/// Adds `ns` to the entry for `key` in a small association list.
-#[inline]
-pub(super) fn add_to<K: PartialEq + Copy>(list: &mut Vec<(K, u64)>, key: K, ns: u64) {
-    match list.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => *v += ns,
-        None => list.push((key, ns)),
-    }
+/// How a head job ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum End {
+    /// It completed its execution.
+    Complete,
+    /// It panicked (fault injection).
+    Fault,
+    /// It was aborted at its deadline.
+    Abort,
 }

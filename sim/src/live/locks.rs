@@ -26,16 +26,8 @@ unsafe extern "C" {
     ) -> libc::c_int;
 }
 
-/// The protocol of one mutex.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Protocol {
-    /// Plain mutex.
-    None,
-    /// Priority inheritance.
-    Inherit,
-    /// Priority protect with this ceiling (an OS priority, 1..=99).
-    Ceiling(i32),
-}
+/// The protocol of one mutex (the policy's decision).
+pub(crate) use crate::policy::LockProtocol as Protocol;
 
 /// No owner (stored in [`Mutex::owner`]).
 pub(crate) const NO_OWNER: usize = usize::MAX;

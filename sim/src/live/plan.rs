@@ -2,11 +2,8 @@
 //! which CPUs it may use, and what to refuse or warn about before anything
 //! starts.
 //!
-//! - Fixed priority: explicit priorities go to the OS as they are; derived
-//!   orders (RM, DM, Audsley) count down from `live.priority_top` (the most
-//!   urgent task gets it, the next one less, never below 1).
-//! - FIFO and round-robin: every task at `priority_top`, so SCHED_FIFO
-//!   serves them in order of arrival and SCHED_RR in turns.
+//! - OS priorities and lock protocols are [`crate::policy`]'s
+//!   ([`policy::os_priorities`], [`policy::lock_protocol`]).
 //! - EDF: `os_policy = "deadline"` is SCHED_DEADLINE (runtime = WCET plus a
 //!   small headroom for the engine's own timestamps, deadline, period),
 //!   unpinned; under `fifo` / `rr` the task priorities are used as static
@@ -14,15 +11,14 @@
 //! - Without real-time privileges every thread runs under SCHED_OTHER,
 //!   loudly; `--strict` refuses instead.
 
-use rtlab_tasks::model::{
-    CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, PriorityOrder, System,
-};
+use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System};
 
 use super::environment;
 use super::thread::{self, Class};
 use super::workload::TaskPlan;
 use super::{LiveError, Options};
-use crate::rng::TaskRng;
+use crate::ledger::Arrivals;
+use crate::policy;
 
 /// The threads of a run, ready to start.
 pub(crate) struct Plan {
@@ -36,37 +32,6 @@ pub(crate) struct Plan {
 /// Headroom added to a SCHED_DEADLINE runtime for the engine's own work per
 /// job (timestamps, histogram records), ns, plus 2% of the WCET.
 const DEADLINE_HEADROOM_NS: u64 = 20_000;
-
-/// OS priorities of the tasks (1..=99), by the rules in the module docs.
-pub(crate) fn os_priorities(system: &System) -> (Vec<u8>, Option<String>) {
-    let top = system.live.priority_top;
-    let n = system.tasks.len();
-    match system.scheduler.policy {
-        Policy::Fifo | Policy::RoundRobin => (vec![top; n], None),
-        Policy::FixedPriority | Policy::Edf => {
-            if system.scheduler.priorities == PriorityOrder::Explicit {
-                let p = system
-                    .tasks
-                    .iter()
-                    .map(|t| t.priority.clamp(1, 99) as u8)
-                    .collect();
-                return (p, None);
-            }
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by_key(|&i| (std::cmp::Reverse(system.tasks[i].priority), i));
-            let mut out = vec![1u8; n];
-            for (rank, &i) in order.iter().enumerate() {
-                out[i] = top.saturating_sub(rank as u8).max(1);
-            }
-            let note = (n > usize::from(top)).then(|| {
-                format!(
-                    "{n} tasks but live.priority_top = {top}: the least urgent tasks share OS priority 1"
-                )
-            });
-            (out, note)
-        }
-    }
-}
 
 /// Plans the run; refuses what cannot run here.
 pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError> {
@@ -96,7 +61,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
             requested.as_str()
         ));
     }
-    let (prios, note) = os_priorities(system);
+    let (prios, note) = policy::os_priorities(system);
     warnings.extend(note);
     let min_period = system
         .tasks
@@ -195,19 +160,15 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         .iter()
         .map(|t| TaskPlan {
             index: t.id.0,
-            period: t.period.as_nanos(),
-            deadline: t.deadline.as_nanos(),
-            offset: t.offset.as_nanos(),
             steps: t
                 .lock_steps()
                 .into_iter()
-                .map(|s| (s.at.as_nanos(), s.lock, s.resource.0))
+                .map(|st| (st.at.as_nanos(), st.lock, st.resource.0))
                 .collect(),
-            panic_every: t.faults.panic_every,
             skip_overruns: system.scheduler.overrun == Overrun::Skip,
             abort_on_miss: system.scheduler.on_miss == OnMiss::Abort,
             spin_tail: spin,
-            rng: TaskRng::new(options.seed, t),
+            arrivals: Arrivals::new(t, options.seed, options.duration.as_nanos()),
         })
         .collect();
     Ok(Plan {

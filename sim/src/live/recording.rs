@@ -1,12 +1,13 @@
-//! What a task thread records per job, on its own statistics (no shared
-//! lock): three clock readings and five histogram records. Public so that
-//! the criterion bench measures exactly the code the threads run.
+//! What a task thread records per job, on its own book (no shared lock):
+//! three clock readings and the ledger's records. Public so that the
+//! criterion bench measures exactly the code the threads run.
 
-use rtlab_tasks::outcome::TaskStats;
+use crate::ledger::{JobCauses, JobPlan, TaskBook};
 
 use super::clock;
 
-/// The wake-up latency of a release: now minus the nominal release, ns.
+/// The wake-up latency of a release: now minus the nominal release
+/// (CLOCK_MONOTONIC), ns.
 #[inline]
 pub fn woke(nominal_ns: u64) -> u64 {
     clock::now().saturating_sub(nominal_ns)
@@ -14,35 +15,31 @@ pub fn woke(nominal_ns: u64) -> u64 {
 
 /// Records a release with its wake-up latency (ns).
 #[inline]
-pub fn release(stats: &mut TaskStats, jitter_ns: u64) {
-    stats.jobs += 1;
-    stats.release_jitter.record(jitter_ns);
+pub fn release(book: &mut TaskBook, jitter_ns: u64) {
+    book.released(jitter_ns);
 }
 
-/// Records that the job starts now; returns the start time (CLOCK_MONOTONIC,
-/// ns).
+/// Records that `job` of a run that started at `run_start_ns` starts now;
+/// returns the start time (CLOCK_MONOTONIC, ns).
 #[inline]
-pub fn start(stats: &mut TaskStats, nominal_ns: u64) -> u64 {
+pub fn start(book: &mut TaskBook, job: &JobPlan, run_start_ns: u64) -> u64 {
     let start = clock::now();
-    stats.start_delay.record(start.saturating_sub(nominal_ns));
+    book.started(job, start.saturating_sub(run_start_ns));
     start
 }
 
-/// Records a completion at `end_ns` of the job released at `nominal_ns`
-/// with absolute deadline `deadline_ns` and `blocking_ns` of lock waits;
-/// returns its lateness (negative = early), ns.
+/// Records `job`'s completion at `end_ns` (CLOCK_MONOTONIC) in a run that
+/// started at `run_start_ns`, its time spent as `causes` say; returns its
+/// lateness (negative = early), ns.
 #[inline]
 pub fn complete(
-    stats: &mut TaskStats,
-    nominal_ns: u64,
-    deadline_ns: u64,
+    book: &mut TaskBook,
+    job: &JobPlan,
+    run_start_ns: u64,
     end_ns: u64,
-    blocking_ns: u64,
+    causes: &JobCauses,
 ) -> i64 {
-    let lateness = i64::try_from(i128::from(end_ns) - i128::from(deadline_ns)).unwrap_or(i64::MAX);
-    stats.complete(end_ns.saturating_sub(nominal_ns), lateness);
-    stats.blocking.record(blocking_ns);
-    lateness
+    book.completed(job, end_ns.saturating_sub(run_start_ns), causes)
 }
 
 /// CLOCK_MONOTONIC now, ns (the clock every timestamp of a run uses).

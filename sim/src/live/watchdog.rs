@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::locks::{Mutex, NO_OWNER};
+use crate::ledger::{self, WaitEdge};
 
 /// A task not waiting for any resource (in [`Control::waiting`]).
 pub(crate) const NOT_WAITING: usize = usize::MAX;
@@ -23,31 +24,19 @@ pub(crate) struct Control {
     stopped_at: AtomicU64,
     /// Per task: the resource its job waits for, or [`NOT_WAITING`].
     pub(crate) waiting: Vec<AtomicUsize>,
-    /// Names, for reports built by the threads.
-    pub(crate) task_names: Vec<String>,
-    pub(crate) resource_names: Vec<String>,
 }
 
 impl Control {
-    /// A control block for a run from `start` to `end` (ns).
-    pub(crate) fn new(
-        start: u64,
-        end: u64,
-        task_names: Vec<String>,
-        resource_names: Vec<String>,
-    ) -> Self {
+    /// A control block for a run of `tasks` tasks from `start` to `end`
+    /// (ns).
+    pub(crate) fn new(start: u64, end: u64, tasks: usize) -> Self {
         Control {
             start,
             end,
             stop: AtomicBool::new(false),
             halt: AtomicBool::new(false),
             stopped_at: AtomicU64::new(u64::MAX),
-            waiting: task_names
-                .iter()
-                .map(|_| AtomicUsize::new(NOT_WAITING))
-                .collect(),
-            task_names,
-            resource_names,
+            waiting: (0..tasks).map(|_| AtomicUsize::new(NOT_WAITING)).collect(),
         }
     }
 
@@ -91,37 +80,19 @@ pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// A wait-for cycle among tasks: (task, resource it waits for, holder),
-/// starting from the task with the smallest index; `None` if there is none.
-pub(crate) fn wait_cycle(
-    control: &Control,
-    mutexes: &[Mutex],
-) -> Option<Vec<(usize, usize, usize)>> {
+/// A wait-for cycle among the tasks, read from the threads' waiting
+/// flags and the mutex owners (the ledger's detector); `None` if there is
+/// none. One reading can be torn: the caller confirms it.
+pub(crate) fn wait_cycle(control: &Control, mutexes: &[Mutex]) -> Option<Vec<WaitEdge>> {
     let n = control.waiting.len();
-    let edge = |t: usize| -> Option<(usize, usize)> {
+    ledger::wait_for_cycle(n, None, |t| {
         let r = control.waiting[t].load(Ordering::Acquire);
         if r == NOT_WAITING {
             return None;
         }
         let holder = mutexes.get(r)?.owner.load(Ordering::Acquire);
         (holder != NO_OWNER && holder < n).then_some((r, holder))
-    };
-    for start in 0..n {
-        let mut path = Vec::new();
-        let mut t = start;
-        for _ in 0..=n {
-            let Some((r, h)) = edge(t) else { break };
-            path.push((t, r, h));
-            if h == start {
-                return Some(path);
-            }
-            if h < start || path.iter().any(|&(x, _, _)| x == h) {
-                break;
-            }
-            t = h;
-        }
-    }
-    None
+    })
 }
 
 /// Stays quiet about the panics of injected faults (they are counted, not

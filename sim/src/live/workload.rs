@@ -1,7 +1,7 @@
 //! One task's thread: releases at absolute times, jobs that burn their
 //! execution time on the thread's CPU clock and take real locks, and the
-//! statistics of every job, kept by the thread itself (no shared lock on the
-//! hot path).
+//! ledger's records of every job, kept by the thread in its own book (no
+//! shared lock on the hot path).
 //!
 //! Choices (documented in docs/live.md):
 //! - Releases are nominal: job `k` is released at `start + offset + k T`.
@@ -14,7 +14,10 @@
 //! - A job burns its drawn execution time as CPU time of the thread; a gap
 //!   of more than [`PREEMPTION_GAP_NS`] in its execution counts as a
 //!   preemption.
-//! - `blocking` is the time spent waiting for locks.
+//! - `blocking` is the time spent waiting for locks held by a known task.
+//! - A miss's parts: the wake-up latency, queueing behind the previous job,
+//!   the job's own CPU time, lock waits by resource and holder, and the
+//!   rest as `unexplained_ns` (the thread was runnable and did not run).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -22,15 +25,14 @@ use std::sync::atomic::Ordering;
 use crossbeam::queue::ArrayQueue;
 
 use rtlab_tasks::model::{CpuId, ResourceId, TaskId};
-use rtlab_tasks::outcome::metrics::Recorder;
+use rtlab_tasks::outcome::DelayKind;
 use rtlab_tasks::outcome::trace::{EventKind, JobEvent};
-use rtlab_tasks::outcome::{Delay, Miss, MissKind, TaskStats};
 
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
 use super::recording;
 use super::watchdog::{Control, InjectedFault, NOT_WAITING};
-use crate::rng::TaskRng;
+use crate::ledger::{Arrivals, JobCauses, JobPlan, ResourceBook, TaskBook};
 
 /// A gap longer than this (ns) between two readings of the clocks while a
 /// job burns means the thread was not running: a preemption.
@@ -40,37 +42,25 @@ pub(crate) const PREEMPTION_GAP_NS: u64 = 20_000;
 pub(crate) struct TaskPlan {
     /// Position of the task in the config.
     pub(crate) index: usize,
-    /// Period, relative deadline, offset, in ns.
-    pub(crate) period: u64,
-    pub(crate) deadline: u64,
-    pub(crate) offset: u64,
     /// Lock steps: (execution time in ns, lock?, resource).
     pub(crate) steps: Vec<(u64, bool, usize)>,
-    /// Every Nth job panics (0 = never).
-    pub(crate) panic_every: u64,
     /// Drop releases that find the previous job unfinished.
     pub(crate) skip_overruns: bool,
     /// Abort a job at its deadline.
     pub(crate) abort_on_miss: bool,
     /// Busy-wait this long before each release, ns.
     pub(crate) spin_tail: u64,
-    /// The task's random stream (the simulator's, same seed: same draws).
-    pub(crate) rng: TaskRng,
-}
-
-/// Contention on one resource seen by one thread.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ResourceStats {
-    pub(crate) acquisitions: u64,
-    pub(crate) contended: u64,
-    pub(crate) wait: Recorder,
-    pub(crate) hold: Recorder,
+    /// The task's releases and draws (the ledger's, as in the simulator:
+    /// same seed, same execution times).
+    pub(crate) arrivals: Arrivals,
 }
 
 /// What a task thread hands back.
 pub(crate) struct TaskResult {
-    pub(crate) stats: TaskStats,
-    pub(crate) resources: Vec<ResourceStats>,
+    /// What it recorded of its jobs.
+    pub(crate) book: TaskBook,
+    /// Its view of the resources.
+    pub(crate) resources: Vec<ResourceBook>,
     /// CPU time the thread used, ns.
     pub(crate) cpu_ns: u64,
     /// Trace events dropped because the buffer was full.
@@ -98,10 +88,10 @@ struct Runner<'a> {
     mutexes: &'a [Mutex],
     trace: Option<&'a ArrayQueue<JobEvent>>,
     dropped: u64,
-    resources: Vec<ResourceStats>,
-    /// Per job: preemptions seen, blocking, blocked-on delays.
-    job_blocking: u64,
-    job_blocked_on: Vec<(usize, usize, u64)>,
+    book: TaskBook,
+    resources: Vec<ResourceBook>,
+    /// The current job's causes.
+    causes: JobCauses,
     job: u64,
     deadline_abs: u64,
 }
@@ -139,7 +129,7 @@ impl Runner<'_> {
     }
 
     /// Burns CPU time until the thread's clock reaches `target`.
-    fn burn_until(&mut self, target: u64, stats: &mut TaskStats) -> Result<(), Stop> {
+    fn burn_until(&mut self, target: u64) -> Result<(), Stop> {
         let mut last = clock::now();
         loop {
             if clock::thread_cpu() >= target {
@@ -147,7 +137,7 @@ impl Runner<'_> {
             }
             let wall = clock::now();
             if wall - last > PREEMPTION_GAP_NS {
-                stats.preemptions += 1;
+                self.book.preempted();
                 self.emit(last, EventKind::Preempt);
                 self.emit(wall, EventKind::Resume);
             }
@@ -167,7 +157,7 @@ impl Runner<'_> {
         let contended = !m.try_lock();
         if contended {
             let holder = m.owner.load(Ordering::Acquire);
-            self.resources[r].contended += 1;
+            self.resources[r].contended();
             self.control.waiting[self.plan.index].store(r, Ordering::Release);
             self.emit(
                 t0,
@@ -183,8 +173,7 @@ impl Runner<'_> {
             match result {
                 Ok(Wait::Locked) => {}
                 Ok(Wait::GaveUp) | Err(_) => {
-                    let waited = clock::now() - t0;
-                    self.job_blocking += waited;
+                    self.charge_wait(r, holder, clock::now() - t0);
                     return Err(if halt.load(Ordering::Relaxed) {
                         Stop::Halt
                     } else {
@@ -193,18 +182,7 @@ impl Runner<'_> {
                 }
             }
             let now = clock::now();
-            let waited = now - t0;
-            self.job_blocking += waited;
-            if holder != NO_OWNER {
-                match self
-                    .job_blocked_on
-                    .iter_mut()
-                    .find(|(res, h, _)| *res == r && *h == holder)
-                {
-                    Some(e) => e.2 += waited,
-                    None => self.job_blocked_on.push((r, holder, waited)),
-                }
-            }
+            self.charge_wait(r, holder, now - t0);
             self.emit(
                 now,
                 EventKind::Unblock {
@@ -215,9 +193,7 @@ impl Runner<'_> {
         let now = clock::now();
         m.owner.store(self.plan.index, Ordering::Release);
         held.stack.push(r);
-        let stats = &mut self.resources[r];
-        stats.acquisitions += 1;
-        stats.wait.record(now - t0);
+        self.resources[r].acquired(now - t0);
         self.emit(
             now,
             EventKind::Lock {
@@ -232,7 +208,7 @@ impl Runner<'_> {
             held.stack.remove(pos);
         }
         let now = clock::now();
-        self.resources[r].hold.record(now.saturating_sub(locked_at));
+        self.resources[r].released(now.saturating_sub(locked_at));
         self.mutexes[r].unlock();
         self.emit(
             now,
@@ -244,9 +220,8 @@ impl Runner<'_> {
 
     /// One job: `exec` ns of CPU time with its lock steps and maybe a fault
     /// half way.
-    fn job(&mut self, exec: u64, fault: bool, stats: &mut TaskStats) -> End {
+    fn job(&mut self, exec: u64, fault_at: Option<u64>) -> End {
         let cpu0 = clock::thread_cpu();
-        let fault_at = fault.then_some(exec / 2);
         let steps = self.plan.steps.clone();
         let mutexes = self.mutexes;
         let body = catch_unwind(AssertUnwindSafe(|| {
@@ -260,10 +235,10 @@ impl Runner<'_> {
                 if let Some(f) = fault_pending
                     && (f < at || (f == at && lock))
                 {
-                    self.burn_until(cpu0 + f, stats)?;
+                    self.burn_until(cpu0 + f)?;
                     std::panic::panic_any(InjectedFault);
                 }
-                self.burn_until(cpu0 + at, stats)?;
+                self.burn_until(cpu0 + at)?;
                 if lock {
                     self.lock(r, &mut held)?;
                     locked_at[r] = clock::now();
@@ -272,12 +247,13 @@ impl Runner<'_> {
                 }
             }
             if let Some(f) = fault_pending.take() {
-                self.burn_until(cpu0 + f, stats)?;
+                self.burn_until(cpu0 + f)?;
                 std::panic::panic_any(InjectedFault);
             }
-            self.burn_until(cpu0 + exec, stats)?;
+            self.burn_until(cpu0 + exec)?;
             Ok::<u64, Stop>(clock::now())
         }));
+        self.causes.executed = clock::thread_cpu().saturating_sub(cpu0);
         match body {
             Ok(Ok(end)) => End::Completed(end),
             Ok(Err(Stop::Abort)) => End::Aborted(clock::now()),
@@ -286,38 +262,20 @@ impl Runner<'_> {
         }
     }
 
-    fn miss(
-        &self,
-        job: u64,
-        release: u64,
-        finish: Option<u64>,
-        lateness: u64,
-        kind: MissKind,
-        queued: u64,
-    ) -> Miss {
-        let names = &self.control.task_names;
-        let start = self.control.start;
-        let mut blocked_on: Vec<Delay> = self
-            .job_blocked_on
-            .iter()
-            .map(|&(r, holder, ns)| Delay {
-                task: names.get(holder).cloned().unwrap_or_default(),
-                resource: Some(self.control.resource_names[r].clone()),
-                ns,
-            })
-            .collect();
-        blocked_on.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.task.cmp(&b.task)));
-        Miss {
-            job,
-            release_ns: release - start,
-            deadline_ns: release - start + self.plan.deadline,
-            finish_ns: finish.map(|f| f - start),
-            lateness_ns: lateness,
-            kind,
-            waited_for: Vec::new(),
-            blocked_on,
-            queued_ns: queued,
+    /// Charges `waited` ns of a lock wait on `r` to its holder (a wait
+    /// whose holder was not seen stays unexplained).
+    fn charge_wait(&mut self, r: usize, holder: usize, waited: u64) {
+        if holder != NO_OWNER {
+            self.causes
+                .block(r, holder, None, DelayKind::Blocking, waited);
         }
+    }
+
+    /// Closes the current job's partition at `end` (CLOCK_MONOTONIC, ns):
+    /// what was not measured is unexplained.
+    fn settle(&mut self, nominal: u64, end: u64) {
+        let total = end.saturating_sub(nominal);
+        self.causes.unexplained = total.saturating_sub(self.causes.total());
     }
 }
 
@@ -328,138 +286,110 @@ pub(crate) fn run_task(
     control: &Control,
     mutexes: &[Mutex],
     trace: Option<&ArrayQueue<JobEvent>>,
+    book: TaskBook,
+    resources: Vec<ResourceBook>,
 ) -> TaskResult {
-    let mut stats = TaskStats::default();
+    let mut arrivals = plan.arrivals.clone();
     let mut runner = Runner {
         plan: &*plan,
         control,
         mutexes,
         trace,
         dropped: 0,
-        resources: vec![ResourceStats::default(); mutexes.len()],
-        job_blocking: 0,
-        job_blocked_on: Vec::new(),
+        book,
+        resources,
+        causes: JobCauses::default(),
         job: 0,
         deadline_abs: 0,
     };
-    // The simulator draws the first release's jitter at the start; the live
-    // engine does not use it but draws it too, so that job k gets the same
-    // execution time in both engines.
-    let mut rng = plan.rng.clone();
-    let _ = rng.jitter();
-    let base = control.start + plan.offset;
-    let mut k: u64 = 0;
-    loop {
-        let nominal = base.saturating_add(k.saturating_mul(plan.period));
-        if nominal >= control.end || control.stop.load(Ordering::Relaxed) {
+    let start = control.start;
+    while let Some(release) = arrivals.next_release() {
+        if control.stop.load(Ordering::Relaxed) {
             break;
         }
-        // Per release, in the simulator's order: this job's execution
-        // time, then the next release's jitter (unused live).
-        let exec = rng.execution();
-        if nominal.saturating_add(plan.period) < control.end {
-            let _ = rng.jitter();
-        }
-        runner.job = k;
-        let queued = k > 0 && clock::now() > nominal;
-        if queued && plan.skip_overruns {
-            stats.jobs += 1;
-            stats.skipped += 1;
+        let nominal = start.saturating_add(release);
+        let queued = arrivals.next_job() > 0 && clock::now() > nominal;
+        if queued && runner.plan.skip_overruns {
+            let job = arrivals.take();
+            runner.job = job.k;
+            runner.book.skipped();
             runner.emit(nominal, EventKind::Skip);
-            k += 1;
             continue;
         }
         let jitter = if queued {
             0
         } else {
-            wait_for_release(nominal, plan.spin_tail, control);
+            wait_for_release(nominal, runner.plan.spin_tail, control);
             if control.stop.load(Ordering::Relaxed) {
                 break;
             }
             recording::woke(nominal)
         };
-        recording::release(&mut stats, jitter);
-        runner.emit(nominal, EventKind::Release);
-        let start = recording::start(&mut stats, nominal);
-        runner.emit(start, EventKind::Start);
-        runner.deadline_abs = nominal + plan.deadline;
-        runner.job_blocking = 0;
-        runner.job_blocked_on.clear();
-        let fault = plan.panic_every > 0 && (k + 1).is_multiple_of(plan.panic_every);
-        let queued_ns = if queued { start - nominal } else { 0 };
-        k += 1;
-        match runner.job(exec, fault, &mut stats) {
-            End::Completed(end) => {
-                let lateness = recording::complete(
-                    &mut stats,
-                    nominal,
-                    runner.deadline_abs,
-                    end,
-                    runner.job_blocking,
-                );
-                runner.emit(end, EventKind::Complete);
-                if lateness > 0 {
-                    runner.emit(runner.deadline_abs, EventKind::Miss);
-                    let m = runner.miss(
-                        k - 1,
-                        nominal,
-                        Some(end),
-                        lateness as u64,
-                        MissKind::Late,
-                        queued_ns,
-                    );
-                    stats.keep_miss(m);
-                }
-            }
-            End::Aborted(at) => {
-                stats.aborted += 1;
-                stats.deadline_misses += 1;
-                runner.emit(at, EventKind::Abort);
-                runner.emit(runner.deadline_abs, EventKind::Miss);
-                let m = runner.miss(k - 1, nominal, None, 0, MissKind::Aborted, queued_ns);
-                stats.keep_miss(m);
-            }
-            End::Fault => {
-                stats.faults += 1;
-                runner.emit(clock::now(), EventKind::Fault);
-            }
-            End::Halted => {
-                // Still running when the run ended: incomplete, and a miss
-                // if its deadline had passed.
-                stats.incomplete += 1;
-                let end = control.ended_at();
-                if runner.deadline_abs <= end {
-                    stats.deadline_misses += 1;
-                    let late = end - runner.deadline_abs;
-                    let m =
-                        runner.miss(k - 1, nominal, None, late, MissKind::Incomplete, queued_ns);
-                    stats.keep_miss(m);
-                }
-                break;
-            }
+        let job = arrivals.take();
+        if !runner.run_job(&job, nominal, queued, jitter) {
+            break;
         }
     }
     // Releases due before the run ended that never ran (the thread was
     // still busy, or the run was stopped) are incomplete jobs, as in the
     // simulator; misses if their deadline had passed.
-    let end = control.ended_at();
-    loop {
-        let nominal = base.saturating_add(k.saturating_mul(plan.period));
-        if nominal >= end {
-            break;
-        }
-        stats.jobs += 1;
-        stats.incomplete += 1;
-        if nominal + plan.deadline <= end {
-            stats.deadline_misses += 1;
-        }
-        k += 1;
-    }
+    let end = control.ended_at().saturating_sub(start);
+    runner.book.unreleased(&arrivals, end, true);
     TaskResult {
-        stats,
+        book: runner.book,
         resources: runner.resources,
         cpu_ns: clock::thread_cpu(),
         dropped: runner.dropped,
+    }
+}
+
+impl Runner<'_> {
+    /// Runs released `job` (nominal release at `nominal`, CLOCK_MONOTONIC)
+    /// and records it. Returns false when the run ended during it.
+    fn run_job(&mut self, job: &JobPlan, nominal: u64, queued: bool, jitter: u64) -> bool {
+        let run_start = self.control.start;
+        self.job = job.k;
+        recording::release(&mut self.book, jitter);
+        self.emit(nominal, EventKind::Release);
+        let started = recording::start(&mut self.book, job, run_start);
+        self.emit(started, EventKind::Start);
+        self.deadline_abs = run_start.saturating_add(job.deadline);
+        self.causes.clear();
+        self.causes.release_jitter = jitter;
+        if queued {
+            self.causes.queued = started.saturating_sub(nominal);
+        }
+        match self.job(job.exec, job.fault_at) {
+            End::Completed(end) => {
+                self.settle(nominal, end);
+                let lateness =
+                    recording::complete(&mut self.book, job, run_start, end, &self.causes);
+                self.emit(end, EventKind::Complete);
+                if lateness > 0 {
+                    self.emit(self.deadline_abs, EventKind::Miss);
+                }
+            }
+            End::Aborted(at) => {
+                self.settle(nominal, at);
+                self.book.aborted(job, &self.causes);
+                self.emit(at, EventKind::Abort);
+                self.emit(self.deadline_abs, EventKind::Miss);
+            }
+            End::Fault => {
+                self.book.faulted();
+                self.emit(clock::now(), EventKind::Fault);
+            }
+            End::Halted => {
+                // Still running when the run ended: incomplete, and a miss
+                // if its deadline had passed.
+                let end = self.control.ended_at();
+                self.settle(nominal, end);
+                let end = end.saturating_sub(run_start);
+                self.book.unfinished(job, end, true, &self.causes);
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -95,8 +95,9 @@ fn engine_stops_when_nothing_is_left_even_at_a_u64_max_horizon() {
             seed: 1,
         };
         let run = Engine::new(&system, &options, None).run();
-        let a = &run.tasks[0];
-        let _ = tx.send((run.end_ns, a.jobs, a.completed, a.deadline_misses));
+        let end = run.end_ns;
+        let a = run.ledger.close(&system, closing()).tasks.remove(0);
+        let _ = tx.send((end, a.jobs, a.completed, a.deadline_misses));
     });
     let got = rx
         .recv_timeout(std::time::Duration::from_secs(30))
@@ -199,4 +200,18 @@ cpu = 1
     assert!(o.deadlock.is_some());
     let c = &o.tasks[2];
     assert_eq!((c.completed, c.aborted, c.deadline_misses), (1, 0, 0));
+}
+
+/// A closing with nothing but the engine, for runs driven by hand.
+fn closing() -> crate::ledger::Closing {
+    crate::ledger::Closing {
+        engine: rtlab_tasks::outcome::Engine::Simulation,
+        seed: 1,
+        environment: rtlab_tasks::outcome::Environment::default(),
+        started_at: None,
+        duration_ns: 0,
+        interrupted: false,
+        cpus: Vec::new(),
+        deadlock: None,
+    }
 }

@@ -1,0 +1,130 @@
+//! Where the CPU time of a live run went: the tasks' own CPU time per CPU,
+//! the `[[load]]` threads', and what `/proc/stat` says the hypervisor
+//! (steal) and other processes (foreign) took.
+
+use std::collections::BTreeMap;
+use std::thread::JoinHandle;
+
+use rtlab_tasks::model::{CpuId, System};
+use rtlab_tasks::outcome::CpuOutcome;
+
+use super::super::clock;
+use super::super::environment::{self, CpuTicks};
+use super::super::workload::TaskResult;
+use crate::ledger;
+
+/// `/proc/stat` per CPU at one instant (CLOCK_MONOTONIC ns).
+pub(super) struct Snapshot {
+    ticks: BTreeMap<CpuId, CpuTicks>,
+    at: u64,
+}
+
+impl Snapshot {
+    pub(super) fn take() -> Self {
+        Snapshot {
+            ticks: environment::cpu_ticks(),
+            at: clock::now(),
+        }
+    }
+}
+
+/// CPU time of the `[[load]]` threads, by CPU, in ns.
+pub(super) fn join_loads(loads: Vec<JoinHandle<(CpuId, u64)>>) -> BTreeMap<CpuId, u64> {
+    let mut load_cpu: BTreeMap<CpuId, u64> = BTreeMap::new();
+    for h in loads {
+        if let Ok((cpu, ns)) = h.join() {
+            *load_cpu.entry(cpu).or_default() += ns;
+        }
+    }
+    load_cpu
+}
+
+/// What a finished run knows about CPU time.
+pub(super) struct Usage<'a> {
+    pub(super) system: &'a System,
+    pub(super) affinity: &'a [Vec<CpuId>],
+    pub(super) results: &'a [Option<TaskResult>],
+    pub(super) load_cpu: &'a BTreeMap<CpuId, u64>,
+    /// Length of the run, in ns.
+    pub(super) length: u64,
+}
+
+impl Usage<'_> {
+    /// Per CPU figures; steal and foreign time go to `details`, with a
+    /// warning when they were large.
+    pub(super) fn figures(
+        &self,
+        before: &Snapshot,
+        after: &Snapshot,
+        warnings: &mut Vec<String>,
+        details: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Vec<CpuOutcome> {
+        let platform = &self.system.platform.cpus;
+        let (own, busy) = self.task_time();
+        let elapsed = after.at.saturating_sub(before.at);
+        let (steal, foreign) =
+            environment::interference(&before.ticks, &after.ticks, elapsed, &own);
+        let per_cpu = |m: &BTreeMap<CpuId, u64>| -> serde_json::Value {
+            m.iter()
+                .filter(|(c, _)| platform.contains(c) || self.load_cpu.contains_key(c))
+                .map(|(c, v)| (c.to_string(), serde_json::Value::from(*v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        details.insert("steal_ns".into(), per_cpu(&steal));
+        details.insert("foreign_ns".into(), per_cpu(&foreign));
+        let worst_foreign = foreign
+            .iter()
+            .filter(|(c, _)| platform.contains(c))
+            .map(|(_, v)| *v)
+            .max()
+            .unwrap_or(0);
+        let length = self.length;
+        if length > 0
+            && worst_foreign > environment::FOREIGN_NOISE_NS
+            && worst_foreign * 10 > length
+        {
+            warnings.push(format!(
+                "other processes used {:.0}% of a platform CPU during the run: expect longer tails",
+                worst_foreign as f64 * 100.0 / length as f64
+            ));
+        }
+        let worst_steal = steal.values().copied().max().unwrap_or(0);
+        if worst_steal > 0 {
+            warnings.push(format!(
+                "the hypervisor took {:.1} ms of CPU time from this VM (steal) during the run",
+                worst_steal as f64 / 1e6
+            ));
+        }
+        platform
+            .iter()
+            .map(|&id| ledger::cpu_outcome(id, busy.get(&id).copied().unwrap_or(0), length))
+            .collect()
+    }
+
+    /// CPU time per CPU: (rtlab's own, loads included; the tasks'). Pinned
+    /// threads count on their CPU, unpinned ones are spread evenly over
+    /// the platform.
+    fn task_time(&self) -> (BTreeMap<CpuId, u64>, BTreeMap<CpuId, u64>) {
+        let platform = &self.system.platform.cpus;
+        let mut own = self.load_cpu.clone();
+        let mut busy: BTreeMap<CpuId, u64> = BTreeMap::new();
+        for (i, r) in self.results.iter().enumerate() {
+            let Some(r) = r else { continue };
+            let mut add = |c: CpuId, ns: u64| {
+                *own.entry(c).or_default() += ns;
+                *busy.entry(c).or_default() += ns;
+            };
+            match self.affinity[i].as_slice() {
+                [one] => add(*one, r.cpu_ns),
+                _ => {
+                    let share = r.cpu_ns / platform.len().max(1) as u64;
+                    for &c in platform {
+                        add(c, share);
+                    }
+                }
+            }
+        }
+        (own, busy)
+    }
+}
