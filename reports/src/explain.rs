@@ -218,7 +218,7 @@ mod tests {
         let e = miss(&pathfinder());
         assert_eq!(
             e.what,
-            "job 0 (released 0 ns, deadline 10.0 ms) finished at 22.6 ms, 12.6 ms late"
+            "job 0 (released 0 ns, deadline 10 ms) finished at 22.6 ms, 12.6 ms late"
         );
         assert_eq!(
             e.total,

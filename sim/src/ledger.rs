@@ -198,6 +198,15 @@ impl Ledger {
     }
 }
 
+#[cfg(test)]
+impl Ledger {
+    /// Per task, every completed job as (job, accounted time, response),
+    /// in ns.
+    pub(crate) fn audits(&self) -> Vec<&[(u64, u64, u64)]> {
+        self.tasks.iter().map(|t| t.audit.as_slice()).collect()
+    }
+}
+
 /// One CPU's figures: `busy_ns` of task execution in a run of `length_ns`.
 pub fn cpu_outcome(id: CpuId, busy_ns: u64, length_ns: u64) -> CpuOutcome {
     CpuOutcome {

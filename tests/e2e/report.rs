@@ -69,7 +69,7 @@ fn report_of_a_simulated_and_a_live_run_has_every_plot_as_png_and_svg() {
         "simulated verdict missing"
     );
     assert!(
-        html.contains("blocked 21.6 ms on `bus` held by `meteo`"),
+        html.contains("20.0 ms `comms` ran during priority inversion on `bus` (held by `meteo`)"),
         "the why is missing"
     );
     // Self-contained: no external reference (XML namespaces like

@@ -154,14 +154,19 @@ fn pathfinder_summary_says_who_missed_and_why() {
         "{}",
         run.stdout
     );
+    // The parts add up to the response, and the inversion is named with
+    // its cure.
     assert!(
-        run.stdout
-            .contains("blocked 21.6 ms on `bus` held by `meteo`"),
+        run.stdout.contains(
+            "why: 22.6 ms response = 1.00 ms own execution + 20.0 ms `comms` ran during \
+             priority inversion on `bus` (held by `meteo`) + 1.60 ms `meteo` held `bus`"
+        ),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("20.0 ms while `comms` ran"),
+        run.stdout
+            .contains("fix: priority inversion: `comms` ran while `meteo` held `bus`"),
         "{}",
         run.stdout
     );

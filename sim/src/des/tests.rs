@@ -9,6 +9,7 @@ use rtlab_tasks::time::Duration;
 use super::{Options, simulate};
 
 mod horizon;
+mod partition;
 mod unlock;
 
 const MS: u64 = 1_000_000;

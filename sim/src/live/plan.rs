@@ -11,7 +11,7 @@
 //! - Without real-time privileges every thread runs under SCHED_OTHER,
 //!   loudly; `--strict` refuses instead.
 
-use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System};
+use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System, Task};
 
 use super::environment;
 use super::thread::{self, Class};
@@ -36,17 +36,7 @@ const DEADLINE_HEADROOM_NS: u64 = 20_000;
 /// Plans the run; refuses what cannot run here.
 pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError> {
     let mut warnings = Vec::new();
-    let allowed = thread::allowed_cpus();
-    let wanted = system
-        .platform
-        .cpus
-        .iter()
-        .chain(system.loads.iter().flat_map(|l| l.cpus.iter()));
-    for &cpu in wanted {
-        if !allowed.contains(&cpu) {
-            return Err(LiveError::CpuUnavailable { cpu, allowed });
-        }
-    }
+    check_cpus(system)?;
     let rt = thread::rt_permitted();
     let requested = system.live.os_policy;
     let wants_rt = requested != OsPolicy::Other;
@@ -63,94 +53,16 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
     }
     let (prios, note) = policy::os_priorities(system);
     warnings.extend(note);
-    let min_period = system
-        .tasks
-        .iter()
-        .map(|t| t.period.as_nanos())
-        .min()
-        .unwrap_or(0);
-    let spin = system.live.spin_tail.as_nanos();
-    if wants_rt && rt && spin > 0 && spin >= min_period {
-        return Err(LiveError::PureSpin {
-            spin_tail: system.live.spin_tail.to_string(),
-            period: rtlab_tasks::time::Duration::from_nanos(min_period).to_string(),
-        });
-    }
-    if spin > 0 && min_period > 0 {
-        warnings.push(format!(
-            "spin_tail {}: every release busy-waits that long, {:.1}% of the shortest period in CPU time",
-            system.live.spin_tail,
-            spin as f64 * 100.0 / min_period as f64
-        ));
-    }
-    match (system.scheduler.policy, requested) {
-        (Policy::Edf, OsPolicy::Fifo | OsPolicy::Rr) => warnings.push(
-            "EDF under SCHED_FIFO/RR runs with static priorities (the tasks' priority order), not EDF; \
-             use os_policy = \"deadline\" for the kernel's EDF"
-                .to_string(),
-        ),
-        (_, OsPolicy::Deadline) if rt => warnings.push(
-            "SCHED_DEADLINE threads are not pinned (Linux refuses a narrowed affinity): the kernel runs \
-             them as global EDF over all CPUs"
-                .to_string(),
-        ),
-        (Policy::RoundRobin, OsPolicy::Rr) => {
-            if let Some(ms) = environment::rr_timeslice_ms()
-                && system.scheduler.quantum.as_nanos() != ms * 1_000_000
-            {
-                warnings.push(format!(
-                    "SCHED_RR uses the kernel's time slice ({ms} ms, sched_rr_timeslice_ms); \
-                     the config's quantum ({}) applies to simulation only",
-                    system.scheduler.quantum
-                ));
-            }
-        }
-        _ => {}
-    }
+    let spin = spin_tail(system, wants_rt && rt, &mut warnings)?;
+    policy_warnings(system, rt, &mut warnings);
     let classes: Vec<Class> = system
         .tasks
         .iter()
         .zip(&prios)
-        .map(|(t, &p)| {
-            if !rt {
-                return Class::Other;
-            }
-            match requested {
-                OsPolicy::Fifo => Class::Fifo(p),
-                OsPolicy::Rr => Class::Rr(p),
-                OsPolicy::Other => Class::Other,
-                OsPolicy::Deadline => {
-                    let wcet = t.wcet.as_nanos();
-                    let deadline = t.deadline.as_nanos().min(t.period.as_nanos());
-                    let runtime = (wcet + DEADLINE_HEADROOM_NS + wcet / 50).min(deadline);
-                    Class::Deadline {
-                        runtime,
-                        deadline,
-                        period: t.period.as_nanos(),
-                    }
-                }
-            }
-        })
+        .map(|(t, &p)| class_of(t, p, rt, requested))
         .collect();
-    if rt
-        && matches!(requested, OsPolicy::Fifo | OsPolicy::Rr)
-        && let (Some(runtime), Some(period)) = environment::rt_throttling()
-        && runtime >= 0
-        && period > 0
-    {
-        let limit = runtime as f64 / period as f64;
-        for &cpu in &system.platform.cpus {
-            let u: f64 = system.tasks_on(cpu).map(|t| t.utilization()).sum();
-            if u > limit {
-                warnings.push(format!(
-                    "CPU {cpu}: real-time tasks ask for {:.0}% of it, RT throttling allows {:.0}%: \
-                     they will be stopped for the rest of every {} ms",
-                    u * 100.0,
-                    limit * 100.0,
-                    period / 1000
-                ));
-            }
-        }
+    if rt && matches!(requested, OsPolicy::Fifo | OsPolicy::Rr) {
+        throttling_warnings(system, &mut warnings);
     }
     let affinity = (0..system.tasks.len())
         .map(|i| affinity_of(system, i, classes[i]))
@@ -178,6 +90,122 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         warnings,
         rt_privileges: rt,
     })
+}
+
+/// Refuses a CPU (of the platform or of a `[[load]]`) this process may
+/// not use.
+fn check_cpus(system: &System) -> Result<(), LiveError> {
+    let allowed = thread::allowed_cpus();
+    let wanted = system
+        .platform
+        .cpus
+        .iter()
+        .chain(system.loads.iter().flat_map(|l| l.cpus.iter()));
+    for &cpu in wanted {
+        if !allowed.contains(&cpu) {
+            return Err(LiveError::CpuUnavailable { cpu, allowed });
+        }
+    }
+    Ok(())
+}
+
+/// The spin tail in ns, refused when it covers a whole period at
+/// real-time priority (`rt`), with a warning on its cost.
+fn spin_tail(system: &System, rt: bool, warnings: &mut Vec<String>) -> Result<u64, LiveError> {
+    let min_period = system
+        .tasks
+        .iter()
+        .map(|t| t.period.as_nanos())
+        .min()
+        .unwrap_or(0);
+    let spin = system.live.spin_tail.as_nanos();
+    if rt && spin > 0 && spin >= min_period {
+        return Err(LiveError::PureSpin {
+            spin_tail: system.live.spin_tail.to_string(),
+            period: rtlab_tasks::time::Duration::from_nanos(min_period).to_string(),
+        });
+    }
+    if spin > 0 && min_period > 0 {
+        warnings.push(format!(
+            "spin_tail {}: every release busy-waits that long, {:.1}% of the shortest period in CPU time",
+            system.live.spin_tail,
+            spin as f64 * 100.0 / min_period as f64
+        ));
+    }
+    Ok(spin)
+}
+
+/// Where the OS class does not do what the config's policy says.
+fn policy_warnings(system: &System, rt: bool, warnings: &mut Vec<String>) {
+    match (system.scheduler.policy, system.live.os_policy) {
+        (Policy::Edf, OsPolicy::Fifo | OsPolicy::Rr) => warnings.push(
+            "EDF under SCHED_FIFO/RR runs with static priorities (the tasks' priority order), not EDF; \
+             use os_policy = \"deadline\" for the kernel's EDF"
+                .to_string(),
+        ),
+        (_, OsPolicy::Deadline) if rt => warnings.push(
+            "SCHED_DEADLINE threads are not pinned (Linux refuses a narrowed affinity): the kernel runs \
+             them as global EDF over all CPUs"
+                .to_string(),
+        ),
+        (Policy::RoundRobin, OsPolicy::Rr) => {
+            if let Some(ms) = environment::rr_timeslice_ms()
+                && system.scheduler.quantum.as_nanos() != ms * 1_000_000
+            {
+                warnings.push(format!(
+                    "SCHED_RR uses the kernel's time slice ({ms} ms, sched_rr_timeslice_ms); \
+                     the config's quantum ({}) applies to simulation only",
+                    system.scheduler.quantum
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The Linux class of task `t`'s thread at OS priority `p`.
+fn class_of(t: &Task, p: u8, rt: bool, requested: OsPolicy) -> Class {
+    if !rt {
+        return Class::Other;
+    }
+    match requested {
+        OsPolicy::Fifo => Class::Fifo(p),
+        OsPolicy::Rr => Class::Rr(p),
+        OsPolicy::Other => Class::Other,
+        OsPolicy::Deadline => {
+            let wcet = t.wcet.as_nanos();
+            let deadline = t.deadline.as_nanos().min(t.period.as_nanos());
+            let runtime = (wcet + DEADLINE_HEADROOM_NS + wcet / 50).min(deadline);
+            Class::Deadline {
+                runtime,
+                deadline,
+                period: t.period.as_nanos(),
+            }
+        }
+    }
+}
+
+/// CPUs whose real-time tasks ask for more than RT throttling allows.
+fn throttling_warnings(system: &System, warnings: &mut Vec<String>) {
+    let (Some(runtime), Some(period)) = environment::rt_throttling() else {
+        return;
+    };
+    if runtime < 0 || period <= 0 {
+        return;
+    }
+    let limit = runtime as f64 / period as f64;
+    for &cpu in &system.platform.cpus {
+        let u: f64 = system.tasks_on(cpu).map(|t| t.utilization()).sum();
+        if u > limit {
+            warnings.push(format!(
+                "CPU {cpu}: real-time tasks ask for {:.0}% of it, RT throttling allows {:.0}%: \
+                 they will be stopped for the rest of every {} ms",
+                u * 100.0,
+                limit * 100.0,
+                period / 1000
+            ));
+        }
+    }
 }
 
 /// CPUs a task thread is restricted to: its own (partitioned), the

@@ -122,13 +122,8 @@ pub(crate) fn run(
     let control = Arc::new(Control::new(start, end, n));
     let _ = threads.control.set(Arc::clone(&control));
     if !threads.setup_errors.is_empty() {
-        control.stop_at(start);
-        threads.go.wait();
-        for h in threads.handles {
-            let _ = h.join();
-        }
         held.release();
-        return Err(LiveError::Setup(threads.setup_errors.join("; ")));
+        return Err(threads.abandon(&control));
     }
     let loads = super::load::spawn(&system.loads, &control);
     let before = usage::Snapshot::take();
@@ -142,14 +137,9 @@ pub(crate) fn run(
         drain(&queues, sink);
     }
     let length = control.ended_at().saturating_sub(start);
-    let stuck = join_or_leave(system, threads.handles, &results);
-    if !stuck.is_empty() {
+    if let Some(stuck) = join_or_leave(system, threads.handles, &results) {
         interrupted = true;
-        warnings.push(format!(
-            "task thread(s) {} did not stop within {} s of the end; their results are missing",
-            stuck.join(", "),
-            GRACE.as_secs()
-        ));
+        warnings.push(stuck);
     }
     held.release();
     let usage = usage::Usage {
@@ -160,6 +150,37 @@ pub(crate) fn run(
         length,
     };
     let cpus = usage.figures(&before, &after, &mut warnings, &mut details);
+    let dropped = absorb(&mut ledger, &results, &mut warnings);
+    let deadlock = deadlock.map(|(at, cycle)| ledger.deadlock(at.saturating_sub(start), &cycle));
+    Ok(Raw {
+        ledger,
+        cpus,
+        deadlock,
+        started_at_wall,
+        length_ns: length,
+        interrupted,
+        dropped,
+        warnings,
+        details,
+    })
+}
+
+impl Threads {
+    /// Lets the threads through the barrier to stop at once (one failed
+    /// its setup) and joins them; the error says why.
+    fn abandon(self, control: &Control) -> LiveError {
+        control.stop_at(control.start);
+        self.go.wait();
+        for h in self.handles {
+            let _ = h.join();
+        }
+        LiveError::Setup(self.setup_errors.join("; "))
+    }
+}
+
+/// Adds the threads' books to the ledger; returns the trace events they
+/// dropped (with a warning when there were some).
+fn absorb(ledger: &mut Ledger, results: &[Option<TaskResult>], warnings: &mut Vec<String>) -> u64 {
     let mut dropped = 0;
     for (i, r) in results.iter().enumerate() {
         if let Some(r) = r {
@@ -173,18 +194,7 @@ pub(crate) fn run(
             "{dropped} trace events dropped (a thread's trace buffer was full)"
         ));
     }
-    let deadlock = deadlock.map(|(at, cycle)| ledger.deadlock(at.saturating_sub(start), &cycle));
-    Ok(Raw {
-        ledger,
-        cpus,
-        deadlock,
-        started_at_wall,
-        length_ns: length,
-        interrupted,
-        dropped,
-        warnings,
-        details,
-    })
+    dropped
 }
 
 /// Holds the machine settings of a run (`/dev/cpu_dma_latency`, memory
@@ -357,13 +367,12 @@ fn collect(done: &Receiver<(usize, TaskResult)>, n: usize) -> Vec<Option<TaskRes
     results
 }
 
-/// Joins the threads that reported; returns the names of those left
-/// behind.
+/// Joins the threads that reported; a warning names those left behind.
 fn join_or_leave(
     system: &System,
     handles: Vec<JoinHandle<()>>,
     results: &[Option<TaskResult>],
-) -> Vec<String> {
+) -> Option<String> {
     let mut stuck = Vec::new();
     for (i, h) in handles.into_iter().enumerate() {
         if results[i].is_some() {
@@ -372,7 +381,13 @@ fn join_or_leave(
             stuck.push(system.tasks[i].name.clone());
         }
     }
-    stuck
+    (!stuck.is_empty()).then(|| {
+        format!(
+            "task thread(s) {} did not stop within {} s of the end; their results are missing",
+            stuck.join(", "),
+            GRACE.as_secs()
+        )
+    })
 }
 
 /// Moves buffered events to the sink, in time order within the batch.
