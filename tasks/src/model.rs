@@ -1,15 +1,19 @@
 //! The validated model of one configuration.
 //!
 //! A [`System`] is what a config file means once [`crate::config`] has read
-//! and checked it. Its invariants hold for every value of the type and engines
-//! rely on them without re-checking:
+//! and checked it, or what [`SystemBuilder::try_build`] makes in code. Both
+//! doors end in one function (`model/finish.rs`) that checks the rules of
+//! `model/rules.rs` and does the bookkeeping (resource ids, default CPUs,
+//! priorities), so that one task set gives one system either way. Its
+//! invariants hold for every value made through them, and engines rely on
+//! them without re-checking:
 //!
 //! - at least one task and one CPU; task and resource names are unique;
 //! - every period is > 0 and `0 < wcet <= deadline` for every task
 //!   (`deadline > period` is allowed: arbitrary deadlines);
 //! - every task has a priority, the order it ends up with after
 //!   `scheduler.priorities` was applied (higher = more urgent, distinct for
-//!   derived orders);
+//!   derived orders, `1..=99` for explicit ones);
 //! - under partitioned placement every task has a CPU from `platform.cpus`
 //!   (given in the file or chosen by worst-fit decreasing, see
 //!   [`crate::config`]); under global placement no task has one;
@@ -492,6 +496,10 @@ impl OsPolicy {
 }
 
 mod build;
+mod finish;
 mod lock_order;
-pub use build::SystemBuilder;
+pub(crate) mod rules;
+pub use build::{BuildError, SystemBuilder};
+pub(crate) use finish::{finish, index_resources};
 pub use lock_order::{LockCycle, lock_order_cycles};
+pub use rules::{MAX_CPU, MAX_PRIORITY, ModelError};

@@ -1,10 +1,15 @@
-//! From the raw config to the model: defaults, cross-field checks,
-//! partitioning and priorities. Every problem is recorded; the model is
-//! built only when there are no errors.
+//! From the raw config to the model: defaults and cross-field checks, each
+//! located in the file. The model's rules are written once in
+//! `model/rules.rs`; this pass applies each where its values stand and maps
+//! the broken rule to its located problem (`validate/located.rs`). Every
+//! problem is recorded; when there is none, the system goes through the
+//! same `model::finish` as a built one (resource ids, default CPUs,
+//! priorities).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+mod located;
 mod resources;
 mod task;
 
@@ -13,12 +18,12 @@ use super::problem::{Problem, ProblemKind};
 use super::raw::RawConfig;
 use super::reader::{Problems, Sp};
 use crate::model::{
-    CpuId, Live, Load, Placement, Platform, Policy, PriorityOrder, Scheduler, System, Task, TaskId,
+    CpuId, Live, Load, ModelError, Placement, Platform, Policy, Scheduler, System, Task, TaskId,
 };
 use crate::time::Duration;
 
 /// CPU numbers at or above this are rejected (Linux's CPU_SETSIZE).
-pub(crate) const MAX_CPU: i64 = 1024;
+const MAX_CPU: i64 = crate::model::MAX_CPU as i64;
 /// Default horizon of `simulate` and length of `run`.
 pub(crate) const DEFAULT_DURATION: Duration = Duration::from_nanos(1_000_000_000);
 /// The longest `duration`, and the longest period, deadline, offset and
@@ -149,18 +154,13 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
     for (i, rt) in raw.tasks.iter().enumerate() {
         if let Some(n) = &rt.name {
             if let Some(&prev) = first_seen.get(n.value.as_str()) {
-                err(
-                    out,
-                    ProblemKind::DuplicateName {
-                        what: "task",
-                        name: n.value.clone(),
-                    },
-                    n.span.clone(),
-                    Some(&format!(
-                        "task #{} already has this name; names must be unique",
-                        prev + 1
-                    )),
-                );
+                let e = ModelError::DuplicateTask {
+                    name: n.value.clone(),
+                };
+                out.push(located::problem(e, n.span.clone()).with_hint(format!(
+                    "task #{} already has this name; names must be unique",
+                    prev + 1
+                )));
             } else {
                 first_seen.insert(&n.value, i);
             }
@@ -180,7 +180,7 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
         return None;
     }
 
-    let mut system = System {
+    let system = System {
         name,
         description: raw
             .description
@@ -196,11 +196,54 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
         resources,
         loads,
     };
-    if system.scheduler.placement == Placement::Partitioned {
-        worst_fit_decreasing(&mut system);
+    finish(raw, system, out)
+}
+
+/// The semantic part both doors share (`model::finish`): its notes become
+/// warnings at `scheduler.priorities`. Its rules were all applied above,
+/// where they could be located; one broken anyway is reported at its
+/// task's table (or the top of the file) rather than lost.
+fn finish(raw: &RawConfig, mut system: System, out: &mut Problems) -> Option<System> {
+    let top = raw.span.start..raw.span.start;
+    match crate::model::finish(&mut system) {
+        Ok(notes) => {
+            if let Some(note) = notes.priorities {
+                let span = raw
+                    .scheduler
+                    .priorities
+                    .as_ref()
+                    .map_or(top, |p| p.span.clone());
+                out.push(Problem::warning(note, span));
+            }
+            Some(system)
+        }
+        Err(errors) => {
+            for e in errors {
+                let span = e
+                    .task()
+                    .and_then(|name| {
+                        raw.tasks
+                            .iter()
+                            .find(|t| t.name.as_ref().is_some_and(|n| n.value == name))
+                    })
+                    .map_or(top.clone(), |t| t.span.clone());
+                out.push(located::problem(e, span));
+            }
+            None
+        }
     }
-    assign_priorities(raw, &mut system, out);
-    Some(system)
+}
+
+// `model::finish` places the tasks of a partitioned system that name no CPU
+// with the partitioner of `config/partition.rs`, a module private to
+// `config`: this method is the partitioner's door for the model. (Moving
+// `partition.rs` under `model/` would let it go.)
+impl System {
+    /// Gives every task without a CPU one by worst-fit decreasing
+    /// utilization (see `config/partition.rs`), marking it `cpu_auto`.
+    pub(crate) fn place_default_cpus(&mut self) {
+        worst_fit_decreasing(self);
+    }
 }
 
 /// A CPU number from a `cpus` list, or a recorded problem.
@@ -414,25 +457,4 @@ fn loads(raw: &RawConfig, out: &mut Problems) -> Vec<Load> {
         }
     }
     loads
-}
-
-/// Sets every task's priority: explicit ones are already set; derived
-/// orders come from [`crate::analysis::priority::assign`].
-fn assign_priorities(raw: &RawConfig, system: &mut System, out: &mut Problems) {
-    let order = system.scheduler.priorities;
-    if order == PriorityOrder::Explicit {
-        return;
-    }
-    let assignment = crate::analysis::priority::assign(system, order);
-    for (task, p) in system.tasks.iter_mut().zip(&assignment.priorities) {
-        task.priority = *p;
-    }
-    if let Some(note) = assignment.note.as_deref() {
-        let span = raw
-            .scheduler
-            .priorities
-            .as_ref()
-            .map_or(raw.span.start..raw.span.start, |p| p.span.clone());
-        out.push(Problem::warning(note.to_string(), span));
-    }
 }

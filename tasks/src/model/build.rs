@@ -1,11 +1,12 @@
 //! A programmatic way to make a [`System`], for generators, benches and tests.
 //!
-//! Config files go through [`crate::config`], which validates everything.
-//! The builder does not validate: it trusts its caller to respect the
-//! invariants listed in [`crate::model`] (positive periods,
-//! `0 < wcet <= deadline`, sections inside the WCET). It does the
-//! bookkeeping: task and resource ids, default CPUs, and priorities for
-//! derived orders.
+//! The builder goes through the same door as a config file: [`SystemBuilder::try_build`]
+//! checks the rules every system obeys (positive periods, `0 < wcet <=
+//! deadline`, sections inside the WCET and nested, CPUs of the platform,
+//! explicit priorities in `1..=99`, ...) and does the same bookkeeping as
+//! [`crate::config`]: task and resource ids, default CPUs by worst-fit
+//! decreasing, priorities for derived orders. The same task set therefore
+//! gives the same system, built here or loaded from a file.
 //!
 //! ```
 //! use rtlab_tasks::model::SystemBuilder;
@@ -19,8 +20,9 @@
 //! ```
 
 use super::{
-    CpuId, Execution, Faults, Live, Locking, OnMiss, Overrun, Placement, Platform, Policy,
-    Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section, System, Task, TaskId,
+    CpuId, Execution, Faults, Live, Locking, ModelError, OnMiss, Overrun, Placement, Platform,
+    Policy, Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section, System, Task,
+    TaskId,
 };
 use crate::time::Duration;
 
@@ -80,7 +82,22 @@ impl Task {
 #[derive(Clone, Debug)]
 pub struct SystemBuilder {
     system: System,
-    priorities_given: bool,
+}
+
+/// Why [`SystemBuilder::try_build`] refused a system: every rule it breaks,
+/// each naming its task.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("system `{name}` is not valid: {}", list(.problems))]
+pub struct BuildError {
+    /// The system's name.
+    pub name: String,
+    /// Every problem, the platform's first, then task by task.
+    pub problems: Vec<ModelError>,
+}
+
+fn list(problems: &[ModelError]) -> String {
+    let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    all.join("; ")
 }
 
 impl SystemBuilder {
@@ -100,7 +117,6 @@ impl SystemBuilder {
                 resources: Vec::new(),
                 loads: Vec::new(),
             },
-            priorities_given: false,
         }
     }
 
@@ -123,7 +139,7 @@ impl SystemBuilder {
     }
 
     /// Sets the priority order (`Explicit` keeps the priorities given with
-    /// [`SystemBuilder::priority`]).
+    /// [`SystemBuilder::priority`]; every task then needs one).
     pub fn priorities(mut self, order: PriorityOrder) -> Self {
         self.system.scheduler.priorities = order;
         self
@@ -185,16 +201,16 @@ impl SystemBuilder {
         self
     }
 
-    /// Sets the last task's priority (higher = more urgent) and makes the
-    /// order explicit.
+    /// Sets the last task's priority (higher = more urgent, `1..=99`) and
+    /// makes the order explicit: every task then needs one.
     pub fn priority(mut self, priority: Priority) -> Self {
         self.last().priority = priority;
         self.system.scheduler.priorities = PriorityOrder::Explicit;
-        self.priorities_given = true;
         self
     }
 
-    /// Sets the last task's CPU.
+    /// Sets the last task's CPU (one of the platform's; ignored under
+    /// global placement).
     pub fn cpu(mut self, cpu: CpuId) -> Self {
         self.last().cpu = Some(cpu);
         self
@@ -207,60 +223,62 @@ impl SystemBuilder {
     }
 
     /// Adds a critical section on `resource` to the last task: locked after
-    /// `after` of execution, held for `hold` of execution.
+    /// `after` of execution, held for `hold` of execution. Sections may be
+    /// added in any order; building sorts them and numbers resources by
+    /// first use, as the config loader does.
     pub fn section(mut self, resource: &str, after: Duration, hold: Duration) -> Self {
-        let task = self.last().id;
         let resources = &mut self.system.resources;
-        let rid = match resources.iter().position(|r| r.name == resource) {
-            Some(i) => ResourceId(i),
+        let id = match resources.iter().position(|r| r.name == resource) {
+            Some(i) => i,
             None => {
                 resources.push(Resource {
                     id: ResourceId(resources.len()),
                     name: resource.to_string(),
                     users: Vec::new(),
                 });
-                ResourceId(resources.len() - 1)
+                resources.len() - 1
             }
         };
-        let users = &mut resources[rid.0].users;
-        if !users.contains(&task) {
-            users.push(task);
-        }
-        let sections = &mut self.system.tasks[task.0].sections;
-        sections.push(Section {
-            resource: rid,
+        self.last().sections.push(Section {
+            resource: ResourceId(id),
             after,
             hold,
         });
-        sections.sort_by_key(|s| (s.after, std::cmp::Reverse(s.hold)));
         self
     }
 
-    /// Finishes the system: tasks without a CPU go to the first platform CPU
-    /// (partitioned) or to none (global); derived priority orders are
-    /// computed with [`crate::analysis::priority::assign`].
-    pub fn build(mut self) -> System {
-        let first_cpu = self.system.platform.cpus.first().copied().unwrap_or(0);
-        let global = self.system.scheduler.placement == Placement::Global;
-        for task in &mut self.system.tasks {
-            if global {
-                task.cpu = None;
-            } else if task.cpu.is_none() {
-                task.cpu = Some(first_cpu);
-            }
+    /// Finishes the system as the config loader does: checks every rule
+    /// of a [`System`] and, when all hold, sorts sections, numbers
+    /// resources by first use, places tasks without a CPU by worst-fit
+    /// decreasing (partitioned; global placement drops CPUs) and assigns
+    /// derived priority orders with [`crate::analysis::priority::assign`].
+    ///
+    /// What the assignment would tell a config's user (Audsley falling back
+    /// to deadline-monotonic) is not returned; call
+    /// [`crate::analysis::priority::assign`] to see it.
+    pub fn try_build(mut self) -> Result<System, BuildError> {
+        match super::finish(&mut self.system) {
+            Ok(_notes) => Ok(self.system),
+            Err(problems) => Err(BuildError {
+                name: self.system.name,
+                problems,
+            }),
         }
-        let order = self.system.scheduler.priorities;
-        if !(order == PriorityOrder::Explicit && self.priorities_given) {
-            let order = if order == PriorityOrder::Explicit {
-                PriorityOrder::RateMonotonic
-            } else {
-                order
-            };
-            let assigned = crate::analysis::priority::assign(&self.system, order);
-            for (task, p) in self.system.tasks.iter_mut().zip(assigned.priorities) {
-                task.priority = p;
-            }
+    }
+
+    /// [`SystemBuilder::try_build`], for tests and examples whose task set
+    /// is known to be valid.
+    ///
+    /// # Panics
+    ///
+    /// When the system breaks a rule, with the [`BuildError`] as message.
+    pub fn build(self) -> System {
+        match self.try_build() {
+            Ok(system) => system,
+            Err(e) => panic!("SystemBuilder::build: {e}"),
         }
-        self.system
     }
 }
+
+#[cfg(test)]
+mod tests;

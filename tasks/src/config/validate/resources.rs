@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use crate::config::problem::Problem;
 use crate::config::raw::RawConfig;
 use crate::config::reader::Problems;
-use crate::model::{Resource, ResourceId, Task, lock_order_cycles};
+use crate::model::{Resource, ResourceId, Task, index_resources, lock_order_cycles};
 
-/// Collects resources in order of first use and sets section resource ids;
-/// `order[k]` lists the raw section index of each section of `tasks[k]`.
+/// Collects the resources named in `sections` and sets each section's
+/// resource id; `order[k]` lists the raw section index of each section of
+/// `tasks[k]`. Numbering by first use and the lists of users are the
+/// model's bookkeeping ([`crate::model::index_resources`]), done here too
+/// because the lock-order warnings need them, even for a config with errors.
 pub(super) fn resources(
     raw: &RawConfig,
     tasks: &mut [Task],
@@ -21,22 +24,20 @@ pub(super) fn resources(
         for (section, &i) in task.sections.iter_mut().zip(order) {
             let name = &rt.sections[i].resource.value;
             let id = match resources.iter().position(|r| &r.name == name) {
-                Some(r) => ResourceId(r),
+                Some(r) => r,
                 None => {
                     resources.push(Resource {
                         id: ResourceId(resources.len()),
                         name: name.clone(),
                         users: Vec::new(),
                     });
-                    ResourceId(resources.len() - 1)
+                    resources.len() - 1
                 }
             };
-            section.resource = id;
-            if !resources[id.0].users.contains(&task.id) {
-                resources[id.0].users.push(task.id);
-            }
+            section.resource = ResourceId(id);
         }
     }
+    index_resources(tasks, &mut resources);
     resources
 }
 

@@ -1,25 +1,17 @@
 //! Validation of one `[[task]]`: timing, CPU, priority, execution model
 //! and critical sections.
 
-use super::{bad, err, not_too_long, positive};
+use super::located::{execution_field, problem};
+use super::{err, not_too_long, positive};
 use crate::config::problem::{Problem, ProblemKind};
 use crate::config::raw::{ExecKind, RawExecution, RawTask};
-use crate::config::reader::{Problems, Sp};
+use crate::config::reader::Problems;
+use crate::model::rules;
 use crate::model::{
-    CpuId, Execution, Faults, Placement, PriorityOrder, ResourceId, Scheduler, Section, Task,
-    TaskId,
+    CpuId, Execution, Faults, ModelError, Placement, PriorityOrder, ResourceId, Scheduler, Section,
+    Task, TaskId,
 };
 use crate::time::Duration;
-
-/// Characters allowed in task names (they name files and threads).
-fn valid_task_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-}
 
 pub(super) fn task(
     id: TaskId,
@@ -50,21 +42,13 @@ pub(super) fn task(
         );
     };
     let name = match &rt.name {
-        Some(n) if valid_task_name(&n.value) => Some(n.value.clone()),
-        Some(n) => {
-            err(
-                out,
-                ProblemKind::BadValue {
-                    key: "name".into(),
-                    message: format!("\"{}\" is not a usable task name", n.value),
-                },
-                n.span.clone(),
-                Some(
-                    "use letters, digits, '-', '_' or '.' (at most 64, not starting with '.'): it names result files and threads",
-                ),
-            );
-            None
-        }
+        Some(n) => match rules::task_name(&n.value) {
+            Ok(()) => Some(n.value.clone()),
+            Err(e) => {
+                out.push(problem(e, n.span.clone()));
+                None
+            }
+        },
         None => {
             missing(
                 out,
@@ -108,7 +92,7 @@ pub(super) fn task(
         (None, p) => p,
     };
     if let (Some(w), Some(d), Some(n)) = (wcet, deadline, &name)
-        && w > d
+        && let Err(e) = rules::wcet_within_deadline(n, w, d)
     {
         let span = rt.wcet.as_ref().map_or(rt.span.clone(), |w| w.span.clone());
         let what = if rt.deadline.is_some() {
@@ -116,18 +100,9 @@ pub(super) fn task(
         } else {
             "deadline (= period)"
         };
-        err(
-            out,
-            ProblemKind::WcetExceedsDeadline {
-                task: n.clone(),
-                wcet: w.to_string(),
-                deadline: d.to_string(),
-            },
-            span,
-            Some(&format!(
-                "the task can never meet its {what}: shorten wcet or lengthen the deadline"
-            )),
-        );
+        out.push(problem(e, span).with_hint(format!(
+            "the task can never meet its {what}: shorten wcet or lengthen the deadline"
+        )));
     }
     if let (Some(p), Some(d)) = (period, &rt.deadline)
         && d.value > p
@@ -145,7 +120,7 @@ pub(super) fn task(
     let cpu = task_cpu(rt, cpus, scheduler, name.as_deref(), out);
     let priority = task_priority(rt, scheduler, name.as_deref(), out);
     let execution = match (&rt.execution, wcet) {
-        (Some(e), Some(w)) => execution(e, w, out),
+        (Some(e), Some(w)) => execution(e, w, name.as_deref().unwrap_or("?"), out),
         (Some(_), None) => None,
         (None, _) => Some(Execution::Constant),
     };
@@ -210,29 +185,25 @@ fn task_cpu(
         );
         return Some(None);
     }
-    if let Some(cpu) = u32::try_from(c.value).ok().filter(|v| cpus.contains(v)) {
-        return Some(Some(cpu));
-    }
-    err(
-        out,
-        ProblemKind::UnknownCpu {
-            task: name.unwrap_or("?").to_string(),
-            cpu: u64::try_from(c.value).unwrap_or(0),
-            platform: cpus.to_vec(),
-        },
-        c.span.clone(),
-        Some("use one of platform.cpus, or omit `cpu` to let rtlab place the task"),
-    );
-    if c.value < 0 {
-        // Negative CPU: the message above would print 0; be precise.
-        if let Some(last) = out.last_mut() {
-            last.kind = ProblemKind::BadValue {
+    let Ok(cpu) = u64::try_from(c.value) else {
+        err(
+            out,
+            ProblemKind::BadValue {
                 key: "cpu".into(),
                 message: format!("must be a CPU number (0 or more), found {}", c.value),
-            };
+            },
+            c.span.clone(),
+            Some("use one of platform.cpus, or omit `cpu` to let rtlab place the task"),
+        );
+        return None;
+    };
+    match rules::cpu_in_platform(name.unwrap_or("?"), cpu, cpus) {
+        Ok(cpu) => Some(Some(cpu)),
+        Err(e) => {
+            out.push(problem(e, c.span.clone()));
+            None
         }
     }
-    None
 }
 
 /// The explicit priority, or 0 (assigned later) for derived orders.
@@ -244,37 +215,16 @@ fn task_priority(
 ) -> Option<u32> {
     let explicit = scheduler.priorities == PriorityOrder::Explicit;
     match (&rt.priority, explicit) {
-        (Some(p), true) => {
-            if (1..=99).contains(&p.value) {
-                Some(p.value as u32)
-            } else {
-                err(
-                    out,
-                    ProblemKind::BadValue {
-                        key: "priority".into(),
-                        message: format!(
-                            "must be from 1 to 99 (higher = more urgent; the SCHED_FIFO range), found {}",
-                            p.value
-                        ),
-                    },
-                    p.span.clone(),
-                    None,
-                );
-                None
+        (given, true) => {
+            let task = name.unwrap_or("?");
+            match rules::explicit_priority(task, given.as_ref().map(|p| p.value)) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let span = given.as_ref().map_or(rt.span.clone(), |p| p.span.clone());
+                    out.push(problem(e, span));
+                    None
+                }
             }
-        }
-        (None, true) => {
-            err(
-                out,
-                ProblemKind::MissingPriority {
-                    task: name.unwrap_or("?").to_string(),
-                },
-                rt.span.clone(),
-                Some(
-                    "add priority = N (1..=99, higher = more urgent), or set [scheduler] priorities = \"rate-monotonic\"",
-                ),
-            );
-            None
         }
         (Some(p), false) => {
             out.push(
@@ -296,81 +246,46 @@ fn task_priority(
     }
 }
 
-fn execution(e: &RawExecution, wcet: Duration, out: &mut Problems) -> Option<Execution> {
-    let at_most_wcet = |out: &mut Problems, key: &str, d: &Sp<Duration>| -> bool {
-        if d.value > wcet {
-            bad(
-                out,
-                key,
-                format!("({}) must not exceed the wcet ({wcet})", d.value),
-                d.span.clone(),
-            );
-            false
-        } else {
-            true
-        }
+/// The execution model, when its required fields are there (a missing one
+/// was reported when reading) and it obeys the model's rules; each broken
+/// rule is reported at its field.
+fn execution(
+    e: &RawExecution,
+    wcet: Duration,
+    task: &str,
+    out: &mut Problems,
+) -> Option<Execution> {
+    let model = match e.model.value {
+        ExecKind::Constant => Execution::Constant,
+        ExecKind::Uniform => Execution::Uniform {
+            min: e.min.as_ref()?.value,
+            max: e.max.as_ref().map_or(wcet, |m| m.value),
+        },
+        ExecKind::Normal => Execution::Normal {
+            mean: e.mean.as_ref()?.value,
+            stddev: e.stddev.as_ref()?.value,
+        },
+        ExecKind::Bimodal => Execution::Bimodal {
+            low: e.low.as_ref()?.value,
+            high: e.high.as_ref().map_or(wcet, |h| h.value),
+            p_high: e.p_high.as_ref()?.value,
+        },
     };
-    match e.model.value {
-        ExecKind::Constant => Some(Execution::Constant),
-        ExecKind::Uniform => {
-            let min = e.min.as_ref()?;
-            let max_ok = e.max.as_ref().is_none_or(|m| at_most_wcet(out, "max", m));
-            let max = e.max.as_ref().map_or(wcet, |m| m.value);
-            let min_ok = positive(out, "min", min) && at_most_wcet(out, "min", min);
-            if min_ok && max_ok && min.value > max {
-                bad(
-                    out,
-                    "min",
-                    format!("({}) must not exceed max ({max})", min.value),
-                    min.span.clone(),
-                );
-                return None;
-            }
-            (min_ok && max_ok).then_some(Execution::Uniform {
-                min: min.value,
-                max,
-            })
-        }
-        ExecKind::Normal => {
-            let mean = e.mean.as_ref()?;
-            let stddev = e.stddev.as_ref()?;
-            let ok = positive(out, "mean", mean) && at_most_wcet(out, "mean", mean);
-            ok.then_some(Execution::Normal {
-                mean: mean.value,
-                stddev: stddev.value,
-            })
-        }
-        ExecKind::Bimodal => {
-            let low = e.low.as_ref()?;
-            let p = e.p_high.as_ref()?;
-            let high_ok = e.high.as_ref().is_none_or(|h| at_most_wcet(out, "high", h));
-            let high = e.high.as_ref().map_or(wcet, |h| h.value);
-            let low_ok = positive(out, "low", low) && at_most_wcet(out, "low", low);
-            let p_ok = (0.0..=1.0).contains(&p.value);
-            if !p_ok {
-                bad(
-                    out,
-                    "p_high",
-                    format!("is a probability, from 0 to 1, found {}", p.value),
-                    p.span.clone(),
-                );
-            }
-            if low_ok && high_ok && low.value > high {
-                bad(
-                    out,
-                    "low",
-                    format!("({}) must not exceed high ({high})", low.value),
-                    low.span.clone(),
-                );
-                return None;
-            }
-            (low_ok && high_ok && p_ok).then_some(Execution::Bimodal {
-                low: low.value,
-                high,
-                p_high: p.value,
-            })
-        }
+    let errors = rules::execution(task, &model, wcet);
+    let ok = errors.is_empty();
+    for error in errors {
+        let span = match execution_field(&error) {
+            Some("min") => e.min.as_ref().map(|v| v.span.clone()),
+            Some("max") => e.max.as_ref().map(|v| v.span.clone()),
+            Some("mean") => e.mean.as_ref().map(|v| v.span.clone()),
+            Some("low") => e.low.as_ref().map(|v| v.span.clone()),
+            Some("high") => e.high.as_ref().map(|v| v.span.clone()),
+            Some("p_high") => e.p_high.as_ref().map(|v| v.span.clone()),
+            _ => None,
+        };
+        out.push(problem(error, span.unwrap_or_else(|| e.span.clone())));
     }
+    ok.then_some(model)
 }
 
 /// The task's sections, sorted by start (outer before inner), each with the
@@ -384,41 +299,28 @@ fn sections(
     let task = name.unwrap_or("?").to_string();
     let mut list: Vec<(Section, usize)> = Vec::new();
     for (i, s) in rt.sections.iter().enumerate() {
-        if !positive(out, "hold", &s.hold) {
-            continue;
-        }
-        let Some(end) = s.after.value.checked_add(s.hold.value) else {
-            bad(
-                out,
-                "hold",
-                "makes the section end overflow",
-                s.hold.span.clone(),
-            );
-            continue;
-        };
-        if let Some(w) = wcet
-            && end > w
-        {
-            err(
-                out,
-                ProblemKind::SectionDoesNotFit {
-                    task: task.clone(),
-                    resource: s.resource.value.clone(),
-                    end: end.to_string(),
-                    wcet: w.to_string(),
-                },
-                s.span.clone(),
-                Some(
-                    "after + hold must be at most the wcet: a section is part of the job's execution",
-                ),
-            );
+        let (after, hold) = (s.after.value, s.hold.value);
+        // Without a usable wcet only `hold` itself can be checked.
+        let fits = rules::section_fits(
+            &task,
+            &s.resource.value,
+            after,
+            hold,
+            wcet.unwrap_or(Duration::MAX),
+        );
+        if let Err(e) = fits {
+            let span = match e {
+                ModelError::SectionDoesNotFit { .. } => s.span.clone(),
+                _ => s.hold.span.clone(),
+            };
+            out.push(problem(e, span));
             continue;
         }
         list.push((
             Section {
                 resource: ResourceId(usize::MAX),
-                after: s.after.value,
-                hold: s.hold.value,
+                after,
+                hold,
             },
             i,
         ));
@@ -428,34 +330,10 @@ fn sections(
         for b in a + 1..list.len() {
             let (sa, ia) = &list[a];
             let (sb, ib) = &list[b];
-            let disjoint = sa.end() <= sb.after || sb.end() <= sa.after;
             let ra = &rt.sections[*ia].resource.value;
             let rb = &rt.sections[*ib].resource.value;
-            if !disjoint && !sa.contains(sb) {
-                err(
-                    out,
-                    ProblemKind::SectionsOverlap {
-                        task: task.clone(),
-                        a: ra.clone(),
-                        b: rb.clone(),
-                    },
-                    rt.sections[*ib].span.clone(),
-                    Some(
-                        "sections must be disjoint or nested: an inner section must end before its outer one",
-                    ),
-                );
-            } else if !disjoint && ra == rb {
-                err(
-                    out,
-                    ProblemKind::BadValue {
-                        key: "sections".into(),
-                        message: format!(
-                            "of task `{task}` lock `{ra}` inside a section that already holds it (self-deadlock)"
-                        ),
-                    },
-                    rt.sections[*ib].span.clone(),
-                    None,
-                );
+            if let Err(e) = rules::nesting(&task, (sa, ra), (sb, rb)) {
+                out.push(problem(e, rt.sections[*ib].span.clone()));
             }
         }
     }
