@@ -23,7 +23,6 @@
 pub mod edit;
 mod locate;
 mod normalize;
-mod partition;
 mod problem;
 mod raw;
 mod reader;
@@ -36,9 +35,9 @@ use std::sync::Arc;
 
 use toml::de::DeTable;
 
+pub use crate::model::partition::worst_fit;
 pub use locate::cpu_span;
 pub use normalize::normalized;
-pub use partition::worst_fit;
 pub use problem::{Problem, ProblemKind, Severity};
 pub use source::{Location, Source};
 

@@ -498,6 +498,7 @@ impl OsPolicy {
 mod build;
 mod finish;
 mod lock_order;
+pub(crate) mod partition;
 pub(crate) mod rules;
 pub use build::{BuildError, SystemBuilder};
 pub(crate) use finish::{finish, index_resources};

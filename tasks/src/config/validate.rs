@@ -13,7 +13,6 @@ mod located;
 mod resources;
 mod task;
 
-use super::partition::worst_fit_decreasing;
 use super::problem::{Problem, ProblemKind};
 use super::raw::RawConfig;
 use super::reader::{Problems, Sp};
@@ -231,18 +230,6 @@ fn finish(raw: &RawConfig, mut system: System, out: &mut Problems) -> Option<Sys
             }
             None
         }
-    }
-}
-
-// `model::finish` places the tasks of a partitioned system that name no CPU
-// with the partitioner of `config/partition.rs`, a module private to
-// `config`: this method is the partitioner's door for the model. (Moving
-// `partition.rs` under `model/` would let it go.)
-impl System {
-    /// Gives every task without a CPU one by worst-fit decreasing
-    /// utilization (see `config/partition.rs`), marking it `cpu_auto`.
-    pub(crate) fn place_default_cpus(&mut self) {
-        worst_fit_decreasing(self);
     }
 }
 

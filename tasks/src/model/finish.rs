@@ -26,7 +26,7 @@ pub(crate) struct Notes {
 /// 3. resources are numbered by first use and their users listed
 ///    ([`index_resources`]);
 /// 4. global placement: no task has a CPU. Partitioned: tasks without one
-///    get one by worst-fit decreasing (`config/partition.rs`);
+///    get one by worst-fit decreasing (`model/partition.rs`);
 /// 5. derived priority orders (rate-monotonic, deadline-monotonic, Audsley)
 ///    are assigned by [`crate::analysis::priority::assign`], which reads the
 ///    CPUs and resources of steps 3 and 4; explicit priorities are kept.
@@ -51,7 +51,7 @@ pub(crate) fn finish(system: &mut System) -> Result<Notes, Vec<ModelError>> {
                 task.cpu_auto = false;
             }
         }
-        Placement::Partitioned => system.place_default_cpus(),
+        Placement::Partitioned => super::partition::worst_fit_decreasing(system),
     }
     let mut notes = Notes::default();
     let order = system.scheduler.priorities;

@@ -29,7 +29,14 @@ struct Spec {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    (4u64..40, 1u64..100, 0usize..3, any::<bool>(), 0u64..4, 0usize..2)
+    (
+        4u64..40,
+        1u64..100,
+        0usize..3,
+        any::<bool>(),
+        0u64..4,
+        0usize..2,
+    )
         .prop_flat_map(|(period, wpct, nsec, uniform, jitter, r0)| {
             let wcet = (period * wpct / 100).max(1);
             // Up to two sections: disjoint, or the second nested in the
@@ -142,7 +149,14 @@ fn check(system: &System) -> Result<(), TestCaseError> {
                 MissKind::Aborted => (m.deadline_ns - m.release_ns).max(m.release_jitter_ns),
                 MissKind::Incomplete => end - m.release_ns,
             };
-            prop_assert_eq!(m.explained_ns(), span, "{} job {}: {:?}", task.name, m.job, m);
+            prop_assert_eq!(
+                m.explained_ns(),
+                span,
+                "{} job {}: {:?}",
+                task.name,
+                m.job,
+                m
+            );
             prop_assert_eq!(m.unexplained_ns, 0);
         }
     }
