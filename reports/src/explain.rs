@@ -9,7 +9,7 @@
 //! end of the run, if it never completed), and a priority inversion is
 //! named as such, with what would bound it.
 
-use rtlab_tasks::outcome::{Delay, DelayKind, Miss, MissKind};
+use rtlab_tasks::outcome::{Delay, DelayKind, Engine, Miss, MissKind};
 
 use crate::format;
 
@@ -32,8 +32,9 @@ pub struct Explanation {
     pub advice: Option<String>,
 }
 
-/// Explains one miss.
-pub fn miss(m: &Miss) -> Explanation {
+/// Explains one miss recorded by `engine` (the time before the job ran
+/// means a different thing in each).
+pub fn miss(m: &Miss, engine: Engine) -> Explanation {
     let ending = match m.kind {
         MissKind::Late => format!(
             "finished at {}, {} late",
@@ -46,7 +47,7 @@ pub fn miss(m: &Miss) -> Explanation {
             format::duration(m.lateness_ns)
         ),
     };
-    let causes = parts(m);
+    let causes = parts(m, engine);
     let span = match m.kind {
         MissKind::Late => "response",
         MissKind::Aborted => "until the abort",
@@ -75,7 +76,7 @@ pub fn miss(m: &Miss) -> Explanation {
 }
 
 /// The parts of a miss, in words, each with its duration.
-fn parts(m: &Miss) -> Vec<String> {
+fn parts(m: &Miss, engine: Engine) -> Vec<String> {
     let d = format::duration;
     let mut out = Vec::new();
     if m.executed_ns > 0 {
@@ -106,10 +107,13 @@ fn parts(m: &Miss) -> Vec<String> {
         ));
     }
     if m.release_jitter_ns > 0 {
-        out.push(format!(
-            "{} from its release until it was ready",
-            d(m.release_jitter_ns)
-        ));
+        out.push(match engine {
+            Engine::Simulation => format!("{} release jitter", d(m.release_jitter_ns)),
+            Engine::Live => format!(
+                "{} from its release until its thread ran",
+                d(m.release_jitter_ns)
+            ),
+        });
     }
     if m.unexplained_ns > 0 {
         out.push(format!(
@@ -215,7 +219,7 @@ mod tests {
 
     #[test]
     fn the_parts_add_up_and_priority_inversion_is_named_with_its_fix() {
-        let e = miss(&pathfinder());
+        let e = miss(&pathfinder(), Engine::Simulation);
         assert_eq!(
             e.what,
             "job 0 (released 0 ns, deadline 10 ms) finished at 22.6 ms, 12.6 ms late"
@@ -243,7 +247,7 @@ mod tests {
                 ns: 1_000_000 * (7 - i),
             })
             .collect();
-        let e = miss(&m);
+        let e = miss(&m, Engine::Simulation);
         assert_eq!(e.causes.len(), 1 + NAMED_DELAYS + 1);
         assert_eq!(e.causes.last().unwrap(), "3.00 ms other delays");
         assert!(e.advice.is_none());

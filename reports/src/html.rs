@@ -88,9 +88,10 @@ fn dur(ns: Option<u64>) -> String {
     ns.map_or_else(|| "-".to_string(), format::duration)
 }
 
-/// One miss in words: which job of `task`, by how much, and why.
-pub fn explain_miss(task: &str, m: &Miss) -> String {
-    let e = crate::explain::miss(m);
+/// One miss of `task`, recorded by `engine`, in words: which job, by how
+/// much, and why.
+pub fn explain_miss(task: &str, m: &Miss, engine: Engine) -> String {
+    let e = crate::explain::miss(m, engine);
     let mut out = format!("`{task}` {}; why: {}", e.what, e.total);
     if let Some(advice) = e.advice {
         out.push_str(&format!(". {advice}"));
@@ -116,7 +117,10 @@ fn verdict(run: &RunView) -> VerdictView {
             .iter()
             .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
         {
-            Some(m) => details.push(format!("{head}; worst: {}", explain_miss(&t.name, m))),
+            Some(m) => details.push(format!(
+                "{head}; worst: {}",
+                explain_miss(&t.name, m, o.engine)
+            )),
             None => details.push(head),
         }
     }

@@ -101,7 +101,7 @@ fn misses(outcome: &Outcome) -> String {
             .iter()
             .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
         {
-            out.push_str(&explain(m));
+            out.push_str(&explain(m, outcome.engine));
         }
     }
     out
@@ -152,8 +152,8 @@ fn machine(outcome: &Outcome) -> String {
 }
 
 /// One miss in words: when, by how much, and the largest delays.
-fn explain(m: &Miss) -> String {
-    let e = rtlab_reports::explain::miss(m);
+fn explain(m: &Miss, engine: Engine) -> String {
+    let e = rtlab_reports::explain::miss(m, engine);
     let mut out = format!("    {}\n      why: {}\n", e.what, e.total);
     if let Some(advice) = e.advice {
         out.push_str(&format!("      fix: {advice}\n"));

@@ -9,6 +9,7 @@ mod analyze;
 mod check;
 mod cli;
 mod cross;
+mod engines;
 mod live;
 mod report;
 mod simulate;
