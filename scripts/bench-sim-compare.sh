@@ -34,7 +34,7 @@ b=$(bench_exe "$root")
 # One measurement: throughput in Melem/s of each benchmark of the binary.
 measure() {
     "$1" --bench --noplot --warm-up-time 2 --measurement-time 8 2>/dev/null |
-        awk '/^[a-z].*\/(jobs|jobs-with-trace-sink)/ {name=$1} /thrpt:/ {gsub(/\[/,""); print name, $4, $5}'
+        awk '/^[a-z].*\/(jobs|jobs-with-trace-sink)/ {name=$1} /thrpt:/ && $3 ~ /elem/ {gsub(/\[/,""); print name, $4, $5}'
 }
 for r in $(seq 1 "$rounds"); do
     measure "$a" | sed "s/^/base round $r: /"

@@ -22,7 +22,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(recording::now()))
     });
     g.bench_function("per-job", |b| {
-        let mut book = ledger.book_for(0);
+        let mut book = ledger.fresh_book();
         let mut arrivals = Arrivals::new(&system.tasks[0], 1, u64::MAX);
         let causes = JobCauses::default();
         let run_start = recording::now();

@@ -125,9 +125,9 @@ impl Ledger {
         &mut self.resources[r]
     }
 
-    /// A fresh book for task `t`, to be kept by whoever runs it (a live
+    /// A fresh task book, to be kept by whoever runs the task (a live
     /// thread) and handed back with [`Ledger::absorb`].
-    pub fn book_for(&self, _t: usize) -> TaskBook {
+    pub fn fresh_book(&self) -> TaskBook {
         TaskBook::new(Arc::clone(&self.names))
     }
 

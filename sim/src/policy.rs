@@ -67,12 +67,6 @@ pub fn preempts(policy: Policy, preemptive: bool, ready: &Candidate, running: &C
         }
 }
 
-/// True if the policy uses task priorities (and so priority inheritance
-/// and ceilings mean something).
-pub fn uses_priorities(policy: Policy) -> bool {
-    matches!(policy, Policy::FixedPriority)
-}
-
 /// The OS priorities (1..=99) of the live engine's threads, in task order,
 /// with a note when some must share one:
 ///
@@ -204,6 +198,56 @@ mod tests {
         assert!(key(Policy::Fifo, &c(1, 0, 0, 3, 0)) < key(Policy::Fifo, &c(0, 0, 0, 4, 0)));
         assert!(
             key(Policy::RoundRobin, &c(1, 0, 0, 9, 2)) < key(Policy::RoundRobin, &c(0, 0, 0, 0, 3))
+        );
+    }
+
+    fn system(scheduler: &str) -> System {
+        let text = format!(
+            "name = \"p\"\n[scheduler]\n{scheduler}\n[live]\npriority_top = 2\n\
+             [[task]]\nname = \"slow\"\nperiod = \"30ms\"\nwcet = \"1ms\"\npriority = 5\n\
+             sections = [ {{ resource = \"r\", after = \"0ms\", hold = \"1ms\" }} ]\n\
+             [[task]]\nname = \"mid\"\nperiod = \"20ms\"\nwcet = \"1ms\"\npriority = 7\n\
+             [[task]]\nname = \"fast\"\nperiod = \"10ms\"\nwcet = \"1ms\"\npriority = 6\n\
+             sections = [ {{ resource = \"r\", after = \"0ms\", hold = \"1ms\" }} ]\n"
+        );
+        rtlab_tasks::config::load_str(&text, "p.toml")
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .system
+    }
+
+    #[test]
+    fn os_priorities_count_down_from_the_top_share_one_and_keep_explicit_ones() {
+        // Rate-monotonic with priority_top = 2: fast 2, mid 1, slow shares 1.
+        let (p, note) = os_priorities(&system("locking = \"ceiling\""));
+        assert_eq!(p, vec![1, 1, 2]);
+        assert!(note.is_some_and(|n| n.contains("share OS priority 1")));
+        let (p, note) = os_priorities(&system("priorities = \"explicit\""));
+        assert_eq!(p, vec![5, 7, 6]);
+        assert!(note.is_none());
+        let (p, _) = os_priorities(&system("policy = \"fifo\""));
+        assert_eq!(p, vec![2, 2, 2]);
+    }
+
+    #[test]
+    fn a_ceiling_is_the_highest_os_priority_of_the_users_or_inheritance_without_one() {
+        let s = system("locking = \"ceiling\"\npriorities = \"explicit\"");
+        let r = ResourceId(0);
+        assert_eq!(
+            lock_protocol(&s, r, &[5, 7, 6]),
+            (LockProtocol::Ceiling(6), None)
+        );
+        let (p, note) = lock_protocol(&s, r, &[0, 0, 0]);
+        assert_eq!(p, LockProtocol::Inherit);
+        assert!(note.is_some_and(|n| n.contains("`r`")));
+        let fifo = system("locking = \"inherit\"\npolicy = \"fifo\"");
+        assert_eq!(
+            lock_protocol(&fifo, r, &[2, 2, 2]),
+            (LockProtocol::None, None)
+        );
+        let inherit = system("locking = \"inherit\"");
+        assert_eq!(
+            lock_protocol(&inherit, r, &[1, 1, 2]),
+            (LockProtocol::Inherit, None)
         );
     }
 }

@@ -48,6 +48,7 @@ impl Engine<'_, '_> {
 
     /// The task a ready job of domain `d` waits behind: the running one
     /// dispatch would preempt first (ties: the CPU listed last).
+    #[inline]
     fn displaceable(&self, d: usize) -> Option<usize> {
         let cpus = &self.domains[d].cpus;
         if let [c] = cpus.as_slice() {
@@ -65,6 +66,7 @@ impl Engine<'_, '_> {
         worst.map(|(r, _)| r)
     }
 
+    #[inline]
     fn charge_ready(&mut self, task: usize, ran: Option<usize>, dt: u64) {
         match ran {
             Some(other) => {

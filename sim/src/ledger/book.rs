@@ -76,6 +76,7 @@ impl TaskBook {
     /// `job` completed at `at_ns`, its time spent as `causes` say. Returns
     /// its lateness (ns, negative = early): positive is a miss, kept with
     /// its causes.
+    #[inline]
     pub fn completed(&mut self, job: &JobPlan, at_ns: u64, causes: &JobCauses) -> i64 {
         let lateness = lateness(at_ns, job.deadline);
         let response = at_ns.saturating_sub(job.release);

@@ -44,6 +44,8 @@ pub struct JobCauses {
     pub unexplained: u64,
     waited: Vec<Wait>,
     blocked: Vec<Block>,
+    /// The `blocking` metric so far (kept as the parts are charged).
+    blocking: u64,
 }
 
 impl JobCauses {
@@ -65,11 +67,15 @@ impl JobCauses {
         self.unexplained = 0;
         self.waited.clear();
         self.blocked.clear();
+        self.blocking = 0;
     }
 
     /// Charges `ns` of waiting for a CPU while task `ran` ran.
     #[inline]
     pub fn wait(&mut self, ran: usize, kind: DelayKind, ns: u64) {
+        if kind == DelayKind::PriorityInversion {
+            self.blocking += ns;
+        }
         match self
             .waited
             .iter_mut()
@@ -91,6 +97,7 @@ impl JobCauses {
         kind: DelayKind,
         ns: u64,
     ) {
+        self.blocking += ns;
         match self.blocked.iter_mut().find(|b| {
             b.resource == resource && b.holder == holder && b.ran == ran && b.kind == kind
         }) {
@@ -117,14 +124,9 @@ impl JobCauses {
 
     /// The job's `blocking` metric, in ns: time blocked on resources, plus
     /// time ready while a less urgent task ran (priority inversion).
+    #[inline]
     pub fn blocking(&self) -> u64 {
-        self.blocked.iter().map(|b| b.ns).sum::<u64>()
-            + self
-                .waited
-                .iter()
-                .filter(|w| w.kind == DelayKind::PriorityInversion)
-                .map(|w| w.ns)
-                .sum::<u64>()
+        self.blocking
     }
 
     /// The named delays of a [`Miss`]: (`waited_for`, `blocked_on`), each

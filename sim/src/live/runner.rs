@@ -267,7 +267,7 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
         let (go, ready_tx, done_tx) = (Arc::clone(&go), ready_tx.clone(), done_tx.clone());
         let (slot, mutexes) = (Arc::clone(&slot), Arc::clone(shape.mutexes));
         let queue = shape.queues.get(i).cloned();
-        let (book, resources) = (shape.ledger.book_for(i), shape.ledger.resource_books());
+        let (book, resources) = (shape.ledger.fresh_book(), shape.ledger.resource_books());
         let name = thread::thread_name(&system.tasks[i].name);
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
             let setup = (|| {
