@@ -7,10 +7,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::live::serial;
+use crate::live::{MS, serial, task};
 use crate::util::Sandbox;
-
-const MS: u64 = 1_000_000;
 
 /// On CPU 1: `a` (30 ms, 6 ms, more urgent) and `b` (20 ms, 5 ms, deadline
 /// 8 ms). Every third job of `b` (k = 0, 3, ..., 21) is released with one of
@@ -39,15 +37,6 @@ wcet = "5ms"
 deadline = "8ms"
 priority = 10
 "#;
-
-fn task<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap()
-}
 
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().unwrap().keys().cloned().collect()

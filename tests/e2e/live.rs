@@ -44,7 +44,7 @@ fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn task<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(crate) fn task<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["tasks"]
         .as_array()
         .unwrap()
@@ -53,7 +53,7 @@ fn task<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .unwrap()
 }
 
-const MS: u64 = 1_000_000;
+pub(crate) const MS: u64 = 1_000_000;
 
 /// Three RM tasks on CPU 1: R = 5, 15, 60 ms (U = 0.81).
 const RM3: &str = r#"

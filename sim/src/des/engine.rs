@@ -76,18 +76,7 @@ impl<'s, 't> Engine<'s, 't> {
                 busy: 0,
             })
             .collect();
-        let domains: Vec<Domain> = match s.placement {
-            Placement::Global => vec![Domain {
-                cpus: (0..cpus.len()).collect(),
-                ready: Vec::new(),
-            }],
-            Placement::Partitioned => (0..cpus.len())
-                .map(|c| Domain {
-                    cpus: vec![c],
-                    ready: Vec::new(),
-                })
-                .collect(),
-        };
+        let domains = domains(s.placement, cpus.len());
         let mut releases = BinaryHeap::with_capacity(sys.tasks.len());
         let mut tasks = Vec::with_capacity(sys.tasks.len());
         for t in &sys.tasks {
@@ -247,5 +236,22 @@ impl<'s, 't> Engine<'s, 't> {
                 kind,
             });
         }
+    }
+}
+
+/// The scheduling domains of `cpus` CPUs: one for all (global) or one per
+/// CPU (partitioned).
+fn domains(placement: Placement, cpus: usize) -> Vec<Domain> {
+    match placement {
+        Placement::Global => vec![Domain {
+            cpus: (0..cpus).collect(),
+            ready: Vec::new(),
+        }],
+        Placement::Partitioned => (0..cpus)
+            .map(|c| Domain {
+                cpus: vec![c],
+                ready: Vec::new(),
+            })
+            .collect(),
     }
 }

@@ -76,6 +76,14 @@ impl JobCauses {
         if kind == DelayKind::PriorityInversion {
             self.blocking += ns;
         }
+        // Most often the same task as the last charge (it is still running).
+        if let Some(w) = self.waited.last_mut()
+            && w.ran == ran
+            && w.kind == kind
+        {
+            w.ns += ns;
+            return;
+        }
         match self
             .waited
             .iter_mut()
