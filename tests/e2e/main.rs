@@ -11,6 +11,7 @@ mod cli;
 mod cross;
 mod engines;
 mod live;
+mod live_classes;
 mod report;
 mod simulate;
 mod sweep;

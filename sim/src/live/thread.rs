@@ -2,7 +2,7 @@
 //! priority, timer slack; and finding out what the process may do.
 
 use thread_priority::{
-    DeadlineFlags, NormalThreadSchedulePolicy, RealtimeThreadSchedulePolicy, ThreadPriority,
+    DeadlineFlags, RealtimeThreadSchedulePolicy, ThreadPriority,
     ThreadSchedulePolicy, set_thread_priority_and_policy, thread_native_id,
 };
 
@@ -141,16 +141,9 @@ pub(crate) fn set_class(class: Class) -> Result<(), SetupError> {
             },
             ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Deadline),
         ),
-        Class::Other => set_thread_priority_and_policy(
-            thread_native_id(),
-            ThreadPriority::Crossplatform(0u8.try_into().map_err(|_| {
-                err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "priority 0",
-                ))
-            })?),
-            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
-        ),
+        // Not through thread-priority: its SCHED_OTHER "priority 0" is nice
+        // +19. SCHED_OTHER at nice 0, as every other thread of the machine.
+        Class::Other => return set_other().map_err(err),
     };
     result.map_err(|e| {
         let os = match e {
@@ -160,11 +153,27 @@ pub(crate) fn set_class(class: Class) -> Result<(), SetupError> {
             other => std::io::Error::other(other.to_string()),
         };
         err(os)
-    })?;
-    if class == Class::Other {
-        // SAFETY: prctl with PR_SET_TIMERSLACK takes one unsigned long.
-        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+    })
+
+}
+
+/// Puts the calling thread under SCHED_OTHER at nice 0, its timer slack
+/// at 1 ns.
+fn set_other() -> std::io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: 0 is the calling thread; `param` lives across the call.
+    if unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() };
+    // Nice is per thread on Linux. Lowering it below an inherited nice
+    // needs privileges: then the thread keeps the process's nice.
+    // SAFETY: setpriority takes plain integers.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 0) };
+    // A switch to a fair class resets the slack to the 50 µs default.
+    // SAFETY: prctl with PR_SET_TIMERSLACK takes one unsigned long.
+    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
     Ok(())
 }
 

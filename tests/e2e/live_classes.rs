@@ -1,0 +1,80 @@
+//! The Linux class of every thread a live run starts, read back from
+//! /proc while it runs.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::live::serial;
+use crate::util::{Sandbox, rtlab_bin};
+
+/// Per thread of `pid`: (name, policy, nice), from /proc.
+fn classes(pid: u32) -> Vec<(String, u32, i32)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in dir.flatten() {
+        let p = t.path();
+        let comm = std::fs::read_to_string(p.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        let rest: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, r)| r)
+            .split_whitespace()
+            .collect();
+        // rest[0] is field 3 (state): nice is field 19, policy field 41.
+        let nice = rest.get(16).and_then(|v| v.parse().ok()).unwrap_or(99);
+        let policy = rest.get(38).and_then(|v| v.parse().ok()).unwrap_or(99);
+        out.push((comm, policy, nice));
+    }
+    out
+}
+
+/// `os_policy = "other"`: the task threads and the `[[load]]` thread run
+/// under SCHED_OTHER (policy 0) at nice 0, like every ordinary thread, not
+/// at nice +19 (thread-priority's "priority 0").
+#[test]
+fn sched_other_threads_and_loads_run_at_nice_0() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "other.toml",
+        r#"
+name = "nice"
+duration = "0.8s"
+[platform]
+cpus = [1]
+[live]
+os_policy = "other"
+[[task]]
+name = "worker"
+period = "10ms"
+wcet = "1ms"
+[[load]]
+kind = "cpu"
+cpus = [1]
+duty = 0.2
+period = "10ms"
+"#,
+    );
+    let mut child = Command::new(rtlab_bin())
+        .args(["run".as_ref(), path.as_os_str(), "--out".as_ref(), "out".as_ref()])
+        .current_dir(sb.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let seen = classes(child.id());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    for name in ["worker", "load0-cpu1"] {
+        let t = seen
+            .iter()
+            .find(|t| t.0 == name)
+            .unwrap_or_else(|| panic!("no thread {name} in {seen:?}"));
+        assert_eq!((t.1, t.2), (0, 0), "{name}: (policy, nice) in {seen:?}");
+    }
+}
