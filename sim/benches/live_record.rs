@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let job = arrivals.take();
             let jitter = recording::woke(run_start + job.release);
-            recording::release(&mut book, jitter);
+            recording::release(&mut book, Some(jitter));
             let start = recording::start(&mut book, &job, run_start);
             let end = recording::now();
             let lateness = recording::complete(&mut book, &job, run_start, end, &causes);

@@ -369,6 +369,17 @@ fn an_overloaded_set_ends_on_time_and_reports_its_misses() {
         batch["deadline_misses"].as_u64().unwrap() >= 10,
         "{batch:#}"
     );
+    // Releases that found the previous job running record no wake-up
+    // latency (none happened), rather than a fake 0.
+    let wakeups = batch["release_jitter"]["count"].as_u64().unwrap();
+    assert!(
+        wakeups < batch["jobs"].as_u64().unwrap(),
+        "every release recorded a wake-up: {batch:#}"
+    );
+    assert!(
+        batch["release_jitter"]["min_ns"].as_u64().unwrap() > 0,
+        "{batch:#}"
+    );
     assert_eq!(v["duration_ns"], 1_000 * MS);
 }
 

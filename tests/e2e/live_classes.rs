@@ -61,7 +61,12 @@ period = "10ms"
 "#,
     );
     let mut child = Command::new(rtlab_bin())
-        .args(["run".as_ref(), path.as_os_str(), "--out".as_ref(), "out".as_ref()])
+        .args([
+            "run".as_ref(),
+            path.as_os_str(),
+            "--out".as_ref(),
+            "out".as_ref(),
+        ])
         .current_dir(sb.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

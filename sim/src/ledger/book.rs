@@ -45,6 +45,14 @@ impl TaskBook {
         self.stats.release_jitter.record(release_jitter_ns);
     }
 
+    /// A job was released while its task's previous job still ran (live:
+    /// no wake-up happened, so no `release_jitter` is recorded, as
+    /// cyclictest records nothing for a missed period).
+    #[inline]
+    pub fn released_queued(&mut self) {
+        self.stats.jobs += 1;
+    }
+
     /// A release was dropped: the previous job was unfinished
     /// (`overrun = "skip"`).
     #[inline]

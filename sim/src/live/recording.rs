@@ -13,10 +13,14 @@ pub fn woke(nominal_ns: u64) -> u64 {
     clock::now().saturating_sub(nominal_ns)
 }
 
-/// Records a release with its wake-up latency (ns).
+/// Records a release with its wake-up latency (ns), or none for a release
+/// that found the previous job still running (no wake-up happened).
 #[inline]
-pub fn release(book: &mut TaskBook, jitter_ns: u64) {
-    book.released(jitter_ns);
+pub fn release(book: &mut TaskBook, jitter_ns: Option<u64>) {
+    match jitter_ns {
+        Some(ns) => book.released(ns),
+        None => book.released_queued(),
+    }
 }
 
 /// Records that `job` of a run that started at `run_start_ns` starts now;

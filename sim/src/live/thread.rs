@@ -2,8 +2,8 @@
 //! priority, timer slack; and finding out what the process may do.
 
 use thread_priority::{
-    DeadlineFlags, RealtimeThreadSchedulePolicy, ThreadPriority,
-    ThreadSchedulePolicy, set_thread_priority_and_policy, thread_native_id,
+    DeadlineFlags, RealtimeThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+    set_thread_priority_and_policy, thread_native_id,
 };
 
 use rtlab_tasks::model::{CpuId, OsPolicy};
@@ -154,7 +154,6 @@ pub(crate) fn set_class(class: Class) -> Result<(), SetupError> {
         };
         err(os)
     })
-
 }
 
 /// Puts the calling thread under SCHED_OTHER at nice 0, its timer slack

@@ -6,11 +6,12 @@
 //! Choices (documented in docs/live.md):
 //! - Releases are nominal: job `k` is released at `start + offset + k T`.
 //!   A release found while the previous job still runs waits for it
-//!   (`overrun = "queue"`: cyclictest's catch-up, the wait shows in
+//!   (`overrun = "queue"`: the wait shows in
 //!   `start_delay`) or is skipped (`"skip"`).
 //! - `release_jitter` is the wake-up latency: when the thread woke minus
-//!   the nominal release (0 for a queued job, which was ready at its
-//!   release; the config's `release_jitter` is for simulation only).
+//!   the nominal release. A queued job (released while its predecessor
+//!   ran) records none: no wake-up happened. (The config's
+//!   `release_jitter` is for simulation only.)
 //! - A job burns its drawn execution time as CPU time of the thread; a gap
 //!   of more than [`PREEMPTION_GAP_NS`] in its execution counts as a
 //!   preemption.
@@ -349,7 +350,7 @@ impl Runner<'_> {
     fn run_job(&mut self, job: &JobPlan, nominal: u64, queued: bool, jitter: u64) -> bool {
         let run_start = self.control.start;
         self.job = job.k;
-        recording::release(&mut self.book, jitter);
+        recording::release(&mut self.book, (!queued).then_some(jitter));
         self.emit(nominal, EventKind::Release);
         let started = recording::start(&mut self.book, job, run_start);
         self.emit(started, EventKind::Start);
