@@ -80,6 +80,14 @@ pub enum LiveError {
     Setup(String),
 }
 
+/// True if Ctrl-C (or SIGTERM) arrived since the last live run started (or
+/// during it): a caller running several runs stops there. Always false
+/// before the first live run installs the handler (Ctrl-C then ends the
+/// process).
+pub fn interrupted() -> bool {
+    watchdog::interrupted()
+}
+
 /// The CPUs this process may use (its affinity mask), in order.
 pub fn allowed_cpus() -> Vec<CpuId> {
     thread::allowed_cpus()

@@ -93,6 +93,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
     let bar = progress(jobs.len() as u64);
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut dirs = Vec::with_capacity(jobs.len());
+    let mut interrupted = false;
     for job in &jobs {
         let dir = out
             .join(&job.system.name)
@@ -104,11 +105,24 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
             job.variant.unwrap_or("base"),
             job.engine()
         ));
-        outcomes.push(job.run(req.duration, &dir)?);
+        let outcome = job.run(req.duration, &dir)?;
+        let stop = live::interrupted();
+        outcomes.push(outcome);
         bar.inc(1);
         dirs.push(dir);
+        if stop {
+            interrupted = true;
+            break;
+        }
     }
     bar.finish_and_clear();
+    if interrupted {
+        eprintln!(
+            "rtlab: interrupted: {} of {} runs were not started; the report covers the others",
+            jobs.len() - outcomes.len(),
+            jobs.len()
+        );
+    }
     let runs: Vec<RunView> = dirs
         .iter()
         .map(|d| RunView::read(d))
@@ -120,7 +134,9 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         print(&(table(&runs) + &format!("\nwrote {}\n", written.html.display())))?;
     }
     let missed = outcomes.iter().any(|o| o.deadline_misses() > 0);
-    Ok(if req.fail_on_miss && missed {
+    Ok(if interrupted {
+        Exit::Interrupted
+    } else if req.fail_on_miss && missed {
         Exit::Missed
     } else {
         Exit::Success

@@ -83,3 +83,40 @@ period = "10ms"
         assert_eq!((t.1, t.2), (0, 0), "{name}: (policy, nice) in {seen:?}");
     }
 }
+
+/// Ctrl-C during the first of three live runs of `compare` stops the
+/// comparison there (exit 130, the report covers the run that happened)
+/// instead of letting every later run end at once as "interrupted".
+#[test]
+fn ctrl_c_stops_a_comparison_after_the_run_it_interrupted() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let mut child = Command::new(rtlab_bin())
+        .args([
+            "compare".as_ref(),
+            crate::util::config("pathfinder.toml").as_os_str(),
+            "--engine".as_ref(),
+            "live".as_ref(),
+            "--duration".as_ref(),
+            "20s".as_ref(),
+            "--out".as_ref(),
+            "out".as_ref(),
+        ])
+        .current_dir(sb.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("2 of 3 runs were not started"), "{stderr}");
+    let base = sb.path().join("out/pathfinder/base/live/result.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(base).unwrap()).unwrap();
+    assert_eq!(v["interrupted"], true);
+    assert!(v["duration_ns"].as_u64().unwrap() < 10_000_000_000);
+    assert!(!sb.path().join("out/pathfinder/inherit").exists());
+}

@@ -205,6 +205,7 @@ fn prepare(
     details: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Held {
     watchdog::quiet_injected_faults();
+    watchdog::clear_interrupt();
     if let Err(e) = watchdog::install_interrupt_handler() {
         warnings.push(format!(
             "Ctrl-C handler not installed ({e}): stop the run with SIGKILL only"

@@ -75,9 +75,17 @@ pub(crate) fn install_interrupt_handler() -> Result<(), String> {
         .clone()
 }
 
-/// True once Ctrl-C (or SIGTERM) arrived.
+/// True once Ctrl-C (or SIGTERM) arrived since the last
+/// [`clear_interrupt`].
 pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Forgets an earlier Ctrl-C: each live run stops on its own. (A caller
+/// running several, like `compare`, looks at [`interrupted`] between
+/// runs and stops.)
+pub(crate) fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::SeqCst);
 }
 
 /// A wait-for cycle among the tasks, read from the threads' waiting
