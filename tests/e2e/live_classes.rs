@@ -91,7 +91,7 @@ period = "10ms"
 fn ctrl_c_stops_a_comparison_after_the_run_it_interrupted() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let mut child = Command::new(rtlab_bin())
+    let child = Command::new(rtlab_bin())
         .args([
             "compare".as_ref(),
             crate::util::config("pathfinder.toml").as_os_str(),
