@@ -59,7 +59,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         .tasks
         .iter()
         .zip(&prios)
-        .map(|(t, &p)| class_of(t, p, rt, requested))
+        .map(|(t, &p)| class_of(t, p, rt, requested, spin))
         .collect();
     if rt && matches!(requested, OsPolicy::Fifo | OsPolicy::Rr) {
         throttling_warnings(system, &mut warnings);
@@ -163,8 +163,11 @@ fn policy_warnings(system: &System, rt: bool, warnings: &mut Vec<String>) {
     }
 }
 
-/// The Linux class of task `t`'s thread at OS priority `p`.
-fn class_of(t: &Task, p: u8, rt: bool, requested: OsPolicy) -> Class {
+/// The Linux class of task `t`'s thread at OS priority `p`. A
+/// SCHED_DEADLINE runtime covers the WCET, the spin tail (`spin` ns, CPU
+/// time the thread burns before each release) and a headroom for the
+/// engine's own work.
+fn class_of(t: &Task, p: u8, rt: bool, requested: OsPolicy, spin: u64) -> Class {
     if !rt {
         return Class::Other;
     }
@@ -175,7 +178,7 @@ fn class_of(t: &Task, p: u8, rt: bool, requested: OsPolicy) -> Class {
         OsPolicy::Deadline => {
             let wcet = t.wcet.as_nanos();
             let deadline = t.deadline.as_nanos().min(t.period.as_nanos());
-            let runtime = (wcet + DEADLINE_HEADROOM_NS + wcet / 50).min(deadline);
+            let runtime = (wcet + spin + DEADLINE_HEADROOM_NS + wcet / 50).min(deadline);
             Class::Deadline {
                 runtime,
                 deadline,
@@ -195,7 +198,7 @@ fn throttling_warnings(system: &System, warnings: &mut Vec<String>) {
     }
     let limit = runtime as f64 / period as f64;
     for &cpu in &system.platform.cpus {
-        let u: f64 = system.tasks_on(cpu).map(|t| t.utilization()).sum();
+        let u = cpu_demand(system, cpu);
         if u > limit {
             warnings.push(format!(
                 "CPU {cpu}: real-time tasks ask for {:.0}% of it, RT throttling allows {:.0}%: \
@@ -204,6 +207,24 @@ fn throttling_warnings(system: &System, warnings: &mut Vec<String>) {
                 limit * 100.0,
                 period / 1000
             ));
+        }
+    }
+}
+
+/// The share of `cpu` the tasks ask for: the utilization of its tasks
+/// (partitioned), or the total spread over the platform (global: every
+/// task may run on every CPU, but each runs on one at a time).
+fn cpu_demand(system: &System, cpu: CpuId) -> f64 {
+    match system.scheduler.placement {
+        Placement::Partitioned => system
+            .tasks
+            .iter()
+            .filter(|t| t.cpu == Some(cpu))
+            .map(|t| t.utilization())
+            .sum(),
+        Placement::Global => {
+            let total: f64 = system.tasks.iter().map(|t| t.utilization()).sum();
+            total / system.platform.cpus.len().max(1) as f64
         }
     }
 }
@@ -218,5 +239,47 @@ fn affinity_of(system: &System, task: usize, class: thread::Class) -> Vec<CpuId>
     match (system.scheduler.placement, system.tasks[task].cpu) {
         (Placement::Partitioned, Some(c)) => vec![c],
         _ => system.platform.cpus.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system(placement: &str) -> System {
+        let text = format!(
+            "name = \"p\"\n[platform]\ncpus = [0, 1]\n[scheduler]\nplacement = \"{placement}\"\n\
+             [[task]]\nname = \"a\"\nperiod = \"10ms\"\nwcet = \"6ms\"\n\
+             [[task]]\nname = \"b\"\nperiod = \"10ms\"\nwcet = \"6ms\"\n"
+        );
+        rtlab_tasks::config::load_str(&text, "p.toml")
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .system
+    }
+
+    #[test]
+    fn global_tasks_count_once_over_the_platform_not_on_every_cpu() {
+        // Two tasks at 60% each: global, 60% of each CPU (not 120%, which
+        // RT throttling's 95% would flag); partitioned, one per CPU.
+        let global = system("global");
+        assert!((cpu_demand(&global, 0) - 0.6).abs() < 1e-9);
+        assert!((cpu_demand(&global, 1) - 0.6).abs() < 1e-9);
+        let part = system("partitioned");
+        assert!((cpu_demand(&part, 0) - 0.6).abs() < 1e-9);
+        assert!((cpu_demand(&part, 1) - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_deadline_runtime_covers_the_spin_tail() {
+        let s = system("global");
+        let t = &s.tasks[0];
+        let Class::Deadline { runtime, .. } = class_of(t, 0, true, OsPolicy::Deadline, 200_000)
+        else {
+            panic!("not SCHED_DEADLINE");
+        };
+        assert_eq!(
+            runtime,
+            6_000_000 + 200_000 + DEADLINE_HEADROOM_NS + 120_000
+        );
     }
 }
