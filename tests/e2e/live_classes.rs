@@ -120,3 +120,70 @@ fn ctrl_c_stops_a_comparison_after_the_run_it_interrupted() {
     assert!(v["duration_ns"].as_u64().unwrap() < 10_000_000_000);
     assert!(!sb.path().join("out/pathfinder/inherit").exists());
 }
+
+/// CPUs a thread of `pid` named `name` may run on (`Cpus_allowed_list`).
+fn allowed(pid: u32, name: &str) -> Option<String> {
+    let dir = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    dir.flatten().find_map(|t| {
+        let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+        if comm.trim() != name {
+            return None;
+        }
+        let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// rtlab's own threads (main, Ctrl-C) stay off the task CPU while the run
+/// goes, so that they never delay a task's wake-up; a SCHED_DEADLINE
+/// thread (which Linux refuses on a narrowed affinity) still starts.
+#[test]
+fn helper_threads_stay_off_the_task_cpus_and_deadline_threads_still_start() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let config = |policy: &str| {
+        format!(
+            "name = \"away\"\nduration = \"0.8s\"\n[platform]\ncpus = [1]\n[scheduler]\npolicy = \"edf\"\n\
+             [live]\nos_policy = \"{policy}\"\n[[task]]\nname = \"worker\"\nperiod = \"10ms\"\nwcet = \"1ms\"\n"
+        )
+    };
+    let path = sb.write("fifo.toml", config("fifo"));
+    let mut child = Command::new(rtlab_bin())
+        .args([
+            "run".as_ref(),
+            path.as_os_str(),
+            "--out".as_ref(),
+            "fifo".as_ref(),
+        ])
+        .current_dir(sb.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let (main, ctrl_c, worker) = (
+        allowed(child.id(), "rtlab"),
+        allowed(child.id(), "ctrl-c"),
+        allowed(child.id(), "worker"),
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(worker.as_deref(), Some("1"));
+    assert_eq!(main.as_deref(), Some("0"), "main thread");
+    assert_eq!(ctrl_c.as_deref(), Some("0"), "Ctrl-C thread");
+
+    let path = sb.write("deadline.toml", config("deadline"));
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "dl".as_ref(),
+    ]);
+    run.expect_code(0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("dl/result.json")).unwrap()).unwrap();
+    assert_eq!(v["environment"]["os_policy"], "deadline");
+    assert_eq!(v["tasks"][0]["jobs"], 80);
+}

@@ -90,6 +90,9 @@ pub(crate) fn run(
         ..
     } = plan;
     let mut details = serde_json::Map::new();
+    // Before anything starts a thread: rtlab's own threads stay off the
+    // task CPUs (task and load threads pin themselves).
+    let away = thread::AwayFrom::cpus(&system.platform.cpus);
     let held = prepare(system, &mut warnings, &mut details);
     let mutexes = match make_mutexes(system, &classes, &mut warnings) {
         Ok(m) => Arc::new(m),
@@ -106,6 +109,7 @@ pub(crate) fn run(
     let shape = Shape {
         classes: &classes,
         affinity: &affinity,
+        unpinned: &away.before,
         ledger: &ledger,
         mutexes: &mutexes,
         queues: &queues,
@@ -248,6 +252,9 @@ fn prepare(
 struct Shape<'a> {
     classes: &'a [thread::Class],
     affinity: &'a [Vec<CpuId>],
+    /// Every CPU the process may use: the affinity of a thread the plan
+    /// leaves unpinned (SCHED_DEADLINE needs all of them).
+    unpinned: &'a [CpuId],
     ledger: &'a Ledger,
     mutexes: &'a Arc<Vec<Mutex>>,
     queues: &'a [Arc<ArrayQueue<JobEvent>>],
@@ -264,7 +271,10 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
     let mut handles = Vec::with_capacity(n);
     for (i, mut tp) in tasks.into_iter().enumerate() {
         let class = shape.classes[i];
-        let cpus = shape.affinity[i].clone();
+        let cpus = match shape.affinity[i].as_slice() {
+            [] => shape.unpinned.to_vec(),
+            some => some.to_vec(),
+        };
         let (go, ready_tx, done_tx) = (Arc::clone(&go), ready_tx.clone(), done_tx.clone());
         let (slot, mutexes) = (Arc::clone(&slot), Arc::clone(shape.mutexes));
         let queue = shape.queues.get(i).cloned();

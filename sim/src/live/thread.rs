@@ -195,6 +195,38 @@ pub(crate) fn allowed_cpus() -> Vec<CpuId> {
     ids
 }
 
+/// Keeps the calling thread (and the threads it starts) off `busy` CPUs
+/// while it lives, when another allowed CPU exists; the affinity it had is
+/// restored on drop. The live engine's own threads (main, Ctrl-C) then do
+/// not share the task CPUs: on a non-preemptible kernel a helper inside a
+/// system call would delay a task's wake-up.
+pub(crate) struct AwayFrom {
+    /// The CPUs the thread could use before.
+    pub(crate) before: Vec<CpuId>,
+    moved: bool,
+}
+
+impl AwayFrom {
+    pub(crate) fn cpus(busy: &[CpuId]) -> Self {
+        let before = allowed_cpus();
+        let others: Vec<CpuId> = before
+            .iter()
+            .copied()
+            .filter(|c| !busy.contains(c))
+            .collect();
+        let moved = !others.is_empty() && others.len() < before.len() && pin(&others).is_ok();
+        AwayFrom { before, moved }
+    }
+}
+
+impl Drop for AwayFrom {
+    fn drop(&mut self) {
+        if self.moved {
+            let _ = pin(&self.before);
+        }
+    }
+}
+
 /// Names the calling thread (the kernel keeps 15 bytes).
 pub(crate) fn thread_name(name: &str) -> String {
     let mut end = name.len().min(15);
