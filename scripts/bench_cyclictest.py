@@ -84,6 +84,15 @@ def us(ns):
     return "overflow" if ns is None else f"{ns / 1000:.2f} us"
 
 
+def median(values):
+    """The median of the values that are not None (an overflow), or None."""
+    kept = sorted(x for x in values if x is not None)
+    if not kept:
+        return None
+    mid = len(kept) // 2
+    return kept[mid] if len(kept) % 2 else (kept[mid - 1] + kept[mid]) / 2
+
+
 def main():
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="rtlab-wakeup-")
@@ -96,9 +105,14 @@ def main():
         print(f"round {i + 1}: cyclictest p50 {us(c['p50'])} p99 {us(c['p99'])} p99.9 {us(c['p999'])} "
               f"({c['samples']} samples) | rtlab p50 {us(r['p50'])} p99 {us(r['p99'])} "
               f"p99.9 {us(r['p999'])} ({r['samples']} samples, foreign {r['foreign_ns']}, steal {r['steal_ns']})")
-    c_med = sorted(x for x in c_p99 if x is not None)[len(c_p99) // 2]
-    r_med = sorted(r_p99)[len(r_p99) // 2]
-    print(f"median p99: cyclictest {us(c_med)}, rtlab {us(r_med)}, ratio rtlab/cyclictest = {r_med / c_med:.2f}"
+    c_med, r_med = median(c_p99), median(r_p99)
+    if c_med is None or r_med is None:
+        ratio = "n/a (a side overflowed its histogram every round)"
+    elif c_med == 0:
+        ratio = "n/a (cyclictest's p99 is 0 us)"
+    else:
+        ratio = f"{r_med / c_med:.2f}"
+    print(f"median p99: cyclictest {us(c_med)}, rtlab {us(r_med)}, ratio rtlab/cyclictest = {ratio}"
           f" (cyclictest's p99 is floored to whole us)")
     s = rtlab(binary, tmp, tail="200us", tag="spin")
     print(f"rtlab with spin_tail 200us: p50 {us(s['p50'])} p99 {us(s['p99'])} p99.9 {us(s['p999'])}")
