@@ -6,11 +6,11 @@
 mod usage;
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use crossbeam::channel::{self, Receiver};
+use crossbeam::channel::{self, Receiver, Sender};
 use crossbeam::queue::ArrayQueue;
 
 use rtlab_tasks::model::{CpuId, OsPolicy, ResourceId, System};
@@ -51,25 +51,29 @@ pub(crate) struct Raw {
     pub(crate) details: serde_json::Map<String, serde_json::Value>,
 }
 
-/// What the run holds on the machine while it goes.
+/// What the run holds on the machine while it goes (`/dev/cpu_dma_latency`
+/// held open, memory locked), given back when dropped, whatever way the run
+/// ends.
 struct Held {
-    dma: DmaLatency,
+    _dma: DmaLatency,
     locked: bool,
 }
 
-impl Held {
-    fn release(self) {
+impl Drop for Held {
+    fn drop(&mut self) {
         if self.locked {
             environment::unlock_memory();
         }
-        drop(self.dma);
     }
 }
 
-/// The task threads, started and waiting at the barrier.
+/// The task threads, started and waiting for the common start.
 struct Threads {
     handles: Vec<JoinHandle<()>>,
-    go: Arc<Barrier>,
+    /// Dropping it lets every thread go at once (a thread waits until the
+    /// channel is disconnected). Dropped with `Threads` too, so threads
+    /// started before a failed spawn never wait forever.
+    go: Sender<()>,
     done: Receiver<(usize, TaskResult)>,
     control: Arc<OnceLock<Arc<Control>>>,
     setup_errors: Vec<String>,
@@ -94,13 +98,7 @@ pub(crate) fn run(
     // task CPUs (task and load threads pin themselves).
     let away = thread::AwayFrom::cpus(&system.platform.cpus);
     let held = prepare(system, &mut warnings, &mut details);
-    let mutexes = match make_mutexes(system, &classes, &mut warnings) {
-        Ok(m) => Arc::new(m),
-        Err(e) => {
-            held.release();
-            return Err(e);
-        }
-    };
+    let mutexes = Arc::new(make_mutexes(system, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues: Vec<Arc<ArrayQueue<JobEvent>>> = (0..if trace.is_some() { n } else { 0 })
         .map(|_| Arc::new(ArrayQueue::new(TRACE_BUFFER)))
@@ -114,38 +112,34 @@ pub(crate) fn run(
         mutexes: &mutexes,
         queues: &queues,
     };
-    let threads = match spawn(system, tasks, &shape) {
-        Ok(t) => t,
-        Err(e) => {
-            held.release();
-            return Err(e);
-        }
-    };
+    let threads = spawn(system, tasks, &shape)?;
     let start = clock::now() + START_MARGIN_NS;
     let end = start + options.duration.as_nanos();
     let control = Arc::new(Control::new(start, end, n));
     let _ = threads.control.set(Arc::clone(&control));
     if !threads.setup_errors.is_empty() {
-        held.release();
         return Err(threads.abandon(&control));
     }
     let loads = super::load::spawn(&system.loads, &control);
     let before = usage::Snapshot::take();
     let started_at_wall = clock::wall() + START_MARGIN_NS;
-    threads.go.wait();
+    let Threads {
+        handles, go, done, ..
+    } = threads;
+    drop(go);
     let (mut interrupted, deadlock) = watch(&control, &mutexes, &queues, trace.as_deref_mut());
-    let results = collect(&threads.done, n);
+    let results = collect(&done, n);
     let load_cpu = usage::join_loads(loads);
     let after = usage::Snapshot::take();
     if let Some(sink) = trace {
         drain(&queues, sink);
     }
     let length = control.ended_at().saturating_sub(start);
-    if let Some(stuck) = join_or_leave(system, threads.handles, &results) {
+    if let Some(stuck) = join_or_leave(system, handles, &results) {
         interrupted = true;
         warnings.push(stuck);
     }
-    held.release();
+    drop(held);
     let usage = usage::Usage {
         system,
         affinity: &affinity,
@@ -174,7 +168,7 @@ impl Threads {
     /// its setup) and joins them; the error says why.
     fn abandon(self, control: &Control) -> LiveError {
         control.stop_at(control.start);
-        self.go.wait();
+        drop(self.go);
         for h in self.handles {
             let _ = h.join();
         }
@@ -245,7 +239,7 @@ fn prepare(
         "preemption_gap_ns".into(),
         workload::PREEMPTION_GAP_NS.into(),
     );
-    Held { dma, locked }
+    Held { _dma: dma, locked }
 }
 
 /// What every task thread is started with, beside its own plan.
@@ -264,7 +258,7 @@ struct Shape<'a> {
 /// reports, and waits at the barrier for the common start.
 fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Threads, LiveError> {
     let n = tasks.len();
-    let go = Arc::new(Barrier::new(n + 1));
+    let (go, gate) = channel::bounded::<()>(0);
     let (ready_tx, ready_rx) = channel::unbounded::<Result<(), String>>();
     let (done_tx, done_rx) = channel::unbounded::<(usize, TaskResult)>();
     let slot: Arc<OnceLock<Arc<Control>>> = Arc::new(OnceLock::new());
@@ -275,7 +269,7 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
             [] => shape.unpinned.to_vec(),
             some => some.to_vec(),
         };
-        let (go, ready_tx, done_tx) = (Arc::clone(&go), ready_tx.clone(), done_tx.clone());
+        let (gate, ready_tx, done_tx) = (gate.clone(), ready_tx.clone(), done_tx.clone());
         let (slot, mutexes) = (Arc::clone(&slot), Arc::clone(shape.mutexes));
         let queue = shape.queues.get(i).cloned();
         let (book, resources) = (shape.ledger.fresh_book(), shape.ledger.resource_books());
@@ -289,7 +283,8 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
             })();
             let ok = setup.is_ok();
             let _ = ready_tx.send(setup);
-            go.wait();
+            // Err once the sender is gone: the start (or the abandon).
+            let _ = gate.recv();
             let Some(control) = slot.get() else { return };
             if !ok || control.stop.load(Ordering::Acquire) {
                 return;
