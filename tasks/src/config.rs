@@ -163,6 +163,9 @@ pub fn load_bytes(bytes: &[u8], name: &str) -> Result<Loaded, ConfigError> {
     }
 }
 
+/// Runs the three passes over the base config and each variant; the
+/// problems of all, sorted by place, or the loaded config when none is an
+/// error.
 fn load_source(file: Arc<Source>) -> Result<Loaded, ConfigError> {
     let mut problems = Vec::new();
     let (root, syntax) = DeTable::parse_recoverable(file.text());
@@ -186,58 +189,15 @@ fn load_source(file: Arc<Source>) -> Result<Loaded, ConfigError> {
     let base_problems = problems.clone();
     let mut variants = Vec::new();
     for rv in &raw_variants {
-        let mut own = Vec::new();
-        let tree = variant::apply(&root, rv, &mut own);
-        let vraw = raw::read(&tree, span.clone(), &mut own);
-        let vsystem = validate::validate(&vraw, &mut own);
-        let vname = rv
-            .name
-            .as_ref()
-            .map_or_else(|| "?".to_string(), |n| n.value.clone());
-        let in_overrides = |span: &std::ops::Range<usize>| {
-            rv.set.iter().any(|(key, value)| {
-                let v = value.span();
-                (key.span.start <= span.start && span.end <= key.span.end)
-                    || (v.start <= span.start && span.end <= v.end)
-            })
-        };
-        for p in own {
-            // Errors always count; a warning counts only when an override
-            // caused it where it stands (not, say, the base's explicit
-            // priorities becoming unused under a derived order).
-            if base_problems.contains(&p) || (!p.is_error() && !in_overrides(&p.span)) {
-                continue;
-            }
-            problems.push(Problem {
-                kind: ProblemKind::InVariant {
-                    variant: vname.clone(),
-                    problem: Box::new(p.kind),
-                },
-                ..p
-            });
-        }
-        if let (Some(system), Some(name)) = (vsystem, &rv.name) {
-            variants.push(Variant {
-                name: name.value.clone(),
-                description: rv
-                    .description
-                    .as_ref()
-                    .map(|d| d.value.clone())
-                    .unwrap_or_default(),
-                overrides: rv
-                    .set
-                    .iter()
-                    .map(|(path, value)| {
-                        let text = file
-                            .text()
-                            .get(file.clamp(value.span()))
-                            .unwrap_or("")
-                            .to_string();
-                        (path.value.clone(), text)
-                    })
-                    .collect(),
-                system,
-            });
+        if let Some(v) = load_variant(
+            &file,
+            &root,
+            span.clone(),
+            rv,
+            &base_problems,
+            &mut problems,
+        ) {
+            variants.push(v);
         }
     }
 
@@ -252,6 +212,71 @@ fn load_source(file: Arc<Source>) -> Result<Loaded, ConfigError> {
         }),
         _ => Err(invalid(file, problems)),
     }
+}
+
+/// Applies one `[[variant]]` to the parsed tree and runs passes 2 and 3 on
+/// the result: its problems that the base does not have go to `problems`,
+/// as the variant's; the variant, when it has a name and a valid system.
+fn load_variant<'i>(
+    file: &Source,
+    root: &DeTable<'i>,
+    span: std::ops::Range<usize>,
+    rv: &variant::RawVariant<'_, 'i>,
+    base_problems: &[Problem],
+    problems: &mut Vec<Problem>,
+) -> Option<Variant> {
+    let mut own = Vec::new();
+    let tree = variant::apply(root, rv, &mut own);
+    let vraw = raw::read(&tree, span, &mut own);
+    let vsystem = validate::validate(&vraw, &mut own);
+    let vname = rv
+        .name
+        .as_ref()
+        .map_or_else(|| "?".to_string(), |n| n.value.clone());
+    let in_overrides = |span: &std::ops::Range<usize>| {
+        rv.set.iter().any(|(key, value)| {
+            let v = value.span();
+            (key.span.start <= span.start && span.end <= key.span.end)
+                || (v.start <= span.start && span.end <= v.end)
+        })
+    };
+    for p in own {
+        // Errors always count; a warning counts only when an override
+        // caused it where it stands (not, say, the base's explicit
+        // priorities becoming unused under a derived order).
+        if base_problems.contains(&p) || (!p.is_error() && !in_overrides(&p.span)) {
+            continue;
+        }
+        problems.push(Problem {
+            kind: ProblemKind::InVariant {
+                variant: vname.clone(),
+                problem: Box::new(p.kind),
+            },
+            ..p
+        });
+    }
+    let (system, name) = (vsystem?, rv.name.as_ref()?);
+    Some(Variant {
+        name: name.value.clone(),
+        description: rv
+            .description
+            .as_ref()
+            .map(|d| d.value.clone())
+            .unwrap_or_default(),
+        overrides: rv
+            .set
+            .iter()
+            .map(|(path, value)| {
+                let text = file
+                    .text()
+                    .get(file.clamp(value.span()))
+                    .unwrap_or("")
+                    .to_string();
+                (path.value.clone(), text)
+            })
+            .collect(),
+        system,
+    })
 }
 
 fn invalid(file: Arc<Source>, problems: Vec<Problem>) -> ConfigError {

@@ -159,8 +159,20 @@ pub fn response_time_jobs(
     blocking: Duration,
     higher: &[Timing],
     dispatch: Dispatch,
-    mut job: impl FnMut(u64, Duration),
+    job: impl FnMut(u64, Duration),
 ) -> Result<Response, NoBound> {
+    busy_period_ends(task, blocking, higher)?;
+    let mut budget = ITERATION_CAP;
+    let b = blocking.as_nanos();
+    match dispatch {
+        Dispatch::Preemptive => preemptive(task, b, higher, &mut budget, job),
+        Dispatch::NonPreemptive => non_preemptive::response(task, b, higher, &mut budget, job),
+    }
+}
+
+/// `Ok` when the level-i busy period ends: the utilization of the task and
+/// of `higher` is below 1, or exactly 1 without blocking or jitter.
+fn busy_period_ends(task: &Timing, blocking: Duration, higher: &[Timing]) -> Result<(), NoBound> {
     let load = ratio::sum_cmp(
         std::iter::once(task)
             .chain(higher)
@@ -168,75 +180,79 @@ pub fn response_time_jobs(
         1,
     );
     match load {
-        Ordering::Greater => return Err(NoBound::Overload),
+        Ordering::Greater => Err(NoBound::Overload),
         Ordering::Equal
             if !blocking.is_zero()
                 || std::iter::once(task)
                     .chain(higher)
                     .any(|t| !t.jitter.is_zero()) =>
         {
-            return Err(NoBound::Saturated);
+            Err(NoBound::Saturated)
         }
-        _ => {}
+        _ => Ok(()),
     }
-    let mut budget = ITERATION_CAP;
-    let b = blocking.as_nanos();
+}
+
+/// The preemptive response time, job by job over the busy period, with
+/// blocking `b` (nanoseconds); `job` is called with each job's response.
+fn preemptive(
+    task: &Timing,
+    b: u64,
+    higher: &[Timing],
+    budget: &mut u64,
+    mut job: impl FnMut(u64, Duration),
+) -> Result<Response, NoBound> {
     let (c, t, j) = (
         task.wcet.as_nanos(),
         task.period.as_nanos(),
         task.jitter.as_nanos(),
     );
-    match dispatch {
-        Dispatch::Preemptive => {
-            let w0 = fixed_point(
-                b.checked_add(c).ok_or(NoBound::Overflow)?,
-                higher,
-                &mut budget,
-                0,
-            )?;
-            let r0 = w0.checked_add(j).ok_or(NoBound::Overflow)?;
-            job(0, Duration::from_nanos(r0));
-            if r0 <= t {
-                // The first job completes before the second is ready: the
-                // busy period ends with it.
-                return Ok(Response {
-                    wcrt: Duration::from_nanos(r0),
-                    worst_job: 0,
-                    jobs: 1,
-                    busy_period: Duration::from_nanos(w0),
-                });
-            }
-            let busy = busy_period(task, b, higher, w0, &mut budget)?;
-            let jobs = jobs_in(busy, j, t)?;
-            let mut worst = (r0, 0);
-            let mut w = w0;
-            for q in 1..jobs {
-                let base = (q + 1)
-                    .checked_mul(c)
-                    .and_then(|v| v.checked_add(b))
-                    .ok_or(NoBound::Overflow)?;
-                // w(q) >= w(q-1) + C_i, a valid start below the fixed point.
-                w = fixed_point(
-                    base,
-                    higher,
-                    &mut budget,
-                    w.saturating_add(c).saturating_sub(base),
-                )?;
-                let r = response_of(w, j, q, t, 0)?;
-                job(q, Duration::from_nanos(r));
-                if r > worst.0 {
-                    worst = (r, q);
-                }
-            }
-            Ok(Response {
-                wcrt: Duration::from_nanos(worst.0),
-                worst_job: worst.1,
-                jobs,
-                busy_period: Duration::from_nanos(busy),
-            })
-        }
-        Dispatch::NonPreemptive => non_preemptive::response(task, b, higher, &mut budget, job),
+    let w0 = fixed_point(
+        b.checked_add(c).ok_or(NoBound::Overflow)?,
+        higher,
+        budget,
+        0,
+    )?;
+    let r0 = w0.checked_add(j).ok_or(NoBound::Overflow)?;
+    job(0, Duration::from_nanos(r0));
+    if r0 <= t {
+        // The first job completes before the second is ready: the
+        // busy period ends with it.
+        return Ok(Response {
+            wcrt: Duration::from_nanos(r0),
+            worst_job: 0,
+            jobs: 1,
+            busy_period: Duration::from_nanos(w0),
+        });
     }
+    let busy = busy_period(task, b, higher, w0, budget)?;
+    let jobs = jobs_in(busy, j, t)?;
+    let mut worst = (r0, 0);
+    let mut w = w0;
+    for q in 1..jobs {
+        let base = (q + 1)
+            .checked_mul(c)
+            .and_then(|v| v.checked_add(b))
+            .ok_or(NoBound::Overflow)?;
+        // w(q) >= w(q-1) + C_i, a valid start below the fixed point.
+        w = fixed_point(
+            base,
+            higher,
+            budget,
+            w.saturating_add(c).saturating_sub(base),
+        )?;
+        let r = response_of(w, j, q, t, 0)?;
+        job(q, Duration::from_nanos(r));
+        if r > worst.0 {
+            worst = (r, q);
+        }
+    }
+    Ok(Response {
+        wcrt: Duration::from_nanos(worst.0),
+        worst_job: worst.1,
+        jobs,
+        busy_period: Duration::from_nanos(busy),
+    })
 }
 
 /// `w + J_i - q T_i + extra`, the response of job `q` finishing at `w`

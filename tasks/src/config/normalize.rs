@@ -4,53 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Execution, System};
+use crate::model::{Execution, System, Task};
 
 /// The system as a JSON object with the keys of the config schema.
 pub fn normalized(system: &System) -> Value {
     let s = &system.scheduler;
-    let tasks: Vec<Value> = system
-        .tasks
-        .iter()
-        .map(|t| {
-            let execution = match &t.execution {
-                Execution::Constant => json!({ "model": "constant" }),
-                Execution::Uniform { min, max } => {
-                    json!({ "model": "uniform", "min": min.to_string(), "max": max.to_string() })
-                }
-                Execution::Normal { mean, stddev } => {
-                    json!({ "model": "normal", "mean": mean.to_string(), "stddev": stddev.to_string() })
-                }
-                Execution::Bimodal { low, high, p_high } => json!({
-                    "model": "bimodal", "low": low.to_string(), "high": high.to_string(), "p_high": p_high
-                }),
-            };
-            let sections: Vec<Value> = t
-                .sections
-                .iter()
-                .map(|sec| {
-                    json!({
-                        "resource": system.resource_name(sec.resource),
-                        "after": sec.after.to_string(),
-                        "hold": sec.hold.to_string(),
-                    })
-                })
-                .collect();
-            json!({
-                "name": t.name,
-                "period": t.period.to_string(),
-                "wcet": t.wcet.to_string(),
-                "deadline": t.deadline.to_string(),
-                "offset": t.offset.to_string(),
-                "priority": t.priority,
-                "cpu": t.cpu,
-                "execution": execution,
-                "release_jitter": t.release_jitter.to_string(),
-                "sections": sections,
-                "faults": { "panic_every": t.faults.panic_every },
-            })
-        })
-        .collect();
+    let tasks: Vec<Value> = system.tasks.iter().map(|t| task(system, t)).collect();
     let loads: Vec<Value> = system
         .loads
         .iter()
@@ -88,6 +47,50 @@ pub fn normalized(system: &System) -> Value {
         "task": tasks,
         "load": loads,
     })
+}
+
+/// One `[[task]]` table, with the priority and CPU the model ended up with.
+fn task(system: &System, t: &Task) -> Value {
+    let sections: Vec<Value> = t
+        .sections
+        .iter()
+        .map(|sec| {
+            json!({
+                "resource": system.resource_name(sec.resource),
+                "after": sec.after.to_string(),
+                "hold": sec.hold.to_string(),
+            })
+        })
+        .collect();
+    json!({
+        "name": t.name,
+        "period": t.period.to_string(),
+        "wcet": t.wcet.to_string(),
+        "deadline": t.deadline.to_string(),
+        "offset": t.offset.to_string(),
+        "priority": t.priority,
+        "cpu": t.cpu,
+        "execution": execution(&t.execution),
+        "release_jitter": t.release_jitter.to_string(),
+        "sections": sections,
+        "faults": { "panic_every": t.faults.panic_every },
+    })
+}
+
+/// A task's `execution` table, durations as unit strings.
+fn execution(execution: &Execution) -> Value {
+    match execution {
+        Execution::Constant => json!({ "model": "constant" }),
+        Execution::Uniform { min, max } => {
+            json!({ "model": "uniform", "min": min.to_string(), "max": max.to_string() })
+        }
+        Execution::Normal { mean, stddev } => {
+            json!({ "model": "normal", "mean": mean.to_string(), "stddev": stddev.to_string() })
+        }
+        Execution::Bimodal { low, high, p_high } => json!({
+            "model": "bimodal", "low": low.to_string(), "high": high.to_string(), "p_high": p_high
+        }),
+    }
 }
 
 #[cfg(test)]

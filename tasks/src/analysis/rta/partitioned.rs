@@ -2,7 +2,7 @@
 //! system: response times CPU by CPU with the system's priorities, release
 //! jitter and blocking, the per-task figures, and whether a miss is a proof.
 
-use super::{NoBound, analyse_task, window, witness};
+use super::{NoBound, Response, TaskResponse, analyse_task, window, witness};
 use crate::analysis::blocking;
 use crate::analysis::{CpuOutcome, Group, Run, TaskVerdict, cpu_prefix, has_offsets};
 use crate::model::{OnMiss, Overrun, Priority, ResourceId, System, TaskId};
@@ -78,6 +78,8 @@ enum Finding {
     Undecided(String),
 }
 
+/// Analyses the tasks of one CPU, filling in their verdicts, and sums up
+/// what was found in the CPU's verdict and line.
 fn analyse_cpu(
     system: &System,
     priorities: &[Priority],
@@ -99,6 +101,24 @@ fn analyse_cpu(
     let refutes = findings
         .iter()
         .any(|(_, f)| matches!(f, Finding::Fails(_, true)));
+    let (verdict, line) = cpu_line(system, group, &prefix, remote, &findings);
+    CpuOutcome {
+        verdict,
+        refutes,
+        approximations,
+        line,
+    }
+}
+
+/// The CPU's verdict and line: its first failures, else the remote
+/// sharing or what is undecided, else that every task meets its deadline.
+fn cpu_line(
+    system: &System,
+    group: &Group,
+    prefix: &str,
+    remote: Option<(ResourceId, TaskId)>,
+    findings: &[(TaskId, Finding)],
+) -> (Option<bool>, String) {
     let failures: Vec<&str> = findings
         .iter()
         .filter_map(|(_, f)| match f {
@@ -113,7 +133,7 @@ fn analyse_cpu(
             _ => None,
         })
         .collect();
-    let (verdict, line) = if !failures.is_empty() {
+    if !failures.is_empty() {
         let shown = failures.len().min(4);
         let more = if failures.len() > shown {
             format!("; and {} more", failures.len() - shown)
@@ -136,31 +156,33 @@ fn analyse_cpu(
     } else if !undecided.is_empty() {
         (None, format!("{prefix}{}", undecided.join("; ")))
     } else {
-        let tight = findings
-            .iter()
-            .filter_map(|(id, f)| match f {
-                Finding::Meets(slack, wcrt) => Some((*slack, *id, *wcrt)),
-                _ => None,
-            })
-            .min_by_key(|(slack, id, _)| (*slack, id.0))
-            .map_or(String::new(), |(_, id, wcrt)| {
-                let t = &system.tasks[id.0];
-                format!("; tightest: R({}) = {} <= D = {}", t.name, wcrt, t.deadline)
-            });
-        let n = group.tasks.len();
-        let all = if n == 1 {
-            "the task meets its deadline".to_string()
-        } else {
-            format!("all {n} tasks meet their deadlines")
-        };
-        (Some(true), format!("{prefix}{all}{tight}"))
-    };
-    CpuOutcome {
-        verdict,
-        refutes,
-        approximations,
-        line,
+        (
+            Some(true),
+            format!("{prefix}{}", all_meet(system, group, findings)),
+        )
     }
+}
+
+/// "All N tasks meet their deadlines", with the task of least slack.
+fn all_meet(system: &System, group: &Group, findings: &[(TaskId, Finding)]) -> String {
+    let tight = findings
+        .iter()
+        .filter_map(|(id, f)| match f {
+            Finding::Meets(slack, wcrt) => Some((*slack, *id, *wcrt)),
+            _ => None,
+        })
+        .min_by_key(|(slack, id, _)| (*slack, id.0))
+        .map_or(String::new(), |(_, id, wcrt)| {
+            let t = &system.tasks[id.0];
+            format!("; tightest: R({}) = {} <= D = {}", t.name, wcrt, t.deadline)
+        });
+    let n = group.tasks.len();
+    let all = if n == 1 {
+        "the task meets its deadline".to_string()
+    } else {
+        format!("all {n} tasks meet their deadlines")
+    };
+    format!("{all}{tight}")
 }
 
 /// Analyses one task: fills in its verdict and says what it found.
@@ -172,7 +194,6 @@ fn analyse_one(
     remote: Option<(ResourceId, TaskId)>,
     verdict: &mut TaskVerdict,
 ) -> Finding {
-    let task = &system.tasks[id.0];
     let mut jobs: Vec<Duration> = Vec::new();
     let result = analyse_task(system, priorities, &group.tasks, id, |_, r| {
         if jobs.len() < 8 {
@@ -180,6 +201,22 @@ fn analyse_one(
         }
     });
     let proof = witness::find(system, priorities, &group.tasks, id);
+    record_blocking(system, id, &result, verdict);
+    if let Some(shared) = remote {
+        return remote_finding(system, id, shared, &result, proof, verdict);
+    }
+    match result.response {
+        Ok(r) => {
+            let shown = result.window.is_none().then_some(jobs.as_slice());
+            bounded_finding(system, id, &r, shown, proof, verdict)
+        }
+        Err(e) => unbounded_finding(system, id, e, proof, verdict),
+    }
+}
+
+/// Fills in the task's blocking time and its explanation: from the busy
+/// window under plain mutexes, else from the blocking bound.
+fn record_blocking(system: &System, id: TaskId, result: &TaskResponse, verdict: &mut TaskVerdict) {
     match &result.window {
         Some(w) => {
             let total = result.response.as_ref().map_or(w.length, |r| r.wcrt);
@@ -191,83 +228,114 @@ fn analyse_one(
             verdict.blocking_detail = blocking::describe(system, &result.blocking);
         }
     }
-    if let Some((resource, other)) = remote {
-        let local = match result.response {
-            Ok(r) => format!("; ignoring it, R = {}", r.wcrt),
-            Err(_) => String::new(),
+}
+
+/// A task that shares `resource` with `other` on another CPU: no bound
+/// (remote blocking is not analysed), a miss only when a witness proves it.
+fn remote_finding(
+    system: &System,
+    id: TaskId,
+    (resource, other): (ResourceId, TaskId),
+    result: &TaskResponse,
+    proof: Option<witness::Witness>,
+    verdict: &mut TaskVerdict,
+) -> Finding {
+    let task = &system.tasks[id.0];
+    let local = match result.response {
+        Ok(r) => format!("; ignoring it, R = {}", r.wcrt),
+        Err(_) => String::new(),
+    };
+    verdict.add_note(format!(
+        "`{}` is also locked by `{}` on another CPU: remote blocking is not analysed, no bound{local}",
+        system.resource_name(resource),
+        system.tasks[other.0].name
+    ));
+    match proof {
+        Some(w) => {
+            prove(system, id, &w, verdict);
+            Finding::Fails(format!("`{}` misses (proven)", task.name), true)
+        }
+        None => Finding::Undecided(format!("`{}`: remote blocking", task.name)),
+    }
+}
+
+/// A task with a response-time bound `r`: meets its deadline, or misses it
+/// (proven when there is a witness). `jobs`, the first responses of the
+/// busy period, are listed in a note when there is more than one job.
+fn bounded_finding(
+    system: &System,
+    id: TaskId,
+    r: &Response,
+    jobs: Option<&[Duration]>,
+    proof: Option<witness::Witness>,
+    verdict: &mut TaskVerdict,
+) -> Finding {
+    let task = &system.tasks[id.0];
+    verdict.set_wcrt(r.wcrt);
+    verdict.jobs_examined = Some(r.jobs);
+    if let Some(jobs) = jobs
+        && r.jobs > 1
+    {
+        let list: Vec<String> = jobs.iter().map(Duration::to_string).collect();
+        let more = if r.jobs > jobs.len() as u64 {
+            ", ..."
+        } else {
+            ""
         };
         verdict.add_note(format!(
-            "`{}` is also locked by `{}` on another CPU: remote blocking is not analysed, no bound{local}",
-            system.resource_name(resource),
-            system.tasks[other.0].name
+            "{} jobs in the busy period of {}, responses {}{more}; the worst is job {}",
+            r.jobs,
+            r.busy_period,
+            list.join(", "),
+            r.worst_job + 1
         ));
-        return match proof {
-            Some(w) => {
-                prove(system, id, &w, verdict);
-                Finding::Fails(format!("`{}` misses (proven)", task.name), true)
-            }
-            None => Finding::Undecided(format!("`{}`: remote blocking", task.name)),
-        };
     }
-    match result.response {
-        Ok(r) => {
-            verdict.set_wcrt(r.wcrt);
-            verdict.jobs_examined = Some(r.jobs);
-            if r.jobs > 1 && result.window.is_none() {
-                let list: Vec<String> = jobs.iter().map(Duration::to_string).collect();
-                let more = if r.jobs > jobs.len() as u64 {
-                    ", ..."
-                } else {
-                    ""
-                };
-                verdict.add_note(format!(
-                    "{} jobs in the busy period of {}, responses {}{more}; the worst is job {}",
-                    r.jobs,
-                    r.busy_period,
-                    list.join(", "),
-                    r.worst_job + 1
-                ));
-            }
-            if r.wcrt <= task.deadline {
-                let slack = i128::from(task.deadline.as_nanos()) - i128::from(r.wcrt.as_nanos());
-                return Finding::Meets(slack, r.wcrt);
-            }
-            let text = format!(
-                "R({}) = {} > D = {} (by {})",
-                task.name,
-                r.wcrt,
-                task.deadline,
-                r.wcrt.saturating_sub(task.deadline)
-            );
-            match proof {
-                Some(w) => {
-                    prove(system, id, &w, verdict);
-                    Finding::Fails(text, true)
-                }
-                None => {
-                    verdict.schedulable = None;
-                    verdict.add_note("the bound exceeds the deadline, but it is only an upper bound here: a miss is not proven");
-                    Finding::Fails(format!("{text}, not proven"), false)
-                }
-            }
+    if r.wcrt <= task.deadline {
+        let slack = i128::from(task.deadline.as_nanos()) - i128::from(r.wcrt.as_nanos());
+        return Finding::Meets(slack, r.wcrt);
+    }
+    let text = format!(
+        "R({}) = {} > D = {} (by {})",
+        task.name,
+        r.wcrt,
+        task.deadline,
+        r.wcrt.saturating_sub(task.deadline)
+    );
+    match proof {
+        Some(w) => {
+            prove(system, id, &w, verdict);
+            Finding::Fails(text, true)
         }
-        Err(e) => {
-            let why = e.describe(system);
-            verdict.add_note(why.clone());
-            match proof {
-                Some(w) => {
-                    prove(system, id, &w, verdict);
-                    Finding::Fails(format!("no bound for `{}`: {why}", task.name), true)
-                }
-                None if e.is_overload() || matches!(e, NoBound::WindowOverload(_)) => {
-                    Finding::Fails(
-                        format!("no bound for `{}`: {why}, not proven", task.name),
-                        false,
-                    )
-                }
-                None => Finding::Undecided(format!("`{}`: {why}", task.name)),
-            }
+        None => {
+            verdict.schedulable = None;
+            verdict.add_note("the bound exceeds the deadline, but it is only an upper bound here: a miss is not proven");
+            Finding::Fails(format!("{text}, not proven"), false)
         }
+    }
+}
+
+/// A task without a bound (`e` says why): a proven miss with a witness, an
+/// unproven one when the CPU is overloaded, else undecided.
+fn unbounded_finding(
+    system: &System,
+    id: TaskId,
+    e: NoBound,
+    proof: Option<witness::Witness>,
+    verdict: &mut TaskVerdict,
+) -> Finding {
+    let task = &system.tasks[id.0];
+    let why = e.describe(system);
+    verdict.add_note(why.clone());
+    match proof {
+        Some(w) => {
+            prove(system, id, &w, verdict);
+            Finding::Fails(format!("no bound for `{}`: {why}", task.name), true)
+        }
+        None if e.is_overload() || matches!(e, NoBound::WindowOverload(_)) => Finding::Fails(
+            format!("no bound for `{}`: {why}, not proven", task.name),
+            false,
+        ),
+        None => Finding::Undecided(format!("`{}`: {why}", task.name)),
     }
 }
 

@@ -38,6 +38,9 @@ fn bad(key: &str, message: impl Into<String>) -> ProblemKind {
 
 const POSITIVE: &str = "must be greater than 0";
 
+/// The kind of problem an error is, and its hint.
+// One long match on purpose: a flat table from error to wording, exhaustive,
+// so a new `ModelError` does not compile until it has its wording here.
 fn kind(error: ModelError) -> (ProblemKind, Option<&'static str>) {
     use ModelError as E;
     match error {

@@ -13,6 +13,9 @@ use crate::model::{
 };
 use crate::time::Duration;
 
+/// The model task of one `[[task]]` with the raw index of each of its
+/// sections (resource ids are filled in later), or `None` when any field
+/// is unusable; every problem found is recorded in `out`.
 pub(super) fn task(
     id: TaskId,
     rt: &RawTask,
@@ -20,131 +23,24 @@ pub(super) fn task(
     scheduler: &Scheduler,
     out: &mut Problems,
 ) -> Option<(Task, Vec<usize>)> {
-    let label = |what: &str| {
-        rt.name.as_ref().map_or(format!("task #{}", id.0 + 1), |n| {
-            format!("task `{}` {what}", n.value)
-        })
-    };
-    let missing = |out: &mut Problems, key: &str, hint: &str| {
-        err(
-            out,
-            ProblemKind::MissingKey {
-                key: key.into(),
-                table: rt
-                    .name
-                    .as_ref()
-                    .map_or(format!("[[task]] #{}", id.0 + 1), |n| {
-                        format!("[[task]] \"{}\"", n.value)
-                    }),
-            },
-            rt.span.clone(),
-            Some(hint),
-        );
-    };
-    let name = match &rt.name {
-        Some(n) => match rules::task_name(&n.value) {
-            Ok(()) => Some(n.value.clone()),
-            Err(e) => {
-                out.push(problem(e, n.span.clone()));
-                None
-            }
-        },
-        None => {
-            missing(
-                out,
-                "name",
-                "give the task a unique name, e.g. name = \"sensor\"",
-            );
-            None
-        }
-    };
-    // Bounded so that every time derived from them is representable.
-    for (key, d) in [
-        ("period", &rt.period),
-        ("deadline", &rt.deadline),
-        ("offset", &rt.offset),
-        ("release_jitter", &rt.release_jitter),
-    ] {
-        if let Some(d) = d {
-            not_too_long(out, key, d);
-        }
-    }
-    let period = match &rt.period {
-        Some(p) => positive(out, "period", p).then_some(p.value),
-        None => {
-            missing(out, "period", "e.g. period = \"10ms\"");
-            None
-        }
-    };
-    let wcet = match &rt.wcet {
-        Some(w) => positive(out, "wcet", w).then_some(w.value),
-        None => {
-            missing(
-                out,
-                "wcet",
-                "the worst-case execution time, e.g. wcet = \"2ms\"",
-            );
-            None
-        }
-    };
-    let deadline = match (&rt.deadline, period) {
-        (Some(d), _) => positive(out, "deadline", d).then_some(d.value),
-        (None, p) => p,
-    };
-    if let (Some(w), Some(d), Some(n)) = (wcet, deadline, &name)
-        && let Err(e) = rules::wcet_within_deadline(n, w, d)
-    {
-        let span = rt.wcet.as_ref().map_or(rt.span.clone(), |w| w.span.clone());
-        let what = if rt.deadline.is_some() {
-            "deadline"
-        } else {
-            "deadline (= period)"
-        };
-        out.push(problem(e, span).with_hint(format!(
-            "the task can never meet its {what}: shorten wcet or lengthen the deadline"
-        )));
-    }
-    if let (Some(p), Some(d)) = (period, &rt.deadline)
-        && d.value > p
-        && !d.value.is_zero()
-    {
-        out.push(Problem::warning(
-            format!(
-                "{} is longer than its period {}: jobs may overlap (arbitrary deadline; the analysis examines the whole busy period)",
-                label(&format!("deadline {}", d.value)),
-                p
-            ),
-            d.span.clone(),
-        ));
-    }
+    let name = task_name(id, rt, out);
+    let timing = timing(id, rt, out);
+    check_timing(id, rt, &timing, name.as_deref(), out);
     let cpu = task_cpu(rt, cpus, scheduler, name.as_deref(), out);
     let priority = task_priority(rt, scheduler, name.as_deref(), out);
-    let execution = match (&rt.execution, wcet) {
+    let execution = match (&rt.execution, timing.wcet) {
         (Some(e), Some(w)) => execution(e, w, name.as_deref().unwrap_or("?"), out),
         (Some(_), None) => None,
         (None, _) => Some(Execution::Constant),
     };
-    let sections = sections(rt, wcet, name.as_deref(), out);
-    if let (
-        Some(Execution::Uniform { min: shortest, .. } | Execution::Bimodal { low: shortest, .. }),
-        Some(last),
-    ) = (&execution, sections.iter().map(|(s, _)| s.end()).max())
-        && *shortest < last
-    {
-        out.push(Problem::warning(
-            format!(
-                "{} can be shorter than the end of its last critical section ({last}); such jobs run at least to the end of their sections",
-                label(&format!("execution time {shortest}"))
-            ),
-            rt.execution.as_ref().map_or(rt.span.clone(), |e| e.span.clone()),
-        ));
-    }
+    let sections = sections(rt, timing.wcet, name.as_deref(), out);
+    warn_short_execution(id, rt, execution.as_ref(), &sections, out);
     let t = Task {
         id,
         name: name?,
-        period: period?,
-        wcet: wcet?,
-        deadline: deadline?,
+        period: timing.period?,
+        wcet: timing.wcet?,
+        deadline: timing.deadline?,
         offset: rt.offset.as_ref().map_or(Duration::ZERO, |o| o.value),
         priority: priority?,
         cpu: cpu?,
@@ -161,6 +57,172 @@ pub(super) fn task(
         },
     };
     Some((t, sections.iter().map(|(_, i)| *i).collect()))
+}
+
+/// How a message names the task: "task `NAME` WHAT", or only "task #N"
+/// (1-based) when the task has no name.
+fn label(id: TaskId, rt: &RawTask, what: &str) -> String {
+    rt.name.as_ref().map_or(format!("task #{}", id.0 + 1), |n| {
+        format!("task `{}` {what}", n.value)
+    })
+}
+
+/// Records that the task has no `key`, at the whole `[[task]]` table.
+fn missing(id: TaskId, rt: &RawTask, out: &mut Problems, key: &str, hint: &str) {
+    err(
+        out,
+        ProblemKind::MissingKey {
+            key: key.into(),
+            table: rt
+                .name
+                .as_ref()
+                .map_or(format!("[[task]] #{}", id.0 + 1), |n| {
+                    format!("[[task]] \"{}\"", n.value)
+                }),
+        },
+        rt.span.clone(),
+        Some(hint),
+    );
+}
+
+/// The task's name, when it is there and usable.
+fn task_name(id: TaskId, rt: &RawTask, out: &mut Problems) -> Option<String> {
+    match &rt.name {
+        Some(n) => match rules::task_name(&n.value) {
+            Ok(()) => Some(n.value.clone()),
+            Err(e) => {
+                out.push(problem(e, n.span.clone()));
+                None
+            }
+        },
+        None => {
+            missing(
+                id,
+                rt,
+                out,
+                "name",
+                "give the task a unique name, e.g. name = \"sensor\"",
+            );
+            None
+        }
+    }
+}
+
+/// The task's period, WCET and deadline (nanoseconds), each `None` when it
+/// is missing or unusable.
+struct TaskTiming {
+    period: Option<Duration>,
+    wcet: Option<Duration>,
+    /// The deadline as written, or the period when there is none.
+    deadline: Option<Duration>,
+}
+
+/// Reads period, WCET and deadline, checking each on its own: present
+/// (period and WCET), positive, and not too long (offset and release jitter
+/// too).
+fn timing(id: TaskId, rt: &RawTask, out: &mut Problems) -> TaskTiming {
+    // Bounded so that every time derived from them is representable.
+    for (key, d) in [
+        ("period", &rt.period),
+        ("deadline", &rt.deadline),
+        ("offset", &rt.offset),
+        ("release_jitter", &rt.release_jitter),
+    ] {
+        if let Some(d) = d {
+            not_too_long(out, key, d);
+        }
+    }
+    let period = match &rt.period {
+        Some(p) => positive(out, "period", p).then_some(p.value),
+        None => {
+            missing(id, rt, out, "period", "e.g. period = \"10ms\"");
+            None
+        }
+    };
+    let wcet = match &rt.wcet {
+        Some(w) => positive(out, "wcet", w).then_some(w.value),
+        None => {
+            missing(
+                id,
+                rt,
+                out,
+                "wcet",
+                "the worst-case execution time, e.g. wcet = \"2ms\"",
+            );
+            None
+        }
+    };
+    let deadline = match (&rt.deadline, period) {
+        (Some(d), _) => positive(out, "deadline", d).then_some(d.value),
+        (None, p) => p,
+    };
+    TaskTiming {
+        period,
+        wcet,
+        deadline,
+    }
+}
+
+/// Checks the timing fields against each other: an error when the WCET
+/// exceeds the deadline, a warning when the deadline exceeds the period.
+fn check_timing(
+    id: TaskId,
+    rt: &RawTask,
+    timing: &TaskTiming,
+    name: Option<&str>,
+    out: &mut Problems,
+) {
+    if let (Some(w), Some(d), Some(n)) = (timing.wcet, timing.deadline, name)
+        && let Err(e) = rules::wcet_within_deadline(n, w, d)
+    {
+        let span = rt.wcet.as_ref().map_or(rt.span.clone(), |w| w.span.clone());
+        let what = if rt.deadline.is_some() {
+            "deadline"
+        } else {
+            "deadline (= period)"
+        };
+        out.push(problem(e, span).with_hint(format!(
+            "the task can never meet its {what}: shorten wcet or lengthen the deadline"
+        )));
+    }
+    if let (Some(p), Some(d)) = (timing.period, &rt.deadline)
+        && d.value > p
+        && !d.value.is_zero()
+    {
+        out.push(Problem::warning(
+            format!(
+                "{} is longer than its period {}: jobs may overlap (arbitrary deadline; the analysis examines the whole busy period)",
+                label(id, rt, &format!("deadline {}", d.value)),
+                p
+            ),
+            d.span.clone(),
+        ));
+    }
+}
+
+/// Warns when the execution model can draw a time shorter than the end of
+/// the task's last critical section.
+fn warn_short_execution(
+    id: TaskId,
+    rt: &RawTask,
+    execution: Option<&Execution>,
+    sections: &[(Section, usize)],
+    out: &mut Problems,
+) {
+    if let (
+        Some(Execution::Uniform { min: shortest, .. } | Execution::Bimodal { low: shortest, .. }),
+        Some(last),
+    ) = (execution, sections.iter().map(|(s, _)| s.end()).max())
+        && *shortest < last
+    {
+        out.push(Problem::warning(
+            format!(
+                "{} can be shorter than the end of its last critical section ({last}); such jobs run at least to the end of their sections",
+                label(id, rt, &format!("execution time {shortest}"))
+            ),
+            rt.execution.as_ref().map_or(rt.span.clone(), |e| e.span.clone()),
+        ));
+    }
 }
 
 /// `Some(None)`: no CPU (global, or left to the partitioner); `None`: error.
