@@ -387,3 +387,16 @@ fn execution_models_are_checked_against_the_wcet() {
         "`mean` does not apply to the uniform model",
     );
 }
+
+/// A task without a name is "task #N" in messages, and the message still
+/// says what is wrong with it (the deadline used to be dropped).
+#[test]
+fn an_unnamed_task_is_numbered_and_its_warning_keeps_the_deadline() {
+    let list = problems(
+        "name = \"x\"\n[[task]]\nperiod = \"12ms\"\nwcet = \"1ms\"\ndeadline = \"14ms\"\n",
+    );
+    has(
+        &list,
+        "task #1 deadline 14ms is longer than its period 12ms",
+    );
+}

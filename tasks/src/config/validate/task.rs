@@ -59,12 +59,14 @@ pub(super) fn task(
     Some((t, sections.iter().map(|(_, i)| *i).collect()))
 }
 
-/// How a message names the task: "task `NAME` WHAT", or only "task #N"
+/// How a message names the task: "task `NAME` WHAT", or "task #N WHAT"
 /// (1-based) when the task has no name.
 fn label(id: TaskId, rt: &RawTask, what: &str) -> String {
-    rt.name.as_ref().map_or(format!("task #{}", id.0 + 1), |n| {
-        format!("task `{}` {what}", n.value)
-    })
+    rt.name
+        .as_ref()
+        .map_or(format!("task #{} {what}", id.0 + 1), |n| {
+            format!("task `{}` {what}", n.value)
+        })
 }
 
 /// Records that the task has no `key`, at the whole `[[task]]` table.
