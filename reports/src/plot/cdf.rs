@@ -132,9 +132,65 @@ struct Plot<'a> {
     rows: usize,
 }
 
+/// The chart of one panel: log10 of `1 / (1 − p)` on x, nanoseconds on y.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale<f64>, Scale<u64>>>;
+
+/// The axes every panel shares.
+struct Axes {
+    /// The x axis' end: whole decades, up to the largest sample count.
+    decades: f64,
+    /// The top of the y axis, in nanoseconds: a little above the largest
+    /// value.
+    y_end: u64,
+    /// The y axis' ticks and labels.
+    y_axis: TimeAxis,
+}
+
 impl Draw for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        // The legend: each task once, in order of first appearance.
+        let axes = self.axes();
+        let area = frame(root, self.title, &self.legend(axes.y_end), &[])?;
+        let cells = area.split_evenly((self.rows, self.cols));
+        for (i, (panel, cell)) in self.panels.iter().zip(cells).enumerate() {
+            let mut chart = self.panel_chart(&cell, i, panel, &axes)?;
+            let panel_lines = self.lines.get(i).map_or(&[][..], Vec::as_slice);
+            curves(root, &mut chart, panel_lines, &axes)?;
+        }
+        Ok(())
+    }
+}
+
+impl Plot<'_> {
+    /// Every curve of every panel.
+    fn curves(&self) -> impl Iterator<Item = &Curve> + Clone {
+        self.lines.iter().flatten()
+    }
+
+    /// The shared axes: x to the decade that covers the largest sample
+    /// count (at least 99%), y to a twelfth above the largest value.
+    fn axes(&self) -> Axes {
+        let y_max = self
+            .curves()
+            .flat_map(|c| c.points.iter().map(|p| p.1))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let y_end = y_max + y_max / 12;
+        let decades = self
+            .curves()
+            .filter_map(|c| c.points.last().map(|p| p.0))
+            .fold(2.0f64, f64::max)
+            .ceil();
+        Axes {
+            decades,
+            y_end,
+            y_axis: TimeAxis::new(0, y_end, 8),
+        }
+    }
+
+    /// The legend: each task once, in order of first appearance; the
+    /// deadline when one falls below `y_end`; the dot.
+    fn legend(&self, y_end: u64) -> Vec<Entry> {
         let mut legend: Vec<Entry> = Vec::new();
         let mut seen: Vec<(usize, &str)> = Vec::new();
         for s in self.panels.iter().flat_map(|p| &p.series) {
@@ -146,16 +202,8 @@ impl Draw for Plot<'_> {
                 ));
             }
         }
-        let curves = self.lines.iter().flatten();
-        let y_max = curves
-            .clone()
-            .flat_map(|c| c.points.iter().map(|p| p.1))
-            .max()
-            .unwrap_or(1)
-            .max(1);
-        let y_end = y_max + y_max / 12;
-        if curves
-            .clone()
+        if self
+            .curves()
             .any(|c| c.deadline.is_some_and(|d| d <= y_end))
         {
             legend.push(Entry::new(
@@ -164,91 +212,102 @@ impl Draw for Plot<'_> {
             ));
         }
         legend.push(Entry::new(Glyph::Dot(INK), "exact maximum"));
-        // The x axis: whole decades, up to the largest sample count.
-        let decades = curves
-            .clone()
-            .filter_map(|c| c.points.last().map(|p| p.0))
-            .fold(2.0f64, f64::max)
-            .ceil();
-        let x_ticks: Vec<f64> = (0..=decades as i32).map(f64::from).collect();
-        let y_axis = TimeAxis::new(0, y_end, 8);
-        let area = frame(root, self.title, &legend, &[])?;
-        let cells = area.split_evenly((self.rows, self.cols));
-        let multi = self.panels.len() > 1;
-        for (i, (panel, cell)) in self.panels.iter().zip(cells).enumerate() {
-            let mut builder = ChartBuilder::on(&cell);
-            builder
-                .margin_left(8)
-                .margin_right(30)
-                .margin_top(4)
-                .x_label_area_size(46)
-                .y_label_area_size(72);
-            if multi {
-                builder.caption(&panel.title, (super::FONT, AXIS_SIZE));
-            }
-            let mut chart = builder
-                .build_cartesian_2d(
-                    Scale::new(0.0..decades, x_ticks.clone()),
-                    Scale::new(0..y_end, y_axis.ticks.clone()),
-                )
-                .map_err(fail)?;
+        legend
+    }
+
+    /// Lays out panel `i` in `cell` and draws its axes: its title when
+    /// there are several panels, axis titles only on the outer panels (the
+    /// bottom row, the left column).
+    fn panel_chart<'a, DB: DrawingBackend>(
+        &self,
+        cell: &'a DrawingArea<DB, Shift>,
+        i: usize,
+        panel: &PercentilePanel<'_>,
+        axes: &Axes,
+    ) -> Result<Chart<'a, DB>, String> {
+        let x_ticks: Vec<f64> = (0..=axes.decades as i32).map(f64::from).collect();
+        let mut builder = ChartBuilder::on(cell);
+        builder
+            .margin_left(8)
+            .margin_right(30)
+            .margin_top(4)
+            .x_label_area_size(46)
+            .y_label_area_size(72);
+        if self.panels.len() > 1 {
+            builder.caption(&panel.title, (super::FONT, AXIS_SIZE));
+        }
+        let mut chart = builder
+            .build_cartesian_2d(
+                Scale::new(0.0..axes.decades, x_ticks),
+                Scale::new(0..axes.y_end, axes.y_axis.ticks.clone()),
+            )
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .x_desc(if i / self.cols + 1 == self.rows {
+                "percentile (log scale of 1/(1 − p))"
+            } else {
+                ""
+            })
+            .y_desc(if i.is_multiple_of(self.cols) {
+                axes.y_axis.title(self.quantity)
+            } else {
+                String::new()
+            })
+            .x_label_formatter(&|v| style::percent_tick(1.0 - 10f64.powf(-v)))
+            .y_label_formatter(&|v| axes.y_axis.label(*v))
+            .label_style((super::FONT, LABEL_SIZE))
+            .axis_desc_style((super::FONT, AXIS_SIZE))
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(fail)?;
+        Ok(chart)
+    }
+}
+
+/// Draws a panel's curves on `chart`: first every deadline within the y
+/// axis, dashed, then each line with a dot at its exact maximum; "no
+/// samples" when no curve has a point.
+fn curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Chart<'_, DB>,
+    panel_lines: &[Curve],
+    axes: &Axes,
+) -> Result<(), String> {
+    for c in panel_lines {
+        if let Some(d) = c.deadline.filter(|&d| d <= axes.y_end) {
             chart
-                .configure_mesh()
-                // Axis titles on the outer panels only.
-                .x_desc(if i / self.cols + 1 == self.rows {
-                    "percentile (log scale of 1/(1 − p))"
-                } else {
-                    ""
-                })
-                .y_desc(if i % self.cols == 0 {
-                    y_axis.title(self.quantity)
-                } else {
-                    String::new()
-                })
-                .x_label_formatter(&|v| style::percent_tick(1.0 - 10f64.powf(-v)))
-                .y_label_formatter(&|v| y_axis.label(*v))
-                .label_style((super::FONT, LABEL_SIZE))
-                .axis_desc_style((super::FONT, AXIS_SIZE))
-                .bold_line_style(GRID)
-                .light_line_style(TRANSPARENT)
-                .draw()
-                .map_err(fail)?;
-            let panel_lines = self.lines.get(i).map_or(&[][..], Vec::as_slice);
-            for c in panel_lines {
-                if let Some(d) = c.deadline.filter(|&d| d <= y_end) {
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            [(0.0, d), (decades, d)],
-                            8,
-                            5,
-                            c.color.stroke_width(2),
-                        ))
-                        .map_err(fail)?;
-                }
-            }
-            let plotting = chart.plotting_area();
-            for c in panel_lines {
-                plotting
-                    .draw(&PathElement::new(c.points.clone(), c.color.stroke_width(2)))
-                    .map_err(fail)?;
-                if let Some(&last) = c.points.last() {
-                    plotting
-                        .draw(&Circle::new(last, 4, c.color.filled()))
-                        .map_err(fail)?;
-                }
-            }
-            if panel_lines.iter().all(|c| c.points.is_empty()) {
-                let (xr, yr) = plotting.get_pixel_range();
-                root.draw(&Text::new(
-                    "no samples",
-                    ((xr.start + xr.end) / 2, (yr.start + yr.end) / 2),
-                    style::text(AXIS_SIZE, INK, HPos::Center, VPos::Center),
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, d), (axes.decades, d)],
+                    8,
+                    5,
+                    c.color.stroke_width(2),
                 ))
                 .map_err(fail)?;
-            }
         }
-        Ok(())
     }
+    let plotting = chart.plotting_area();
+    for c in panel_lines {
+        plotting
+            .draw(&PathElement::new(c.points.clone(), c.color.stroke_width(2)))
+            .map_err(fail)?;
+        if let Some(&last) = c.points.last() {
+            plotting
+                .draw(&Circle::new(last, 4, c.color.filled()))
+                .map_err(fail)?;
+        }
+    }
+    if panel_lines.iter().all(|c| c.points.is_empty()) {
+        let (xr, yr) = plotting.get_pixel_range();
+        root.draw(&Text::new(
+            "no samples",
+            ((xr.start + xr.end) / 2, (yr.start + yr.end) / 2),
+            style::text(AXIS_SIZE, INK, HPos::Center, VPos::Center),
+        ))
+        .map_err(fail)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -160,10 +160,50 @@ struct Plot<'a> {
     lines: Vec<Line>,
 }
 
+/// The chart the distributions are drawn on: time in nanoseconds on x,
+/// log10 of the job count on y.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale<u64>, Scale<f64>>>;
+
+/// The bottom of the y axis, in log10 of a count: a little below one job,
+/// so that a bin of one job shows.
+const FLOOR: f64 = -0.3;
+
 impl Draw for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let legend: Vec<Entry> = self
-            .lines
+        let area = frame(root, self.title, &self.legend(), &[])?;
+        let chart = self.chart(&area)?;
+        for line in &self.lines {
+            // A light fill makes a lone spike visible; with many series the
+            // fills would only muddy each other.
+            self.steps(&chart, line, self.lines.len() <= 4)?;
+        }
+        // The worst cases: dashed lines, values staggered so they never
+        // overlap.
+        let mut order: Vec<&Line> = self.lines.iter().filter(|l| l.max.is_some()).collect();
+        order.sort_by_key(|l| l.max);
+        for line in &order {
+            self.worst_case(root, &chart, line)?;
+        }
+        // Then the values, over every line.
+        self.worst_case_labels(root, &chart, &order)?;
+        if self.lines.iter().all(|l| l.max.is_none()) {
+            let (x_range, y_range) = chart.plotting_area().get_pixel_range();
+            let ((x0, y0), (x1, y1)) = ((x_range.start, y_range.start), (x_range.end, y_range.end));
+            root.draw(&Text::new(
+                "no samples",
+                ((x0 + x1) / 2, (y0 + y1) / 2),
+                style::text(AXIS_SIZE, MUTED, HPos::Center, VPos::Center),
+            ))
+            .map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+impl Plot<'_> {
+    /// The legend: each series with its worst case.
+    fn legend(&self) -> Vec<Entry> {
+        self.lines
             .iter()
             .map(|l| match l.max {
                 Some(m) => Entry::new(
@@ -172,19 +212,33 @@ impl Draw for Plot<'_> {
                 ),
                 None => Entry::new(Glyph::Line(l.color), format!("{} (no samples)", l.label)),
             })
-            .collect();
-        let area = frame(root, self.title, &legend, &[])?;
-        // A little room right of the last bin, for its worst-case line.
+            .collect()
+    }
+
+    /// log10 of the largest count.
+    fn decades(&self) -> f64 {
+        (self.peak as f64).log10()
+    }
+
+    /// The top of the y axis, in log10 of a count: headroom above the
+    /// highest bin for the labels of the maxima.
+    fn top(&self) -> f64 {
+        self.decades().max(1.0) + 0.9
+    }
+
+    /// Lays out the chart on `area` and draws its axes: time from zero to a
+    /// little past the last bin (room for its worst-case line) on x, counts
+    /// by powers of ten on y.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+    ) -> Result<Chart<'a, DB>, String> {
         let bins_end = self.width.saturating_mul(self.n as u64);
         let end = bins_end + (bins_end / 50).max(self.width);
         let x_axis = TimeAxis::new(0, end, 12);
-        let peak = self.peak;
-        let decades = (peak as f64).log10();
-        let floor = -0.3;
-        // Headroom above the highest bin for the labels of the maxima.
-        let top = decades.max(1.0) + 0.9;
+        let top = self.top();
         let y_ticks: Vec<f64> = (0..=top.floor() as i32).map(f64::from).collect();
-        let mut chart = ChartBuilder::on(&area)
+        let mut chart = ChartBuilder::on(area)
             .margin_left(10)
             .margin_right(24)
             .margin_top(6)
@@ -192,7 +246,7 @@ impl Draw for Plot<'_> {
             .y_label_area_size(76)
             .build_cartesian_2d(
                 Scale::new(0..end, x_axis.ticks.clone()),
-                Scale::new(floor..top, y_ticks),
+                Scale::new(FLOOR..top, y_ticks),
             )
             .map_err(fail)?;
         let x_desc = format!(
@@ -212,64 +266,88 @@ impl Draw for Plot<'_> {
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(fail)?;
+        Ok(chart)
+    }
+
+    /// Draws `line`'s bins: each run of non-empty bins is one closed step
+    /// outline, lightly filled if `fill`; empty bins are not drawn (zero
+    /// has no place on a log axis).
+    fn steps<DB: DrawingBackend>(
+        &self,
+        chart: &Chart<'_, DB>,
+        line: &Line,
+        fill: bool,
+    ) -> Result<(), String> {
         let plotting = chart.plotting_area();
-        for line in &self.lines {
-            // Each run of non-empty bins is one closed step outline: empty
-            // bins are not drawn (zero has no place on a log axis).
-            let mut i = 0;
-            while i < line.bins.len() {
-                if line.bins[i] == 0 {
-                    i += 1;
-                    continue;
-                }
-                let start = i;
-                let mut points = vec![(start as u64 * self.width, floor)];
-                while i < line.bins.len() && line.bins[i] > 0 {
-                    let y = (line.bins[i] as f64).log10();
-                    points.push((i as u64 * self.width, y));
-                    points.push(((i as u64 + 1) * self.width, y));
-                    i += 1;
-                }
-                points.push((i as u64 * self.width, floor));
-                // A light fill makes a lone spike visible; with many
-                // series the fills would only muddy each other.
-                if self.lines.len() <= 4 {
-                    plotting
-                        .draw(&Polygon::new(points.clone(), line.color.mix(0.25).filled()))
-                        .map_err(fail)?;
-                }
+        let mut i = 0;
+        while i < line.bins.len() {
+            if line.bins[i] == 0 {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut points = vec![(start as u64 * self.width, FLOOR)];
+            while i < line.bins.len() && line.bins[i] > 0 {
+                let y = (line.bins[i] as f64).log10();
+                points.push((i as u64 * self.width, y));
+                points.push(((i as u64 + 1) * self.width, y));
+                i += 1;
+            }
+            points.push((i as u64 * self.width, FLOOR));
+            if fill {
                 plotting
-                    .draw(&PathElement::new(points, line.color.stroke_width(2)))
+                    .draw(&Polygon::new(points.clone(), line.color.mix(0.25).filled()))
                     .map_err(fail)?;
             }
-        }
-        // The worst cases: dashed lines, values staggered so they never
-        // overlap.
-        let mut order: Vec<&Line> = self.lines.iter().filter(|l| l.max.is_some()).collect();
-        order.sort_by_key(|l| l.max);
-        let mut levels: Vec<i32> = Vec::new();
-        let (x_range, y_range) = plotting.get_pixel_range();
-        let headroom_px = chart.backend_coord(&(0, decades.max(0.0))).1 - y_range.start;
-        let max_levels = usize::try_from((headroom_px - 4) / (LABEL_SIZE as i32 + 4)).unwrap_or(0);
-        for line in &order {
-            let Some(max) = line.max else { continue };
-            let (x, y_floor) = chart.backend_coord(&(max, floor));
-            let (_, y_top) = chart.backend_coord(&(max, top));
-            let mut y = y_floor;
-            while y > y_top {
-                let y2 = (y - 6).max(y_top);
-                root.draw(&PathElement::new(
-                    vec![(x, y), (x, y2)],
-                    line.color.stroke_width(2),
-                ))
+            plotting
+                .draw(&PathElement::new(points, line.color.stroke_width(2)))
                 .map_err(fail)?;
-                y -= 10;
-            }
         }
-        // Then the values, over every line.
+        Ok(())
+    }
+
+    /// Draws `line`'s worst case: a dashed vertical line in its colour, the
+    /// whole height of the chart.
+    fn worst_case<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Chart<'_, DB>,
+        line: &Line,
+    ) -> Result<(), String> {
+        let Some(max) = line.max else { return Ok(()) };
+        let (x, y_floor) = chart.backend_coord(&(max, FLOOR));
+        let (_, y_top) = chart.backend_coord(&(max, self.top()));
+        let mut y = y_floor;
+        while y > y_top {
+            let y2 = (y - 6).max(y_top);
+            root.draw(&PathElement::new(
+                vec![(x, y), (x, y2)],
+                line.color.stroke_width(2),
+            ))
+            .map_err(fail)?;
+            y -= 10;
+        }
+        Ok(())
+    }
+
+    /// Draws the value of each worst case in `order` (smallest first)
+    /// beside its line, on a white backing, staggered in rows from the top
+    /// so that no two overlap; only as many rows as the headroom above the
+    /// bins holds (the legend has every maximum anyway).
+    fn worst_case_labels<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Chart<'_, DB>,
+        order: &[&Line],
+    ) -> Result<(), String> {
+        // The right end of the last label in each row, in pixels.
+        let mut levels: Vec<i32> = Vec::new();
+        let (x_range, y_range) = chart.plotting_area().get_pixel_range();
+        let headroom_px = chart.backend_coord(&(0, self.decades().max(0.0))).1 - y_range.start;
+        let max_levels = usize::try_from((headroom_px - 4) / (LABEL_SIZE as i32 + 4)).unwrap_or(0);
         for line in order {
             let Some(max) = line.max else { continue };
-            let (x, _) = chart.backend_coord(&(max, floor));
+            let (x, _) = chart.backend_coord(&(max, FLOOR));
             let label = format!("max {}", format::duration(max));
             let font = TextStyle::from((super::FONT, LABEL_SIZE).into_font());
             let (w, h) = root.estimate_text_size(&label, &font).map_err(fail)?;
@@ -284,8 +362,6 @@ impl Draw for Plot<'_> {
                 .iter()
                 .position(|&right| right + 6 < x0)
                 .unwrap_or(levels.len());
-            // Only as many rows of values as the headroom above the bins
-            // holds; the legend has every maximum anyway.
             if level >= max_levels {
                 continue;
             }
@@ -306,15 +382,6 @@ impl Draw for Plot<'_> {
                 label,
                 (tx, ty),
                 style::text(LABEL_SIZE, INK, anchor, VPos::Top),
-            ))
-            .map_err(fail)?;
-        }
-        if self.lines.iter().all(|l| l.max.is_none()) {
-            let ((x0, y0), (x1, y1)) = ((x_range.start, y_range.start), (x_range.end, y_range.end));
-            root.draw(&Text::new(
-                "no samples",
-                ((x0 + x1) / 2, (y0 + y1) / 2),
-                style::text(AXIS_SIZE, MUTED, HPos::Center, VPos::Center),
             ))
             .map_err(fail)?;
         }

@@ -110,96 +110,94 @@ fn flow<'e, DB: DrawingBackend>(
         .collect())
 }
 
-/// Draws `glyph` centred vertically at `y`, from `x`, on `area`.
+/// Draws `glyph` centred vertically at `y`, from `x`, on `area`; returns
+/// where the entry's text starts.
 fn draw_glyph<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     glyph: &Glyph,
     x: i32,
     y: i32,
 ) -> Result<i32, String> {
-    let e = fail;
     let w = GLYPH;
+    let cx = x + w / 2;
     match glyph {
-        Glyph::Swatch(c) => {
-            area.draw(&Rectangle::new(
-                [(x + 4, y - 7), (x + 18, y + 7)],
-                c.filled(),
-            ))
-            .map_err(e)?;
-        }
-        Glyph::Line(c) => {
-            area.draw(&PathElement::new(
-                vec![(x, y), (x + w, y)],
-                c.stroke_width(3),
-            ))
-            .map_err(e)?;
-        }
+        Glyph::Swatch(c) => rect(area, [(x + 4, y - 7), (x + 18, y + 7)], c.filled())?,
+        Glyph::Line(c) => segment(area, (x, y), (x + w, y), c.stroke_width(3))?,
         Glyph::Dashed(c) => {
             for k in 0..3 {
-                area.draw(&PathElement::new(
-                    vec![(x + k * 8, y), (x + k * 8 + 5, y)],
-                    c.stroke_width(2),
-                ))
-                .map_err(e)?;
+                segment(area, (x + k * 8, y), (x + k * 8 + 5, y), c.stroke_width(2))?;
             }
         }
-        Glyph::Up(c) => arrow(area, x + w / 2, y + 8, y - 8, *c)?,
-        Glyph::Down(c) => arrow(area, x + w / 2, y - 8, y + 8, *c)?,
+        Glyph::Up(c) => arrow(area, cx, y + 8, y - 8, *c)?,
+        Glyph::Down(c) => arrow(area, cx, y - 8, y + 8, *c)?,
         Glyph::Diamond(c) => {
-            let (cx, r) = (x + w / 2, 6);
+            let r = 6;
             area.draw(&Polygon::new(
                 vec![(cx, y - r), (cx + r, y), (cx, y + r), (cx - r, y)],
                 c.filled(),
             ))
-            .map_err(e)?;
+            .map_err(fail)?;
         }
         Glyph::Hatch => hatch(area, (x + 1, y - 7), (x + w - 1, y + 7), 5)?,
-        Glyph::Bar(c) => {
-            area.draw(&Rectangle::new([(x, y - 2), (x + w, y + 2)], c.filled()))
-                .map_err(e)?;
-        }
-        Glyph::Tick(c) => {
-            area.draw(&PathElement::new(
-                vec![(x + w / 2, y - 8), (x + w / 2, y + 8)],
-                c.stroke_width(2),
-            ))
-            .map_err(e)?;
-        }
-        Glyph::Cross(c) => cross(area, x + w / 2, y, 6, *c)?,
+        Glyph::Bar(c) => rect(area, [(x, y - 2), (x + w, y + 2)], c.filled())?,
+        Glyph::Tick(c) => segment(area, (cx, y - 8), (cx, y + 8), c.stroke_width(2))?,
+        Glyph::Cross(c) => cross(area, cx, y, 6, *c)?,
         Glyph::Ring(c) => {
-            area.draw(&Circle::new((x + w / 2, y), 5, c.stroke_width(2)))
-                .map_err(e)?;
+            area.draw(&Circle::new((cx, y), 5, c.stroke_width(2)))
+                .map_err(fail)?;
         }
         Glyph::Dot(c) => {
-            area.draw(&Circle::new((x + w / 2, y), 4, c.filled()))
-                .map_err(e)?;
+            area.draw(&Circle::new((cx, y), 4, c.filled()))
+                .map_err(fail)?;
         }
         Glyph::BoxWhisker(c) => {
-            area.draw(&PathElement::new(
-                vec![(x + 1, y), (x + w - 1, y)],
-                c.stroke_width(1),
-            ))
-            .map_err(e)?;
-            area.draw(&Rectangle::new(
-                [(x + 6, y - 6), (x + w - 6, y + 6)],
-                c.filled(),
-            ))
-            .map_err(e)?;
+            segment(area, (x + 1, y), (x + w - 1, y), c.stroke_width(1))?;
+            rect(area, [(x + 6, y - 6), (x + w - 6, y + 6)], c.filled())?;
         }
-        Glyph::Number(n) => {
-            area.draw(&Text::new(
-                n.clone(),
-                (x, y),
-                bold(LABEL_SIZE, INK, HPos::Left, VPos::Center),
-            ))
-            .map_err(e)?;
-            let (nw, _) = area
-                .estimate_text_size(n, &TextStyle::from((FONT, LABEL_SIZE).into_font()))
-                .map_err(e)?;
-            return Ok(x + i32::try_from(nw).unwrap_or(0) + 6);
-        }
+        Glyph::Number(n) => return number(area, n, x, y),
     }
     Ok(x + w + 6)
+}
+
+/// Draws a run's number `n` in bold, from `x`, centred vertically at `y`;
+/// returns where the entry's text starts, just after the number (numbers
+/// have no fixed glyph width).
+fn number<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    n: &str,
+    x: i32,
+    y: i32,
+) -> Result<i32, String> {
+    area.draw(&Text::new(
+        n.to_string(),
+        (x, y),
+        bold(LABEL_SIZE, INK, HPos::Left, VPos::Center),
+    ))
+    .map_err(fail)?;
+    let (nw, _) = area
+        .estimate_text_size(n, &TextStyle::from((FONT, LABEL_SIZE).into_font()))
+        .map_err(fail)?;
+    Ok(x + i32::try_from(nw).unwrap_or(0) + 6)
+}
+
+/// A straight line from pixel `a` to pixel `b`.
+fn segment<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+    style: ShapeStyle,
+) -> Result<(), String> {
+    area.draw(&PathElement::new(vec![a, b], style))
+        .map_err(fail)
+}
+
+/// A rectangle between two pixel corners.
+fn rect<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    corners: [(i32, i32); 2],
+    style: ShapeStyle,
+) -> Result<(), String> {
+    area.draw(&Rectangle::new(corners, style)).map_err(fail)
 }
 
 /// A vertical arrow at `x` from `from_y` to `to_y` (the head at `to_y`), in

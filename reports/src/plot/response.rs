@@ -15,6 +15,8 @@
 //! deadlines) it turns logarithmic so the other tasks do not flatten to
 //! the floor.
 
+use std::ops::Range;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -25,6 +27,9 @@ use super::style::{
     self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, Scale, fail, task_color,
 };
 use crate::{ReportError, format};
+use scale::YScale;
+
+mod scale;
 
 /// Image height, in pixels.
 const HEIGHT: u32 = 580;
@@ -120,73 +125,6 @@ pub fn response(
     style::render(files, HEIGHT, &plot)
 }
 
-/// How fractions of the deadline map to the y axis.
-#[derive(Clone, Copy, Debug)]
-enum YScale {
-    /// y = fraction, from 0 to `top`.
-    Linear { top: f64 },
-    /// y = log10(fraction), from `bottom` to `top`.
-    Log { bottom: f64, top: f64 },
-}
-
-impl YScale {
-    fn y(self, fraction: f64) -> f64 {
-        match self {
-            YScale::Linear { .. } => fraction,
-            YScale::Log { bottom, .. } => fraction.max(1e-9).log10().max(bottom),
-        }
-    }
-
-    fn range(self) -> (f64, f64) {
-        match self {
-            YScale::Linear { top } => (0.0, top),
-            YScale::Log { bottom, top } => (bottom, top),
-        }
-    }
-
-    /// Tick positions (in y units) and labels.
-    fn ticks(self) -> Vec<(f64, String)> {
-        match self {
-            YScale::Linear { top } => {
-                let per_mille = style::nice_step((top * 1000.0) as u64, 8, 50);
-                (0..)
-                    .map(|k: u64| (k * per_mille) as f64 / 1000.0)
-                    .take_while(|&f| f <= top)
-                    .map(|f| (f, style::percent_tick(f)))
-                    .collect()
-            }
-            YScale::Log { bottom, top } => {
-                let decades = top - bottom;
-                let steps: &[f64] = if decades <= 3.0 {
-                    &[1.0, 2.0, 5.0]
-                } else {
-                    &[1.0]
-                };
-                let mut out = Vec::new();
-                let mut e = bottom.floor() as i32;
-                while f64::from(e) <= top {
-                    for &m in steps {
-                        let f = m * 10f64.powi(e);
-                        let y = f.log10();
-                        if y >= bottom && y <= top {
-                            out.push((y, style::percent_tick(f)));
-                        }
-                    }
-                    e += 1;
-                }
-                out
-            }
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            YScale::Linear { .. } => "response time / deadline (%)",
-            YScale::Log { .. } => "response time / deadline (%, log scale)",
-        }
-    }
-}
-
 struct Plot<'a> {
     title: &'a str,
     tasks: &'a [ResponseTask],
@@ -194,8 +132,76 @@ struct Plot<'a> {
     scale: YScale,
 }
 
+/// The chart the boxes are drawn over: groups on x, fractions of the
+/// deadline (through the [`YScale`]) on y.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale<f64>, Scale<f64>>>;
+
+/// Where things land in pixels, once the chart is laid out.
+struct Canvas<'c, 'a, DB: DrawingBackend> {
+    /// The laid-out chart, which maps chart units to pixels.
+    chart: &'c Chart<'a, DB>,
+    /// How fractions of the deadline map to its y units.
+    scale: YScale,
+    /// Boxes per group (the most runs of any task).
+    n_runs: usize,
+    /// The bottom of the y axis, in y units.
+    y0: f64,
+    /// The pixel row of the deadline (100%).
+    deadline_y: i32,
+    /// The pixel rows of the plotting area.
+    y_range: Range<i32>,
+}
+
+impl<DB: DrawingBackend> Canvas<'_, '_, DB> {
+    /// The pixel of `(x, y)` in chart units.
+    fn px(&self, x: f64, y: f64) -> (i32, i32) {
+        self.chart.backend_coord(&(x, y))
+    }
+
+    /// The pixel column of group position `x`.
+    fn x(&self, x: f64) -> i32 {
+        self.px(x, self.y0).0
+    }
+}
+
 impl Draw for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let key = layout::run_key(self.runs);
+        let area = frame(root, self.title, &self.legend(), &key)?;
+        let n_runs = self.tasks.iter().map(|t| t.runs.len()).max().unwrap_or(1);
+        let chart = self.chart(&area, n_runs)?;
+        let (y0, _) = self.scale.range();
+        let (x_range, y_range) = chart.plotting_area().get_pixel_range();
+        let canvas = Canvas {
+            chart: &chart,
+            scale: self.scale,
+            n_runs,
+            y0,
+            deadline_y: chart.backend_coord(&(0.0, self.scale.y(1.0))).1,
+            y_range,
+        };
+        deadline_line(root, &canvas, x_range)?;
+        for (g, task) in self.tasks.iter().enumerate() {
+            task_group(root, &canvas, g, task)?;
+        }
+        let groups: Vec<(String, Option<String>)> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    Some(format!("deadline {}", format::duration(t.deadline_ns))),
+                )
+            })
+            .collect();
+        layout::group_labels(root, canvas.y_range.end, &groups, n_runs, |x| canvas.x(x))
+    }
+}
+
+impl Plot<'_> {
+    /// The legend: what a box, the deadline and red mean, and the diamond
+    /// when some run has an analysis bound.
+    fn legend(&self) -> Vec<Entry> {
         let mut legend = vec![
             Entry::new(
                 Glyph::BoxWhisker(MUTED),
@@ -214,13 +220,21 @@ impl Draw for Plot<'_> {
                 "response-time analysis bound (WCRT)",
             ));
         }
-        let key = layout::run_key(self.runs);
-        let area = frame(root, self.title, &legend, &key)?;
-        let n_runs = self.tasks.iter().map(|t| t.runs.len()).max().unwrap_or(1);
+        legend
+    }
+
+    /// Lays out the chart on `area` and draws its axes: one group per task
+    /// on x (room below for `n_runs` run numbers and two label lines), the
+    /// scale's ticks and horizontal grid lines on y.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        n_runs: usize,
+    ) -> Result<Chart<'a, DB>, String> {
         let ticks = self.scale.ticks();
         let (y0, y1) = self.scale.range();
         let groups = self.tasks.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&area)
+        let mut chart = ChartBuilder::on(area)
             .margin_left(10)
             .margin_right(24)
             .margin_top(8)
@@ -248,153 +262,218 @@ impl Draw for Plot<'_> {
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(fail)?;
-        let s = self.scale;
-        let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
-        let (x_range, y_range) = chart.plotting_area().get_pixel_range();
-        // The deadline, across every group.
-        let dy = px(0.0, s.y(1.0)).1;
-        let mut x = x_range.start;
-        while x < x_range.end {
-            root.draw(&PathElement::new(
-                vec![(x, dy), ((x + 9).min(x_range.end), dy)],
-                INK.stroke_width(2),
-            ))
-            .map_err(fail)?;
-            x += 15;
-        }
-        root.draw(&Text::new(
-            "deadline",
-            (x_range.end - 4, dy - 3),
-            style::text(SMALL_SIZE, INK, HPos::Right, VPos::Bottom),
+        Ok(chart)
+    }
+}
+
+/// Draws the deadline: one dashed line at 100% across every group (the
+/// pixel columns `x_range`), labelled at its right end.
+fn deadline_line<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    canvas: &Canvas<'_, '_, DB>,
+    x_range: Range<i32>,
+) -> Result<(), String> {
+    let dy = canvas.deadline_y;
+    let mut x = x_range.start;
+    while x < x_range.end {
+        root.draw(&PathElement::new(
+            vec![(x, dy), ((x + 9).min(x_range.end), dy)],
+            INK.stroke_width(2),
         ))
         .map_err(fail)?;
-        for (g, task) in self.tasks.iter().enumerate() {
-            let color = task_color(task.color);
-            let frac = |ns: u64| ns as f64 / task.deadline_ns.max(1) as f64;
-            let unbounded = task.runs.iter().all(|r| r.wcrt_ns.is_none());
-            if unbounded && task.runs.iter().any(|r| r.stats.is_some()) {
+        x += 15;
+    }
+    root.draw(&Text::new(
+        "deadline",
+        (x_range.end - 4, dy - 3),
+        style::text(SMALL_SIZE, INK, HPos::Right, VPos::Bottom),
+    ))
+    .map_err(fail)
+}
+
+/// Draws group `g`, `task`: a box per run, and a note along the group when
+/// the analysis bounds none of its runs.
+fn task_group<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    canvas: &Canvas<'_, '_, DB>,
+    g: usize,
+    task: &ResponseTask,
+) -> Result<(), String> {
+    let unbounded = task.runs.iter().all(|r| r.wcrt_ns.is_none());
+    if unbounded && task.runs.iter().any(|r| r.stats.is_some()) {
+        root.draw(&Text::new(
+            "no analysis bound",
+            (canvas.x(g as f64 + 0.93), canvas.y_range.end - 4),
+            style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Center)
+                .transform(FontTransform::Rotate270),
+        ))
+        .map_err(fail)?;
+    }
+    for (j, run) in task.runs.iter().enumerate() {
+        let (c, half) = layout::slot(g, j, canvas.n_runs);
+        let cx = canvas.x(c);
+        let slot = Slot {
+            c,
+            cx,
+            hw: (cx - canvas.x(c - half)).max(3),
+        };
+        match run.stats {
+            Some(stats) => run_box(root, canvas, &slot, task, stats, run.wcrt_ns, unbounded)?,
+            None => {
                 root.draw(&Text::new(
-                    "no analysis bound",
-                    (px(g as f64 + 0.93, y0).0, y_range.end - 4),
+                    "no jobs",
+                    (cx, canvas.y_range.end - 4),
                     style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Center)
                         .transform(FontTransform::Rotate270),
                 ))
                 .map_err(fail)?;
             }
-            for (j, run) in task.runs.iter().enumerate() {
-                let (c, half) = layout::slot(g, j, n_runs);
-                let (cx, _) = px(c, y0);
-                let (left, _) = px(c - half, y0);
-                let hw = (cx - left).max(3);
-                let Some(st) = run.stats else {
-                    root.draw(&Text::new(
-                        "no jobs",
-                        (cx, y_range.end - 4),
-                        style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Center)
-                            .transform(FontTransform::Rotate270),
-                    ))
-                    .map_err(fail)?;
-                    continue;
-                };
-                let y = |ns: u64| px(c, s.y(frac(ns))).1;
-                let missed = st.max_ns > task.deadline_ns;
-                // Whisker, black below the deadline, red above it.
-                let (ymin, ymax) = (y(st.min_ns), y(st.max_ns));
-                root.draw(&PathElement::new(
-                    vec![(cx, ymin), (cx, ymax.max(dy))],
-                    INK.stroke_width(2),
-                ))
-                .map_err(fail)?;
-                if missed {
-                    root.draw(&PathElement::new(
-                        vec![(cx, dy.min(ymin)), (cx, ymax)],
-                        MISS.stroke_width(2),
-                    ))
-                    .map_err(fail)?;
-                }
-                for (yy, col) in [(ymin, INK), (ymax, if missed { MISS } else { INK })] {
-                    root.draw(&PathElement::new(
-                        vec![(cx - hw / 2, yy), (cx + hw / 2, yy)],
-                        col.stroke_width(2),
-                    ))
-                    .map_err(fail)?;
-                }
-                // The box: median to p99, at least 3 pixels tall.
-                let (b50, b99) = (y(st.p50_ns), y(st.p99_ns));
-                let (top, bottom) = (b99.min(b50 - 3), b50);
-                root.draw(&Rectangle::new(
-                    [(cx - hw, top), (cx + hw, bottom)],
-                    color.filled(),
-                ))
-                .map_err(fail)?;
-                let outline = if st.p99_ns > task.deadline_ns {
-                    MISS
-                } else {
-                    INK
-                };
-                root.draw(&Rectangle::new(
-                    [(cx - hw, top), (cx + hw, bottom)],
-                    outline.stroke_width(if outline == MISS { 2 } else { 1 }),
-                ))
-                .map_err(fail)?;
-                // The bound beside the box, or on it when the slots are
-                // too narrow for both.
-                let slot_px = (px(c + 0.4 / n_runs as f64, y0).0 - cx) * 2;
-                let wx = if slot_px >= 2 * hw + 12 {
-                    cx + hw + 7
-                } else {
-                    cx
-                };
-                match run.wcrt_ns {
-                    Some(w) => {
-                        let wy = y(w);
-                        let diamond = vec![(wx, wy - 6), (wx + 5, wy), (wx, wy + 6), (wx - 5, wy)];
-                        root.draw(&Polygon::new(diamond.clone(), INK.filled()))
-                            .map_err(fail)?;
-                        if wx == cx {
-                            let mut outline = diamond;
-                            outline.push((wx, wy - 6));
-                            root.draw(&PathElement::new(outline, WHITE.stroke_width(1)))
-                                .map_err(fail)?;
-                        }
-                    }
-                    // Say that the analysis gives no bound, rather than
-                    // leave the reader looking for a diamond (once for the
-                    // group when no run has one).
-                    None if !unbounded => {
-                        root.draw(&Text::new(
-                            "no bound",
-                            (cx + hw + 4, y_range.end - 4),
-                            style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Top)
-                                .transform(FontTransform::Rotate270),
-                        ))
-                        .map_err(fail)?;
-                    }
-                    None => {}
-                }
-                if missed {
-                    layout::bar_label(
-                        root,
-                        &format!("max {}", format::duration(st.max_ns)),
-                        (cx, ymax),
-                        slot_px,
-                        MISS,
-                    )?;
-                }
-            }
         }
-        let groups: Vec<(String, Option<String>)> = self
-            .tasks
-            .iter()
-            .map(|t| {
-                (
-                    t.name.clone(),
-                    Some(format!("deadline {}", format::duration(t.deadline_ns))),
-                )
-            })
-            .collect();
-        layout::group_labels(root, y_range.end, &groups, n_runs, |x| px(x, y0).0)
     }
+    Ok(())
+}
+
+/// Where one box goes.
+struct Slot {
+    /// Its centre, in x units.
+    c: f64,
+    /// Its centre, in pixels.
+    cx: i32,
+    /// Half its width, in pixels.
+    hw: i32,
+}
+
+/// Draws one run's box of `task`: the whisker, the percentile box, the
+/// analysis bound `wcrt_ns` (see [`bound`]) and, if the slowest job missed,
+/// its response time.
+fn run_box<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    canvas: &Canvas<'_, '_, DB>,
+    slot: &Slot,
+    task: &ResponseTask,
+    st: ResponseStats,
+    wcrt_ns: Option<u64>,
+    unbounded: bool,
+) -> Result<(), String> {
+    let (c, cx, hw) = (slot.c, slot.cx, slot.hw);
+    let frac = |ns: u64| ns as f64 / task.deadline_ns.max(1) as f64;
+    let y = |ns: u64| canvas.px(c, canvas.scale.y(frac(ns))).1;
+    let missed = st.max_ns > task.deadline_ns;
+    let ymax = y(st.max_ns);
+    whisker(root, slot, (y(st.min_ns), ymax), canvas.deadline_y, missed)?;
+    // The box: median to p99, at least 3 pixels tall.
+    let (b50, b99) = (y(st.p50_ns), y(st.p99_ns));
+    let corners = [(cx - hw, b99.min(b50 - 3)), (cx + hw, b50)];
+    root.draw(&Rectangle::new(corners, task_color(task.color).filled()))
+        .map_err(fail)?;
+    let outline = if st.p99_ns > task.deadline_ns {
+        MISS
+    } else {
+        INK
+    };
+    root.draw(&Rectangle::new(
+        corners,
+        outline.stroke_width(if outline == MISS { 2 } else { 1 }),
+    ))
+    .map_err(fail)?;
+    let slot_px = (canvas.x(c + 0.4 / canvas.n_runs as f64) - cx) * 2;
+    bound(root, canvas, slot, wcrt_ns.map(y), slot_px, unbounded)?;
+    if missed {
+        layout::bar_label(
+            root,
+            &format!("max {}", format::duration(st.max_ns)),
+            (cx, ymax),
+            slot_px,
+            MISS,
+        )?;
+    }
+    Ok(())
+}
+
+/// Draws the analysis bound of one box, at pixel row `wy` if there is one:
+/// a diamond beside the box, or on it when the slot (`slot_px` wide) is too
+/// narrow for both. Without one it says so, rather than leave the reader
+/// looking for a diamond (once for the group when no run has one:
+/// `unbounded`).
+fn bound<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    canvas: &Canvas<'_, '_, DB>,
+    slot: &Slot,
+    wy: Option<i32>,
+    slot_px: i32,
+    unbounded: bool,
+) -> Result<(), String> {
+    let (cx, hw) = (slot.cx, slot.hw);
+    match wy {
+        Some(wy) => {
+            let wx = if slot_px >= 2 * hw + 12 {
+                cx + hw + 7
+            } else {
+                cx
+            };
+            diamond(root, (wx, wy), wx == cx)
+        }
+        None if !unbounded => root
+            .draw(&Text::new(
+                "no bound",
+                (cx + hw + 4, canvas.y_range.end - 4),
+                style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Top)
+                    .transform(FontTransform::Rotate270),
+            ))
+            .map_err(fail),
+        None => Ok(()),
+    }
+}
+
+/// Draws the whisker of a box from pixel row `ymin` to `ymax` with its end
+/// caps: black below the deadline (row `dy`), red above it when `missed`.
+fn whisker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    slot: &Slot,
+    (ymin, ymax): (i32, i32),
+    dy: i32,
+    missed: bool,
+) -> Result<(), String> {
+    let (cx, hw) = (slot.cx, slot.hw);
+    root.draw(&PathElement::new(
+        vec![(cx, ymin), (cx, ymax.max(dy))],
+        INK.stroke_width(2),
+    ))
+    .map_err(fail)?;
+    if missed {
+        root.draw(&PathElement::new(
+            vec![(cx, dy.min(ymin)), (cx, ymax)],
+            MISS.stroke_width(2),
+        ))
+        .map_err(fail)?;
+    }
+    for (yy, col) in [(ymin, INK), (ymax, if missed { MISS } else { INK })] {
+        root.draw(&PathElement::new(
+            vec![(cx - hw / 2, yy), (cx + hw / 2, yy)],
+            col.stroke_width(2),
+        ))
+        .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Draws the analysis bound: a black diamond centred at pixel `(wx, wy)`,
+/// outlined in white when it sits `on_box` so that it stands out from it.
+fn diamond<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (wx, wy): (i32, i32),
+    on_box: bool,
+) -> Result<(), String> {
+    let diamond = vec![(wx, wy - 6), (wx + 5, wy), (wx, wy + 6), (wx - 5, wy)];
+    root.draw(&Polygon::new(diamond.clone(), INK.filled()))
+        .map_err(fail)?;
+    if on_box {
+        let mut outline = diamond;
+        outline.push((wx, wy - 6));
+        root.draw(&PathElement::new(outline, WHITE.stroke_width(1)))
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,22 +53,65 @@ struct Plot<'a> {
     runs: &'a [String],
 }
 
+/// The chart the bars stand on: groups on x, a share of the run on y.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale<f64>, Scale<f64>>>;
+
 impl Draw for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let uses = || self.cpus.iter().flat_map(|c| c.runs.iter().flatten());
+        let key = layout::run_key(self.runs);
+        let area = frame(root, self.title, &self.legend(), &key)?;
+        let n_runs = self.cpus.iter().map(|c| c.runs.len()).max().unwrap_or(1);
+        let chart = self.chart(&area, n_runs)?;
+        for (g, cpu) in self.cpus.iter().enumerate() {
+            for (j, u) in cpu.runs.iter().enumerate() {
+                let Some(u) = u else { continue };
+                bar(root, &chart, layout::slot(g, j, n_runs), n_runs, u)?;
+            }
+        }
+        let (_, y_range) = chart.plotting_area().get_pixel_range();
+        let groups: Vec<(String, Option<String>)> = self
+            .cpus
+            .iter()
+            .map(|c| (format!("CPU {}", c.cpu), None))
+            .collect();
+        layout::group_labels(root, y_range.end, &groups, n_runs, |x| {
+            chart.backend_coord(&(x, 0.0)).0
+        })
+    }
+}
+
+impl Plot<'_> {
+    /// Every CPU's use in every run that used it.
+    fn uses(&self) -> impl Iterator<Item = &CpuUse> {
+        self.cpus.iter().flat_map(|c| c.runs.iter().flatten())
+    }
+
+    /// The legend: the bar, and the demand line when some CPU has one.
+    fn legend(&self) -> Vec<Entry> {
         let mut legend = vec![Entry::new(
             Glyph::Swatch(BAR),
             "measured: share of the run executing jobs",
         )];
-        if uses().any(|u| u.demand.is_some()) {
+        if self.uses().any(|u| u.demand.is_some()) {
             legend.push(Entry::new(
                 Glyph::Line(INK),
                 "worst-case demand: Σ WCET / period of its tasks",
             ));
         }
-        let key = layout::run_key(self.runs);
-        let area = frame(root, self.title, &legend, &key)?;
-        let max = uses()
+        legend
+    }
+
+    /// Lays out the chart on `area` and draws its axes: one group per CPU
+    /// on x (room below for `n_runs` run numbers and the names), percent
+    /// from 0 to a little above the largest share or demand (at least
+    /// 100%) on y.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        n_runs: usize,
+    ) -> Result<Chart<'a, DB>, String> {
+        let max = self
+            .uses()
             .flat_map(|u| [u.busy_ratio, u.demand.unwrap_or(0.0)])
             .fold(1.0f64, f64::max);
         let top = max * 1.1;
@@ -77,9 +120,8 @@ impl Draw for Plot<'_> {
             .map(|k: u64| (k * per_mille) as f64 / 1000.0)
             .take_while(|&f| f <= top)
             .collect();
-        let n_runs = self.cpus.iter().map(|c| c.runs.len()).max().unwrap_or(1);
         let groups = self.cpus.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&area)
+        let mut chart = ChartBuilder::on(area)
             .margin_left(10)
             .margin_right(24)
             .margin_top(10)
@@ -101,47 +143,47 @@ impl Draw for Plot<'_> {
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(fail)?;
-        let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
-        let (_, y_range) = chart.plotting_area().get_pixel_range();
-        for (g, cpu) in self.cpus.iter().enumerate() {
-            for (j, u) in cpu.runs.iter().enumerate() {
-                let Some(u) = u else { continue };
-                let (c, half) = layout::slot(g, j, n_runs);
-                let (x0, yb) = px(c - half, 0.0);
-                let (x1, yt) = px(c + half, u.busy_ratio);
-                let (cx, _) = px(c, 0.0);
-                let yt = yt.min(yb - 2);
-                root.draw(&Rectangle::new([(x0, yt), (x1, yb)], BAR.filled()))
-                    .map_err(fail)?;
-                root.draw(&Rectangle::new([(x0, yt), (x1, yb)], INK.stroke_width(1)))
-                    .map_err(fail)?;
-                let mut label_y = yt;
-                if let Some(d) = u.demand {
-                    let (_, dy) = px(c, d);
-                    root.draw(&PathElement::new(
-                        vec![(x0 - 5, dy), (x1 + 5, dy)],
-                        INK.stroke_width(3),
-                    ))
-                    .map_err(fail)?;
-                    label_y = label_y.min(dy - 2);
-                }
-                let room = (px(c + 0.4 / n_runs as f64, 0.0).0 - cx) * 2;
-                layout::bar_label(
-                    root,
-                    &format::percent(u.busy_ratio),
-                    (cx, label_y),
-                    room,
-                    INK,
-                )?;
-            }
-        }
-        let groups: Vec<(String, Option<String>)> = self
-            .cpus
-            .iter()
-            .map(|c| (format!("CPU {}", c.cpu), None))
-            .collect();
-        layout::group_labels(root, y_range.end, &groups, n_runs, |x| px(x, 0.0).0)
+        Ok(chart)
     }
+}
+
+/// Draws the bar of `u` at `(c, half)` (centre and half width, in x units;
+/// one of `n_runs` in its group): the busy share, the demand as a black
+/// line across it, and the share as a label above both.
+fn bar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart<'_, DB>,
+    (c, half): (f64, f64),
+    n_runs: usize,
+    u: &CpuUse,
+) -> Result<(), String> {
+    let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
+    let (x0, yb) = px(c - half, 0.0);
+    let (x1, yt) = px(c + half, u.busy_ratio);
+    let (cx, _) = px(c, 0.0);
+    let yt = yt.min(yb - 2);
+    root.draw(&Rectangle::new([(x0, yt), (x1, yb)], BAR.filled()))
+        .map_err(fail)?;
+    root.draw(&Rectangle::new([(x0, yt), (x1, yb)], INK.stroke_width(1)))
+        .map_err(fail)?;
+    let mut label_y = yt;
+    if let Some(d) = u.demand {
+        let (_, dy) = px(c, d);
+        root.draw(&PathElement::new(
+            vec![(x0 - 5, dy), (x1 + 5, dy)],
+            INK.stroke_width(3),
+        ))
+        .map_err(fail)?;
+        label_y = label_y.min(dy - 2);
+    }
+    let room = (px(c + 0.4 / n_runs as f64, 0.0).0 - cx) * 2;
+    layout::bar_label(
+        root,
+        &format::percent(u.busy_ratio),
+        (cx, label_y),
+        room,
+        INK,
+    )
 }
 
 #[cfg(test)]
