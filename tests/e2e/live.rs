@@ -8,7 +8,7 @@
 //! upper bounds with generous margins. They need root (or CAP_SYS_NICE),
 //! as CI has; the unprivileged fallback is tested by dropping privileges.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -122,18 +122,12 @@ fn fifo_threads_are_named_pinned_prioritised_and_meet_the_critical_instant() {
     require_rt();
     let sb = Sandbox::new();
     let path = sb.write("rm3.toml", RM3);
-    let mut child = Command::new(rtlab_bin())
-        .args([
-            "run".as_ref(),
-            path.as_os_str(),
-            "--out".as_ref(),
-            "out".as_ref(),
-        ])
-        .current_dir(sb.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
     // Look at the threads while the run is going.
     std::thread::sleep(Duration::from_millis(600));
     let seen = threads(child.id());
@@ -244,20 +238,14 @@ fn pathfinder_misses_without_a_protocol_and_not_with_inheritance_or_ceiling() {
 fn ctrl_c_stops_within_a_second_with_a_partial_result() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let mut child = Command::new(rtlab_bin())
-        .args([
-            "run".as_ref(),
-            config("pathfinder.toml").as_os_str(),
-            "--duration".as_ref(),
-            "30s".as_ref(),
-            "--out".as_ref(),
-            "out".as_ref(),
-        ])
-        .current_dir(sb.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn([
+        "run".as_ref(),
+        config("pathfinder.toml").as_os_str(),
+        "--duration".as_ref(),
+        "30s".as_ref(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
     std::thread::sleep(Duration::from_millis(1200));
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

@@ -1,11 +1,10 @@
 //! The Linux class of every thread a live run starts, read back from
 //! /proc while it runs.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::live::serial;
-use crate::util::{Sandbox, rtlab_bin};
+use crate::util::Sandbox;
 
 /// Per thread of `pid`: (name, policy, nice), from /proc.
 fn classes(pid: u32) -> Vec<(String, u32, i32)> {
@@ -60,18 +59,12 @@ duty = 0.2
 period = "10ms"
 "#,
     );
-    let mut child = Command::new(rtlab_bin())
-        .args([
-            "run".as_ref(),
-            path.as_os_str(),
-            "--out".as_ref(),
-            "out".as_ref(),
-        ])
-        .current_dir(sb.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
     std::thread::sleep(Duration::from_millis(400));
     let seen = classes(child.id());
     assert_eq!(child.wait().unwrap().code(), Some(0));
@@ -91,22 +84,16 @@ period = "10ms"
 fn ctrl_c_stops_a_comparison_after_the_run_it_interrupted() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let child = Command::new(rtlab_bin())
-        .args([
-            "compare".as_ref(),
-            crate::util::config("pathfinder.toml").as_os_str(),
-            "--engine".as_ref(),
-            "live".as_ref(),
-            "--duration".as_ref(),
-            "20s".as_ref(),
-            "--out".as_ref(),
-            "out".as_ref(),
-        ])
-        .current_dir(sb.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = sb.spawn([
+        "compare".as_ref(),
+        crate::util::config("pathfinder.toml").as_os_str(),
+        "--engine".as_ref(),
+        "live".as_ref(),
+        "--duration".as_ref(),
+        "20s".as_ref(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
     std::thread::sleep(Duration::from_millis(1200));
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -151,18 +138,12 @@ fn helper_threads_stay_off_the_task_cpus_and_deadline_threads_still_start() {
         )
     };
     let path = sb.write("fifo.toml", config("fifo"));
-    let mut child = Command::new(rtlab_bin())
-        .args([
-            "run".as_ref(),
-            path.as_os_str(),
-            "--out".as_ref(),
-            "fifo".as_ref(),
-        ])
-        .current_dir(sb.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "fifo".as_ref(),
+    ]);
     std::thread::sleep(Duration::from_millis(400));
     let (main, ctrl_c, worker) = (
         allowed(child.id(), "rtlab"),

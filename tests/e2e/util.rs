@@ -146,4 +146,22 @@ impl Sandbox {
             .expect("rtlab runs")
             .into()
     }
+
+    /// Starts `rtlab` with `args` in the sandbox and returns at once (to look
+    /// at it while it runs, or signal it); stdout is dropped, stderr piped.
+    pub(crate) fn spawn<I, S>(&self, args: I) -> std::process::Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        Command::new(rtlab_bin())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("rtlab starts")
+    }
 }
