@@ -25,6 +25,7 @@ use crate::policy;
 
 impl Engine<'_, '_> {
     /// Moves time forward to `t`, charging the interval to the jobs.
+    #[inline]
     pub(super) fn advance(&mut self, t: u64) {
         let dt = t.saturating_sub(self.now);
         if dt > 0 {
@@ -32,7 +33,10 @@ impl Engine<'_, '_> {
                 if self.domains[d].ready.is_empty() {
                     continue;
                 }
-                let ran = self.displaceable(d);
+                let ran = match self.domains[d].cpus.as_slice() {
+                    [c] => self.cpus[*c].running,
+                    _ => self.displaceable(d),
+                };
                 for r in 0..self.domains[d].ready.len() {
                     let task = self.domains[d].ready[r];
                     self.charge_ready(task, ran, dt);

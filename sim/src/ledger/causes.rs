@@ -60,6 +60,7 @@ impl JobCauses {
     }
 
     /// Forgets everything, for the next job (buffers kept).
+    #[inline]
     pub fn clear(&mut self) {
         self.release_jitter = 0;
         self.queued = 0;
@@ -75,14 +76,6 @@ impl JobCauses {
     pub fn wait(&mut self, ran: usize, kind: DelayKind, ns: u64) {
         if kind == DelayKind::PriorityInversion {
             self.blocking += ns;
-        }
-        // Most often the same task as the last charge (it is still running).
-        if let Some(w) = self.waited.last_mut()
-            && w.ran == ran
-            && w.kind == kind
-        {
-            w.ns += ns;
-            return;
         }
         match self
             .waited
