@@ -22,15 +22,24 @@
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Significant decimal digits kept by every histogram.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// Collects one metric: a histogram plus exact extremes and sum.
+///
+/// Zeros (an on-time job's tardiness, a job that was never blocked, a
+/// release without jitter) are the most common value by far: they are
+/// counted, and added to the histogram only when it is read, which keeps
+/// the per-job cost of recording them to an increment.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     hist: Histogram<u64>,
+    /// Zeros recorded and not yet in `hist`.
+    zeros: u64,
     min: u64,
     max: u64,
     sum: u128,
@@ -64,6 +73,7 @@ impl Recorder {
         Recorder {
             hist: Histogram::new(SIGNIFICANT_DIGITS)
                 .expect("3 significant digits is a valid precision"),
+            zeros: 0,
             min: u64::MAX,
             max: 0,
             sum: 0,
@@ -74,6 +84,12 @@ impl Recorder {
     /// Records one value in nanoseconds.
     #[inline]
     pub fn record(&mut self, ns: u64) {
+        if ns == 0 {
+            self.zeros += 1;
+            self.min = 0;
+            self.count += 1;
+            return;
+        }
         // `record` grows the histogram as needed (auto-resize); it fails
         // only beyond the largest value a histogram can track (about 2^62
         // ns, 146 years), which is then clamped rather than lost.
@@ -109,12 +125,19 @@ impl Recorder {
     /// The value at `quantile` (0..=1) from the histogram, if any, never
     /// above the exact maximum (a bucket's upper edge can lie past it).
     pub fn quantile(&self, quantile: f64) -> Option<u64> {
-        (self.count > 0).then(|| self.hist.value_at_quantile(quantile).min(self.max))
+        self.quantile_of(&self.histogram(), quantile)
     }
 
-    /// The histogram itself (for plots and `.hgrm` export).
-    pub fn histogram(&self) -> &Histogram<u64> {
-        &self.hist
+    /// The histogram of every value recorded (for plots and `.hgrm`
+    /// export); a copy when zeros are pending.
+    pub fn histogram(&self) -> Cow<'_, Histogram<u64>> {
+        if self.zeros == 0 {
+            return Cow::Borrowed(&self.hist);
+        }
+        let mut full = self.hist.clone();
+        // Zero is within every histogram's range: this cannot fail.
+        let _ = full.record_n(0, self.zeros);
+        Cow::Owned(full)
     }
 
     /// Adds another recorder's values to this one, losslessly.
@@ -122,6 +145,7 @@ impl Recorder {
         self.hist
             .add(&other.hist)
             .map_err(|e| MetricError::Merge(format!("{e:?}")))?;
+        self.zeros += other.zeros;
         if other.count > 0 {
             self.min = self.min.min(other.min);
             self.max = self.max.max(other.max);
@@ -131,10 +155,17 @@ impl Recorder {
         Ok(())
     }
 
+    /// The value at `quantile` of `hist` (this recorder's full histogram),
+    /// never above the exact maximum.
+    fn quantile_of(&self, hist: &Histogram<u64>, quantile: f64) -> Option<u64> {
+        (self.count > 0).then(|| hist.value_at_quantile(quantile).min(self.max))
+    }
+
     /// The serializable summary, histogram included.
     pub fn summary(&self) -> Metric {
+        let hist = self.histogram();
         let mut bytes = Vec::new();
-        let hdr = match V2Serializer::new().serialize(&self.hist, &mut bytes) {
+        let hdr = match V2Serializer::new().serialize(&*hist, &mut bytes) {
             Ok(_) => base64::engine::general_purpose::STANDARD.encode(&bytes),
             // Serializing into a Vec cannot fail for a valid histogram.
             Err(_) => String::new(),
@@ -143,10 +174,10 @@ impl Recorder {
             count: self.count,
             min_ns: self.min(),
             mean_ns: self.mean(),
-            p50_ns: self.quantile(0.50),
-            p90_ns: self.quantile(0.90),
-            p99_ns: self.quantile(0.99),
-            p999_ns: self.quantile(0.999),
+            p50_ns: self.quantile_of(&hist, 0.50),
+            p90_ns: self.quantile_of(&hist, 0.90),
+            p99_ns: self.quantile_of(&hist, 0.99),
+            p999_ns: self.quantile_of(&hist, 0.999),
             max_ns: self.max(),
             sum_ns: self.sum,
             hdr,
@@ -197,6 +228,7 @@ impl Metric {
         hist.auto(true);
         Ok(Recorder {
             hist,
+            zeros: 0,
             min: self.min_ns.unwrap_or(u64::MAX),
             max: self.max_ns.unwrap_or(0),
             sum: self.sum_ns,
@@ -208,6 +240,49 @@ impl Metric {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Zeros are counted and added to the histogram when it is read: the
+    /// summary (histogram bytes included), the quantiles, the histogram and
+    /// a merge are exactly what recording each zero in the histogram gives.
+    #[test]
+    fn pending_zeros_read_back_exactly_as_recorded_ones() {
+        let values = [0u64, 7, 0, 0, 1_000_000, 0, 42, 0, 0, 0];
+        let mut reference = Histogram::<u64>::new(SIGNIFICANT_DIGITS).unwrap();
+        let (mut r, mut left, mut right) = (Recorder::new(), Recorder::new(), Recorder::new());
+        for (i, &v) in values.iter().enumerate() {
+            reference.record(v).unwrap();
+            r.record(v);
+            if i % 2 == 0 {
+                left.record(v)
+            } else {
+                right.record(v)
+            }
+        }
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(&reference, &mut bytes)
+            .unwrap();
+        let hdr = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let m = r.summary();
+        assert_eq!(m.hdr, hdr);
+        assert_eq!(
+            (m.count, m.min_ns, m.max_ns),
+            (10, Some(0), Some(1_000_000))
+        );
+        assert_eq!(m.p50_ns, Some(0));
+        assert_eq!(m.p90_ns, Some(42));
+        assert_eq!(r.histogram().len(), 10);
+        assert_eq!(r.quantile(0.65), Some(0));
+        left.merge(&right).unwrap();
+        assert_eq!(left.summary(), m);
+        // Only zeros: a count, a min and a max of 0.
+        let mut z = Recorder::new();
+        z.record(0);
+        assert_eq!(
+            (z.summary().min_ns, z.summary().max_ns, z.summary().p99_ns),
+            (Some(0), Some(0), Some(0))
+        );
+    }
 
     #[test]
     fn exact_extremes_and_mean_beside_the_histogram() {
