@@ -37,22 +37,24 @@ const DEADLINE_HEADROOM_NS: u64 = 20_000;
 pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError> {
     let mut warnings = Vec::new();
     check_cpus(system)?;
-    let rt = thread::rt_permitted();
     let requested = system.live.os_policy;
     let wants_rt = requested != OsPolicy::Other;
+    let (prios, note) = policy::os_priorities(system);
+    warnings.extend(note);
+    let probe = probe_class(system, &prios);
+    let rt = thread::rt_permitted(probe);
     if wants_rt && !rt {
         if options.strict {
             return Err(LiveError::NoRtPrivileges);
         }
         warnings.push(format!(
-            "NO REAL-TIME PRIVILEGES: os_policy \"{}\" was refused, every task runs under SCHED_OTHER; \
+            "NO REAL-TIME PRIVILEGES: os_policy \"{}\" ({}) was refused, every task runs under SCHED_OTHER; \
              priorities are not enforced and the timing is not the configured scheduling \
              (run as root, or with CAP_SYS_NICE / an RLIMIT_RTPRIO, or use --strict to refuse)",
-            requested.as_str()
+            requested.as_str(),
+            probe.describe()
         ));
     }
-    let (prios, note) = policy::os_priorities(system);
-    warnings.extend(note);
     let spin = spin_tail(system, wants_rt && rt, &mut warnings)?;
     policy_warnings(system, rt, &mut warnings);
     let classes: Vec<Class> = system
@@ -90,6 +92,25 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         warnings,
         rt_privileges: rt,
     })
+}
+
+/// The most demanding class the run will ask for: the highest FIFO / RR
+/// priority, or SCHED_DEADLINE with the most demanding task's bandwidth
+/// (SCHED_FIFO 1 under `os_policy = "other"`, to report the privileges).
+fn probe_class(system: &System, prios: &[u8]) -> Class {
+    let top = prios.iter().copied().max().unwrap_or(1);
+    match system.live.os_policy {
+        OsPolicy::Fifo => Class::Fifo(top),
+        OsPolicy::Rr => Class::Rr(top),
+        OsPolicy::Other => Class::Fifo(1),
+        OsPolicy::Deadline => system
+            .tasks
+            .iter()
+            .max_by(|a, b| a.utilization().total_cmp(&b.utilization()))
+            .map_or(Class::Fifo(1), |t| {
+                class_of(t, 0, true, OsPolicy::Deadline, 0)
+            }),
+    }
 }
 
 /// Refuses a CPU (of the platform or of a `[[load]]`) this process may
@@ -267,6 +288,32 @@ mod tests {
         let part = system("partitioned");
         assert!((cpu_demand(&part, 0) - 0.6).abs() < 1e-9);
         assert!((cpu_demand(&part, 1) - 0.6).abs() < 1e-9);
+    }
+
+    /// The privilege probe asks for what the threads will ask for: an
+    /// RLIMIT_RTPRIO of 10 lets SCHED_FIFO 1 through but not the 90 a
+    /// derived order starts at, and SCHED_DEADLINE needs CAP_SYS_NICE even
+    /// where FIFO is allowed. (The machine's tests cannot raise an rlimit:
+    /// no CAP_SYS_RESOURCE.)
+    #[test]
+    fn the_privilege_probe_tries_the_top_priority_or_deadline_itself() {
+        let mut s = system("partitioned");
+        s.live.priority_top = 90;
+        s.live.os_policy = OsPolicy::Fifo;
+        let (prios, _) = policy::os_priorities(&s);
+        assert_eq!(probe_class(&s, &prios), Class::Fifo(90));
+        s.live.os_policy = OsPolicy::Rr;
+        assert_eq!(probe_class(&s, &prios), Class::Rr(90));
+        s.live.os_policy = OsPolicy::Deadline;
+        assert!(matches!(
+            probe_class(&s, &prios),
+            Class::Deadline {
+                period: 10_000_000,
+                ..
+            }
+        ));
+        assert_eq!(probe_class(&s, &prios).describe(), "SCHED_DEADLINE");
+        assert_eq!(Class::Fifo(90).describe(), "SCHED_FIFO 90");
     }
 
     #[test]

@@ -39,6 +39,16 @@ impl Class {
         }
     }
 
+    /// The class as Linux names it: `SCHED_FIFO 90`, `SCHED_DEADLINE`.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Class::Fifo(p) => format!("SCHED_FIFO {p}"),
+            Class::Rr(p) => format!("SCHED_RR {p}"),
+            Class::Deadline { .. } => "SCHED_DEADLINE".to_string(),
+            Class::Other => "SCHED_OTHER".to_string(),
+        }
+    }
+
     /// The OS priority (0 for DEADLINE and OTHER).
     pub(crate) fn priority(self) -> u8 {
         match self {
@@ -176,10 +186,13 @@ fn set_other() -> std::io::Result<()> {
     Ok(())
 }
 
-/// True if this process may use real-time scheduling (tried on a throw-away
-/// thread at SCHED_FIFO priority 1).
-pub(crate) fn rt_permitted() -> bool {
-    std::thread::spawn(|| set_class(Class::Fifo(1)).is_ok())
+/// True if this process may put a thread in `class` (tried on a throw-away
+/// thread): the plan probes the most demanding class it will use (the
+/// highest FIFO / RR priority, or SCHED_DEADLINE itself), so that an
+/// RLIMIT_RTPRIO below it, or SCHED_DEADLINE without CAP_SYS_NICE, is seen
+/// before any task thread starts.
+pub(crate) fn rt_permitted(class: Class) -> bool {
+    std::thread::spawn(move || set_class(class).is_ok())
         .join()
         .unwrap_or(false)
 }
