@@ -124,7 +124,10 @@ pub enum SimError {
 /// `trace` if given.
 ///
 /// A deadlock among the simulated jobs is not an error: the outcome says
-/// where it stopped and why ([`Outcome::deadlock`], `interrupted`).
+/// where it stopped and why ([`Outcome::deadlock`], `interrupted`). The
+/// analysis' predictions (`tasks[].analysis`) are left empty: the caller,
+/// which analyses the system once, attaches them
+/// ([`Outcome::attach_analysis`]).
 pub fn simulate(
     system: &System,
     options: &Options,

@@ -103,7 +103,8 @@ pub struct Run {
 }
 
 /// Runs `system` live for `options.duration`; job events go to `trace` if
-/// given.
+/// given. The analysis' predictions are left empty, for the caller to
+/// attach (`Outcome::attach_analysis`).
 pub fn run(
     system: &System,
     options: &Options,
