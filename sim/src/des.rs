@@ -70,11 +70,9 @@ mod resources;
 mod state;
 
 use rtlab_tasks::model::System;
+use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::outcome::trace::TraceSink;
-use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome};
 use rtlab_tasks::time::Duration;
-
-use crate::ledger::{self, Closing};
 
 /// The longest horizon, 4 000 000 000 s (about 126 years): the longest
 /// `duration` a config may have. With the task times that validation also
@@ -143,26 +141,7 @@ pub fn simulate(
         });
     }
     let run = engine::Engine::new(system, options, trace).run();
-    let cpus = system
-        .platform
-        .cpus
-        .iter()
-        .zip(&run.busy)
-        .map(|(&id, &busy)| ledger::cpu_outcome(id, busy, run.end_ns))
-        .collect();
-    Ok(run.ledger.close(
-        system,
-        Closing {
-            engine: EngineKind::Simulation,
-            seed: options.seed,
-            environment: Environment::default(),
-            started_at: None,
-            duration_ns: run.end_ns,
-            interrupted: run.deadlock.is_some(),
-            cpus,
-            deadlock: run.deadlock,
-        },
-    ))
+    Ok(run.into_outcome(system, options.seed))
 }
 
 #[cfg(test)]

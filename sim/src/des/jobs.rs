@@ -1,11 +1,13 @@
 //! The end of a job (completion, fault, abort) and the close of a run at
 //! its horizon; what is recorded of them is the ledger's.
 
+use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::trace::EventKind;
+use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome};
 
 use super::engine::{Engine, Run};
 use super::state::{End, Where};
-use crate::ledger::JobCauses;
+use crate::ledger::{self, Closing, JobCauses};
 
 impl Engine<'_, '_> {
     /// Removes the head job of `task` (completed, faulted or aborted),
@@ -112,5 +114,32 @@ impl Engine<'_, '_> {
             deadlock: self.deadlock,
             end_ns: end,
         }
+    }
+}
+
+impl Run {
+    /// The simulation's result: the ledger closed with the CPUs' busy time,
+    /// the end and the deadlock, if any.
+    pub(super) fn into_outcome(self, system: &System, seed: u64) -> Outcome {
+        let cpus = system
+            .platform
+            .cpus
+            .iter()
+            .zip(&self.busy)
+            .map(|(&id, &busy)| ledger::cpu_outcome(id, busy, self.end_ns))
+            .collect();
+        self.ledger.close(
+            system,
+            Closing {
+                engine: EngineKind::Simulation,
+                seed,
+                environment: Environment::default(),
+                started_at: None,
+                duration_ns: self.end_ns,
+                interrupted: self.deadlock.is_some(),
+                cpus,
+                deadlock: self.deadlock,
+            },
+        )
     }
 }

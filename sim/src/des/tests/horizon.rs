@@ -96,7 +96,7 @@ fn engine_stops_when_nothing_is_left_even_at_a_u64_max_horizon() {
         };
         let run = Engine::new(&system, &options, None).run();
         let end = run.end_ns;
-        let a = run.ledger.close(&system, closing()).tasks.remove(0);
+        let a = run.into_outcome(&system, 1).tasks.remove(0);
         let _ = tx.send((end, a.jobs, a.completed, a.deadline_misses));
     });
     let got = rx
@@ -200,18 +200,4 @@ cpu = 1
     assert!(o.deadlock.is_some());
     let c = &o.tasks[2];
     assert_eq!((c.completed, c.aborted, c.deadline_misses), (1, 0, 0));
-}
-
-/// A closing with nothing but the engine, for runs driven by hand.
-fn closing() -> crate::ledger::Closing {
-    crate::ledger::Closing {
-        engine: rtlab_tasks::outcome::Engine::Simulation,
-        seed: 1,
-        environment: rtlab_tasks::outcome::Environment::default(),
-        started_at: None,
-        duration_ns: 0,
-        interrupted: false,
-        cpus: Vec::new(),
-        deadlock: None,
-    }
 }

@@ -8,13 +8,12 @@
 use proptest::prelude::*;
 
 use rtlab_tasks::model::System;
-use rtlab_tasks::outcome::{Engine as EngineKind, Environment, MissKind};
+use rtlab_tasks::outcome::MissKind;
 use rtlab_tasks::time::Duration;
 
 use super::super::Options;
 use super::super::engine::Engine;
 use super::load;
-use crate::ledger::Closing;
 
 /// One task: period, wcet (µs, wcet <= period = deadline), sections as
 /// (resource, after, hold) in µs, whether its execution time varies, its
@@ -131,17 +130,7 @@ fn check(system: &System) -> Result<(), TestCaseError> {
         }
     }
     let end = run.end_ns;
-    let closing = Closing {
-        engine: EngineKind::Simulation,
-        seed: 3,
-        environment: Environment::default(),
-        started_at: None,
-        duration_ns: end,
-        interrupted: run.deadlock.is_some(),
-        cpus: Vec::new(),
-        deadlock: run.deadlock,
-    };
-    let outcome = run.ledger.close(system, closing);
+    let outcome = run.into_outcome(system, 3);
     for task in &outcome.tasks {
         for m in &task.misses {
             let span = match m.kind {
