@@ -81,39 +81,63 @@ period = "80ms"
 wcet = "25ms"
 "#;
 
-/// One thread of a process as /proc shows it: (name, allowed CPUs,
-/// policy, rt priority).
-fn threads(pid: u32) -> Vec<(String, String, u32, u32)> {
+/// One thread of a process as /proc shows it.
+#[derive(Debug)]
+pub(crate) struct Thread {
+    /// `comm`: the first 15 bytes of the name.
+    pub(crate) name: String,
+    /// `Cpus_allowed_list`, e.g. `1` or `0-1`.
+    pub(crate) cpus: String,
+    /// Scheduling policy (0 OTHER, 1 FIFO, 2 RR, 6 DEADLINE).
+    pub(crate) policy: u32,
+    /// Real-time priority (0 outside FIFO / RR).
+    pub(crate) rt_priority: u32,
+    /// Nice value.
+    pub(crate) nice: i32,
+}
+
+/// The threads of process `pid`, read from /proc.
+pub(crate) fn threads(pid: u32) -> Vec<Thread> {
     let mut out = Vec::new();
     let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
     };
     for t in dir.flatten() {
         let p = t.path();
-        let comm = std::fs::read_to_string(p.join("comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let status = std::fs::read_to_string(p.join("status")).unwrap_or_default();
+        let read = |f: &str| std::fs::read_to_string(p.join(f)).unwrap_or_default();
+        let status = read("status");
         let cpus = status
             .lines()
             .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
             .unwrap_or("")
             .trim()
             .to_string();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        let stat = read("stat");
         // Fields after the command name (which is in parentheses).
         let rest: Vec<&str> = stat
             .rsplit_once(')')
             .map_or("", |(_, r)| r)
             .split_whitespace()
             .collect();
-        // rest[0] is field 3 (state); rt_priority is field 40, policy 41.
-        let rt = rest.get(37).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let policy = rest.get(38).and_then(|v| v.parse().ok()).unwrap_or(0);
-        out.push((comm, cpus, policy, rt));
+        // rest[0] is field 3 (state): nice is field 19, rt_priority 40,
+        // policy 41.
+        let field = |i: usize| rest.get(i).and_then(|v| v.parse().ok());
+        out.push(Thread {
+            name: read("comm").trim().to_string(),
+            cpus,
+            policy: field(38).unwrap_or(99),
+            rt_priority: field(37).unwrap_or(0),
+            nice: rest.get(16).and_then(|v| v.parse().ok()).unwrap_or(99),
+        });
     }
     out
+}
+
+/// The thread of `seen` named `name` (the test fails without one).
+pub(crate) fn thread<'a>(seen: &'a [Thread], name: &str) -> &'a Thread {
+    seen.iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no thread {name} in {seen:?}"))
 }
 
 #[test]
@@ -133,25 +157,20 @@ fn fifo_threads_are_named_pinned_prioritised_and_meet_the_critical_instant() {
     let seen = threads(child.id());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
-    let find = |name: &str| {
-        seen.iter()
-            .find(|t| t.0 == name)
-            .unwrap_or_else(|| panic!("no thread {name} in {seen:?}"))
-    };
     // Names (first 15 bytes), pinned to CPU 1, SCHED_FIFO (1) at RM
     // priorities counted down from priority_top.
-    assert_eq!(
-        find("fast-task"),
-        &("fast-task".to_string(), "1".to_string(), 1, 90)
-    );
-    assert_eq!(
-        find("middle-task"),
-        &("middle-task".to_string(), "1".to_string(), 1, 89)
-    );
-    assert_eq!(
-        find("slow-task-long-"),
-        &("slow-task-long-".to_string(), "1".to_string(), 1, 88)
-    );
+    for (name, priority) in [
+        ("fast-task", 90),
+        ("middle-task", 89),
+        ("slow-task-long-", 88),
+    ] {
+        let t = thread(&seen, name);
+        assert_eq!(
+            (t.cpus.as_str(), t.policy, t.rt_priority),
+            ("1", 1, priority),
+            "{t:?}"
+        );
+    }
 
     let v = read_json(&sb.path().join("out/result.json"));
     assert_eq!(v["engine"], "live");

@@ -3,34 +3,8 @@
 
 use std::time::Duration;
 
-use crate::live::serial;
+use crate::live::{serial, thread, threads};
 use crate::util::Sandbox;
-
-/// Per thread of `pid`: (name, policy, nice), from /proc.
-fn classes(pid: u32) -> Vec<(String, u32, i32)> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for t in dir.flatten() {
-        let p = t.path();
-        let comm = std::fs::read_to_string(p.join("comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let rest: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, r)| r)
-            .split_whitespace()
-            .collect();
-        // rest[0] is field 3 (state): nice is field 19, policy field 41.
-        let nice = rest.get(16).and_then(|v| v.parse().ok()).unwrap_or(99);
-        let policy = rest.get(38).and_then(|v| v.parse().ok()).unwrap_or(99);
-        out.push((comm, policy, nice));
-    }
-    out
-}
 
 /// `os_policy = "other"`: the task threads and the `[[load]]` thread run
 /// under SCHED_OTHER (policy 0) at nice 0, like every ordinary thread, not
@@ -66,14 +40,11 @@ period = "10ms"
         "out".as_ref(),
     ]);
     std::thread::sleep(Duration::from_millis(400));
-    let seen = classes(child.id());
+    let seen = threads(child.id());
     assert_eq!(child.wait().unwrap().code(), Some(0));
     for name in ["worker", "load0-cpu1"] {
-        let t = seen
-            .iter()
-            .find(|t| t.0 == name)
-            .unwrap_or_else(|| panic!("no thread {name} in {seen:?}"));
-        assert_eq!((t.1, t.2), (0, 0), "{name}: (policy, nice) in {seen:?}");
+        let t = thread(&seen, name);
+        assert_eq!((t.policy, t.nice), (0, 0), "{t:?}");
     }
 }
 
@@ -108,22 +79,6 @@ fn ctrl_c_stops_a_comparison_after_the_run_it_interrupted() {
     assert!(!sb.path().join("out/pathfinder/inherit").exists());
 }
 
-/// CPUs a thread of `pid` named `name` may run on (`Cpus_allowed_list`).
-fn allowed(pid: u32, name: &str) -> Option<String> {
-    let dir = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    dir.flatten().find_map(|t| {
-        let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
-        if comm.trim() != name {
-            return None;
-        }
-        let status = std::fs::read_to_string(t.path().join("status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-            .map(|v| v.trim().to_string())
-    })
-}
-
 /// rtlab's own threads (main, Ctrl-C) stay off the task CPU while the run
 /// goes, so that they never delay a task's wake-up; a SCHED_DEADLINE
 /// thread (which Linux refuses on a narrowed affinity) still starts.
@@ -145,15 +100,11 @@ fn helper_threads_stay_off_the_task_cpus_and_deadline_threads_still_start() {
         "fifo".as_ref(),
     ]);
     std::thread::sleep(Duration::from_millis(400));
-    let (main, ctrl_c, worker) = (
-        allowed(child.id(), "rtlab"),
-        allowed(child.id(), "ctrl-c"),
-        allowed(child.id(), "worker"),
-    );
+    let seen = threads(child.id());
     assert_eq!(child.wait().unwrap().code(), Some(0));
-    assert_eq!(worker.as_deref(), Some("1"));
-    assert_eq!(main.as_deref(), Some("0"), "main thread");
-    assert_eq!(ctrl_c.as_deref(), Some("0"), "Ctrl-C thread");
+    assert_eq!(thread(&seen, "worker").cpus, "1");
+    assert_eq!(thread(&seen, "rtlab").cpus, "0", "main thread");
+    assert_eq!(thread(&seen, "ctrl-c").cpus, "0", "Ctrl-C thread");
 
     let path = sb.write("deadline.toml", config("deadline"));
     let run = sb.rtlab([
