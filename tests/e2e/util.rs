@@ -131,20 +131,27 @@ impl Sandbox {
         p
     }
 
+    /// `rtlab` with `args`, to run in the sandbox; stdin closed.
+    fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(rtlab_bin());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
     /// Runs `rtlab` with `args` in the sandbox; stdin is closed.
     pub(crate) fn rtlab<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        Command::new(rtlab_bin())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("rtlab runs")
-            .into()
+        self.command(args).output().expect("rtlab runs").into()
     }
 
     /// Starts `rtlab` with `args` in the sandbox and returns at once (to look
@@ -154,11 +161,7 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        Command::new(rtlab_bin())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
+        self.command(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
