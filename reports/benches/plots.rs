@@ -109,6 +109,7 @@ fn task_outcome(i: usize, rng: &mut Sequence) -> TaskOutcome {
                 blocked_on: Vec::new(),
                 queued_ns: 0,
                 executed_ns: response,
+                interference: Vec::new(),
                 unexplained_ns: 0,
             });
         }
@@ -139,6 +140,7 @@ fn task_outcome(i: usize, rng: &mut Sequence) -> TaskOutcome {
             wcrt_ns: (name != "camera").then_some(wcet + i as u64 * 200_000),
             schedulable: Some(name != "camera"),
             witness: None,
+            exceeded_ns: None,
         },
         misses: stats.misses,
     }
@@ -228,6 +230,7 @@ fn live_run(label: &str) -> RunView {
                 id: c as u32,
                 busy_ratio: busy(c),
                 busy_ns: (busy(c) * RUN_NS as f64) as u64,
+                usage: None,
             })
             .collect(),
         resources: Vec::new(),

@@ -213,6 +213,7 @@ mod tests {
             ],
             queued_ns: 0,
             executed_ns: 1_000_000,
+            interference: Vec::new(),
             unexplained_ns: 0,
         }
     }

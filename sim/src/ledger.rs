@@ -217,5 +217,6 @@ pub fn cpu_outcome(id: CpuId, busy_ns: u64, length_ns: u64) -> CpuOutcome {
             (busy_ns as f64 / length_ns as f64).min(1.0)
         },
         busy_ns,
+        usage: None,
     }
 }

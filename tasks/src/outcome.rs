@@ -18,7 +18,7 @@ pub mod trace;
 pub mod window;
 
 pub use merge::MergeError;
-pub use miss::{Delay, DelayKind, Miss, MissKind};
+pub use miss::{Delay, DelayKind, Interference, InterferenceKind, Miss, MissKind};
 
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +175,11 @@ pub struct TaskPrediction {
     /// With a proven miss: the job and release pattern that misses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub witness: Option<String>,
+    /// The worst measured response minus `wcrt_ns`, when positive: the
+    /// run exceeded the analysis' bound (its model did not hold: foreign
+    /// work, overheads, an execution time above the WCET).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded_ns: Option<u64>,
 }
 
 /// Results of one CPU.
@@ -187,6 +192,32 @@ pub struct CpuOutcome {
     /// Time it executed task jobs, in nanoseconds.
     #[serde(default)]
     pub busy_ns: u64,
+    /// Live runs: where the CPU's time went (`null` in simulation).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<CpuUsage>,
+}
+
+/// Where one CPU's time went during a live run, in nanoseconds. The parts
+/// cover the run's length (within the precision of their sources: a
+/// kernel trace, 1 µs; `/proc/stat`, 10 ms).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuUsage {
+    /// rtlab's task threads.
+    pub tasks_ns: u64,
+    /// rtlab's `[[load]]` threads.
+    pub load_ns: u64,
+    /// Every other thread (other processes, kernel threads, rtlab's own
+    /// helper threads).
+    pub foreign_ns: u64,
+    /// Hard and soft interrupt handlers.
+    pub irq_ns: u64,
+    /// Time the hypervisor ran something else on this virtual CPU.
+    pub steal_ns: u64,
+    /// Idle.
+    pub idle_ns: u64,
+    /// Where the figures come from: `"kernel-trace"` (sched_switch and
+    /// irq tracepoints; steal from `/proc/stat`) or `"proc-stat"`.
+    pub source: String,
 }
 
 /// Contention on one shared resource.
@@ -428,6 +459,7 @@ pub fn predictions(system: &System, analysis: &Analysis) -> Vec<TaskPrediction> 
                     wcrt_ns: a.wcrt_ns,
                     schedulable: a.schedulable,
                     witness: a.witness.clone(),
+                    exceeded_ns: None,
                 })
         })
         .collect()
@@ -437,7 +469,11 @@ impl Outcome {
     /// Puts the analysis' prediction beside each task's measurement
     /// (`tasks[].analysis`); `system` is the one that ran.
     pub fn attach_analysis(&mut self, system: &System, analysis: &Analysis) {
-        for (task, p) in self.tasks.iter_mut().zip(predictions(system, analysis)) {
+        for (task, mut p) in self.tasks.iter_mut().zip(predictions(system, analysis)) {
+            p.exceeded_ns = match (p.wcrt_ns, task.response_time.max_ns) {
+                (Some(bound), Some(worst)) if worst > bound => Some(worst - bound),
+                _ => None,
+            };
             task.analysis = p;
         }
     }

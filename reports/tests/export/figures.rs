@@ -44,6 +44,7 @@ fn task(name: &str, period_ms: u64, responses: &[u64], jitter: &[u64]) -> TaskOu
             blocked_on: Vec::new(),
             queued_ns: 0,
             executed_ns: worst,
+            interference: Vec::new(),
             unexplained_ns: 0,
         });
     }
@@ -51,6 +52,7 @@ fn task(name: &str, period_ms: u64, responses: &[u64], jitter: &[u64]) -> TaskOu
         wcrt_ns: Some(deadline / 2),
         schedulable: Some(true),
         witness: None,
+        exceeded_ns: None,
     };
     stats.into_outcome(&system.tasks[0], prediction)
 }
@@ -82,6 +84,7 @@ fn run(engine: Engine, late: bool) -> RunView {
             id: 1,
             busy_ratio: 0.5,
             busy_ns: 250_000_000,
+            usage: None,
         }],
         resources: Vec::new(),
         trace: None,

@@ -90,6 +90,7 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
                     blocked_on: Vec::new(),
                     queued_ns: 0,
                     executed_ns: deadline + 1_234,
+                    interference: Vec::new(),
                     unexplained_ns: 0,
                 });
             }
@@ -97,6 +98,7 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
                 wcrt_ns: (i % 3 != 2).then_some(deadline / 2),
                 schedulable: (i % 3 != 2).then_some(i % 3 == 0),
                 witness: None,
+                exceeded_ns: None,
             };
             stats.into_outcome(task, prediction)
         })
@@ -126,11 +128,13 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
                 id: 0,
                 busy_ratio: 0.625,
                 busy_ns: 625_000_000,
+                usage: None,
             },
             CpuOutcome {
                 id: 1,
                 busy_ratio: 0.25,
                 busy_ns: 250_000_000,
+                usage: None,
             },
         ],
         resources: vec![ResourceOutcome {

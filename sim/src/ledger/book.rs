@@ -155,6 +155,7 @@ impl TaskBook {
             blocked_on: Vec::new(),
             queued_ns: 0,
             executed_ns: 0,
+            interference: Vec::new(),
             unexplained_ns: 0,
         };
         causes.fill(&mut miss, &self.names);

@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! release_jitter_ns + queued_ns + executed_ns
-//!     + Σ waited_for[].ns + Σ blocked_on[].ns + unexplained_ns
+//!     + Σ waited_for[].ns + Σ blocked_on[].ns + Σ interference[].ns
+//!     + unexplained_ns
 //! ```
 //!
 //! - `release_jitter_ns`: from the nominal release until the job was ready
@@ -17,6 +18,10 @@
 //!   and kind (more urgent work, or a priority inversion);
 //! - `blocked_on`: waiting for a resource, by resource, holder, the task
 //!   that ran on the job's CPU meanwhile, and kind;
+//! - `interference`: live only, what ran on the job's CPU while it was
+//!   runnable and not running, or interrupted it, that is not an rtlab
+//!   task: other threads, interrupt handlers, `[[load]]` threads (from a
+//!   kernel trace of the run);
 //! - `unexplained_ns`: live only, time the engine could not attribute
 //!   (the thread was runnable and did not run); always 0 in simulation.
 
@@ -71,11 +76,62 @@ pub struct Miss {
     /// The job's own execution, in nanoseconds.
     #[serde(default)]
     pub executed_ns: u64,
+    /// Live only: time taken from the job by work that is not an rtlab
+    /// task (other threads, interrupts, `[[load]]` threads), by source
+    /// (largest first); empty in simulation and without a kernel trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interference: Vec<Interference>,
     /// Time not attributed to any part, in nanoseconds: live only (the
-    /// thread was runnable but did not run, and rtlab cannot yet say who
-    /// ran); 0 in simulation, where the parts are exact.
+    /// thread was runnable but did not run and no trace says who ran, or
+    /// its CPU was taken by the hypervisor); 0 in simulation, where the
+    /// parts are exact.
     #[serde(default)]
     pub unexplained_ns: u64,
+}
+
+/// What kind of work an [`Interference`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InterferenceKind {
+    /// A thread of another process (or a kernel thread, or one of rtlab's
+    /// own helper threads).
+    Thread,
+    /// A hard interrupt handler.
+    Irq,
+    /// A soft interrupt handler.
+    Softirq,
+    /// The hypervisor ran something else on the virtual CPU.
+    Steal,
+    /// One of the config's `[[load]]` threads.
+    Load,
+    /// An rtlab task, counted here only where `waited_for` cannot hold it.
+    Task,
+}
+
+impl InterferenceKind {
+    /// The kind as written in `result.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InterferenceKind::Thread => "thread",
+            InterferenceKind::Irq => "irq",
+            InterferenceKind::Softirq => "softirq",
+            InterferenceKind::Steal => "steal",
+            InterferenceKind::Load => "load",
+            InterferenceKind::Task => "task",
+        }
+    }
+}
+
+/// Time a job lost to one foreign source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interference {
+    /// Who: `"intruder (pid 4242, SCHED_FIFO 95)"`, `"irq 11 virtio0"`,
+    /// `"softirq TIMER"`, `"load 0"`.
+    pub source: String,
+    /// What kind of work it is.
+    pub kind: InterferenceKind,
+    /// How long, in nanoseconds.
+    pub ns: u64,
 }
 
 impl Miss {
@@ -88,6 +144,7 @@ impl Miss {
             + self.executed_ns
             + delays(&self.waited_for)
             + delays(&self.blocked_on)
+            + self.interference.iter().map(|x| x.ns).sum::<u64>()
             + self.unexplained_ns
     }
 
