@@ -75,6 +75,16 @@ pub enum LiveError {
         /// The shortest period.
         period: String,
     },
+    /// Non-preemptive dispatching under a Linux class that cannot emulate
+    /// it.
+    #[error(
+        "non-preemptive dispatching (scheduler.preemptive = false) cannot run under os_policy \"{os_policy}\": \
+         Linux has no non-preemptive SCHED_DEADLINE or SCHED_OTHER"
+    )]
+    NotPreemptible {
+        /// The configured `live.os_policy`.
+        os_policy: String,
+    },
     /// A thread could not be set up (affinity, class, admission control).
     #[error("cannot set up the task threads: {0}")]
     Setup(String),

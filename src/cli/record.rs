@@ -14,7 +14,7 @@ use rtlab_reports::run::RunView;
 use rtlab_sim::des;
 use rtlab_sim::live::{self, LiveError};
 use rtlab_tasks::analysis::Analysis;
-use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span};
+use rtlab_tasks::config::{ConfigError, Loaded, Problem, ProblemKind, cpu_span, key_span};
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::Outcome;
 use rtlab_tasks::outcome::trace::TraceSink;
@@ -104,6 +104,28 @@ fn live_error(loaded: &Loaded, e: LiveError) -> CliError {
             .with_hint(format!(
                 "this process may use CPUs {allowed:?}; change the config or run where CPU {cpu} exists"
             ));
+            CliError::Config(ConfigError::Invalid {
+                file: Arc::clone(&loaded.source),
+                problems: vec![problem],
+            })
+        }
+        LiveError::NotPreemptible { ref os_policy } => {
+            let span = key_span(&loaded.source, &["scheduler", "preemptive"])
+                .or_else(|| key_span(&loaded.source, &["live", "os_policy"]))
+                .unwrap_or(0..0);
+            let problem = Problem::error(
+                ProblemKind::BadValue {
+                    key: "preemptive".into(),
+                    message: format!(
+                        "non-preemptive dispatching cannot run live under os_policy \"{os_policy}\""
+                    ),
+                },
+                span,
+            )
+            .with_hint(
+                "Linux has no non-preemptive SCHED_DEADLINE or SCHED_OTHER; use os_policy = \"fifo\" or \"rr\" \
+                 (a running job is raised to its CPU's top priority), or `rtlab simulate`",
+            );
             CliError::Config(ConfigError::Invalid {
                 file: Arc::clone(&loaded.source),
                 problems: vec![problem],

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use toml::de::DeTable;
 
 pub use crate::model::partition::worst_fit;
-pub use locate::cpu_span;
+pub use locate::{cpu_span, key_span};
 pub use normalize::normalized;
 pub use problem::{Problem, ProblemKind, Severity};
 pub use source::{Location, Source};

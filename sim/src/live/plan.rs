@@ -10,6 +10,13 @@
 //!   priorities, which is not EDF (a warning says so).
 //! - Without real-time privileges every thread runs under SCHED_OTHER,
 //!   loudly; `--strict` refuses instead.
+//! - Non-preemptive dispatching (`scheduler.preemptive = false`) under
+//!   `fifo` / `rr`: a job raises its thread to SCHED_FIFO at the highest
+//!   OS priority of the tasks that share its CPUs while it runs, so no
+//!   other task preempts it (SCHED_FIFO never preempts for an equal
+//!   priority) and a more urgent release waits for it, as in simulation.
+//!   Linux has no non-preemptive SCHED_DEADLINE or SCHED_OTHER: those are
+//!   refused.
 
 use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System, Task};
 
@@ -55,6 +62,17 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
             probe.describe()
         ));
     }
+    if !system.scheduler.preemptive && matches!(requested, OsPolicy::Deadline | OsPolicy::Other) {
+        return Err(LiveError::NotPreemptible {
+            os_policy: requested.as_str().to_string(),
+        });
+    }
+    if !system.scheduler.preemptive && wants_rt && !rt {
+        warnings.push(
+            "non-preemptive dispatching is not enforced under the SCHED_OTHER fallback:              jobs are preempted as the kernel decides"
+                .to_string(),
+        );
+    }
     let spin = spin_tail(system, wants_rt && rt, &mut warnings)?;
     policy_warnings(system, rt, &mut warnings);
     let classes: Vec<Class> = system
@@ -73,6 +91,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         .tasks
         .iter()
         .map(|t| TaskPlan {
+            non_preemptive: non_preemptive_raise(system, t, &classes).map(|c| (c, classes[t.id.0])),
             index: t.id.0,
             steps: t
                 .lock_steps()
@@ -209,6 +228,36 @@ fn class_of(t: &Task, p: u8, rt: bool, requested: OsPolicy, spin: u64) -> Class 
     }
 }
 
+/// For non-preemptive dispatching under SCHED_FIFO / RR: the class a job
+/// of `t` runs in, SCHED_FIFO at the highest OS priority of the tasks that
+/// may share a CPU with it (its CPU's, partitioned; all, global). `None`
+/// when dispatching is preemptive, the threads are not real-time, or the
+/// task already has that priority.
+fn non_preemptive_raise(system: &System, t: &Task, classes: &[Class]) -> Option<Class> {
+    if system.scheduler.preemptive {
+        return None;
+    }
+    let shares = |other: &Task| match system.scheduler.placement {
+        Placement::Partitioned => other.cpu == t.cpu,
+        Placement::Global => true,
+    };
+    let own = match classes[t.id.0] {
+        Class::Fifo(p) | Class::Rr(p) => p,
+        _ => return None,
+    };
+    let top = system
+        .tasks
+        .iter()
+        .filter(|o| shares(o))
+        .filter_map(|o| match classes[o.id.0] {
+            Class::Fifo(p) | Class::Rr(p) => Some(p),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(own);
+    (top > own || matches!(classes[t.id.0], Class::Rr(_))).then_some(Class::Fifo(top))
+}
+
 /// CPUs whose real-time tasks ask for more than RT throttling allows.
 fn throttling_warnings(system: &System, warnings: &mut Vec<String>) {
     let (Some(runtime), Some(period)) = environment::rt_throttling() else {
@@ -327,6 +376,37 @@ mod tests {
         assert_eq!(
             runtime,
             6_000_000 + 200_000 + DEADLINE_HEADROOM_NS + 120_000
+        );
+    }
+
+    #[test]
+    fn a_non_preemptive_job_runs_at_the_top_priority_of_the_tasks_sharing_its_cpu() {
+        let mut s = system("partitioned");
+        s.tasks[0].cpu = Some(1);
+        s.tasks[1].cpu = Some(1);
+        let classes = [Class::Fifo(90), Class::Fifo(80)];
+        assert_eq!(non_preemptive_raise(&s, &s.tasks[1], &classes), None);
+        s.scheduler.preemptive = false;
+        assert_eq!(
+            non_preemptive_raise(&s, &s.tasks[1], &classes),
+            Some(Class::Fifo(90))
+        );
+        // The top task needs no raise; on another CPU, no one to keep off.
+        assert_eq!(non_preemptive_raise(&s, &s.tasks[0], &classes), None);
+        s.tasks[0].cpu = Some(0);
+        assert_eq!(non_preemptive_raise(&s, &s.tasks[1], &classes), None);
+        // Global: every task may share a CPU with every other. RR becomes
+        // FIFO while a job runs, so that no time slice preempts it.
+        let mut g = system("global");
+        g.scheduler.preemptive = false;
+        let rr = [Class::Rr(90), Class::Rr(80)];
+        assert_eq!(
+            non_preemptive_raise(&g, &g.tasks[1], &rr),
+            Some(Class::Fifo(90))
+        );
+        assert_eq!(
+            non_preemptive_raise(&g, &g.tasks[0], &rr),
+            Some(Class::Fifo(90))
         );
     }
 }

@@ -32,6 +32,7 @@ use rtlab_tasks::outcome::trace::{EventKind, JobEvent};
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
 use super::recording;
+use super::thread::{self, Class};
 use super::watchdog::{Control, InjectedFault, NOT_WAITING};
 use crate::ledger::{Arrivals, JobCauses, JobPlan, ResourceBook, TaskBook};
 
@@ -51,6 +52,10 @@ pub(crate) struct TaskPlan {
     pub(crate) abort_on_miss: bool,
     /// Busy-wait this long before each release, ns.
     pub(crate) spin_tail: u64,
+    /// Non-preemptive dispatching: the class a job runs in (SCHED_FIFO at
+    /// the top priority of the tasks sharing its CPUs), and the thread's
+    /// own class to return to after it.
+    pub(crate) non_preemptive: Option<(Class, Class)>,
     /// The task's releases and draws (the ledger's, as in the simulator:
     /// same seed, same execution times).
     pub(crate) arrivals: Arrivals,
@@ -352,6 +357,7 @@ impl Runner<'_> {
         self.job = job.k;
         recording::release(&mut self.book, (!queued).then_some(jitter));
         self.emit(nominal, EventKind::Release);
+        let _raised = self.plan.non_preemptive.map(Raised::new);
         let started = recording::start(&mut self.book, job, run_start);
         self.emit(started, EventKind::Start);
         self.deadline_abs = run_start.saturating_add(job.deadline);
@@ -391,6 +397,30 @@ impl Runner<'_> {
             }
         }
         true
+    }
+}
+
+/// A job raised to its CPU's top priority (non-preemptive dispatching),
+/// back to the thread's own class when dropped: at the job's end, however
+/// it ends. Raised before the job's start is recorded, so that no other
+/// task runs between the start and the raise.
+struct Raised {
+    own: Class,
+}
+
+impl Raised {
+    fn new((during, own): (Class, Class)) -> Self {
+        // A failure leaves the job preemptible; the same call succeeded
+        // for the thread's own class at setup, at a priority this process
+        // may use (the probe tried the top one).
+        let _ = thread::set_class(during);
+        Raised { own }
+    }
+}
+
+impl Drop for Raised {
+    fn drop(&mut self) {
+        let _ = thread::set_class(self.own);
     }
 }
 

@@ -46,6 +46,18 @@ pub fn cpu_span(source: &Source, cpu: u32) -> Option<Range<usize>> {
     None
 }
 
+/// Where the value of the table key at `path` stands (`["scheduler",
+/// "preemptive"]`), if the config writes it.
+pub fn key_span(source: &Source, path: &[&str]) -> Option<Range<usize>> {
+    let root = DeTable::parse(source.text()).ok()?;
+    let (last, tables) = path.split_last()?;
+    let mut table = root.get_ref();
+    for key in tables {
+        table = table.get(*key)?.get_ref().as_table()?;
+    }
+    table.get(*last).map(|v| v.span())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +79,15 @@ mod tests {
             "8:9"
         );
         assert_eq!(cpu_span(&s, 5), None);
+    }
+
+    #[test]
+    fn finds_a_key_in_a_table_and_nothing_for_a_key_not_written() {
+        let text = "name = \"x\"\n[scheduler]\npolicy = \"fifo\"\npreemptive = false\n";
+        let s = Source::new("x.toml", text);
+        let span = key_span(&s, &["scheduler", "preemptive"]).unwrap();
+        assert_eq!(s.location(span.start).to_string(), "4:14");
+        assert_eq!(key_span(&s, &["scheduler", "quantum"]), None);
+        assert_eq!(key_span(&s, &["live", "os_policy"]), None);
     }
 }
