@@ -17,7 +17,7 @@ fn ns(ts: &libc::timespec) -> u64 {
         .saturating_add(ts.tv_nsec as u64)
 }
 
-fn timespec(ns: u64) -> libc::timespec {
+pub(crate) fn timespec(ns: u64) -> libc::timespec {
     libc::timespec {
         tv_sec: (ns / 1_000_000_000) as libc::time_t,
         tv_nsec: (ns % 1_000_000_000) as libc::c_long,
@@ -72,12 +72,6 @@ pub(crate) fn sleep_until(deadline_ns: u64) {
             return;
         }
     }
-}
-
-/// A `timespec` for an absolute `CLOCK_REALTIME` instant `ns` from now
-/// (mutex time-outs count on the real-time clock).
-pub(crate) fn realtime_after(delay_ns: u64) -> libc::timespec {
-    timespec(wall().saturating_add(delay_ns))
 }
 
 /// Formats a `CLOCK_REALTIME` instant as RFC 3339 UTC with microseconds.

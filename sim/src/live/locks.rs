@@ -9,9 +9,12 @@
 //!   highest OS priority of its users): the holder runs at the ceiling from
 //!   the moment it locks.
 //!
-//! Waiting uses `pthread_mutex_timedlock` in slices of at most 50 ms, so a
-//! waiting thread notices a stop (Ctrl-C, the watchdog, its deadline with
-//! `on_miss = "abort"`) and a deadlock never hangs the run.
+//! Waiting uses `pthread_mutex_clocklock` on CLOCK_MONOTONIC (the clock of
+//! every release and deadline; CLOCK_REALTIME can be stepped) in slices
+//! that end at a job's deadline when `on_miss = "abort"` (so the wait is
+//! given up at the deadline, not up to 50 ms after it) and last at most
+//! 50 ms otherwise, so a waiting thread notices a stop (Ctrl-C, the
+//! watchdog) and a deadlock never hangs the run.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +27,17 @@ unsafe extern "C" {
         attr: *mut libc::pthread_mutexattr_t,
         prioceiling: libc::c_int,
     ) -> libc::c_int;
+    // glibc 2.30 and later (PI mutexes on CLOCK_MONOTONIC: 2.35 with Linux
+    // 5.14's FUTEX_LOCK_PI2); not declared by the libc crate.
+    fn pthread_mutex_clocklock(
+        mutex: *mut libc::pthread_mutex_t,
+        clockid: libc::clockid_t,
+        abstime: *const libc::timespec,
+    ) -> libc::c_int;
 }
+
+/// Longest slice of a lock wait, ns: how late a stop is seen.
+const SLICE_NS: u64 = 50_000_000;
 
 /// The protocol of one mutex (the policy's decision).
 pub(crate) use crate::policy::LockProtocol as Protocol;
@@ -91,16 +104,25 @@ impl Mutex {
         unsafe { libc::pthread_mutex_trylock(self.raw.get()) == 0 }
     }
 
-    /// Waits for the lock, asking `give_up` every slice (at most 50 ms).
-    pub(crate) fn lock(&self, mut give_up: impl FnMut() -> bool) -> std::io::Result<Wait> {
+    /// Waits for the lock until `until` (CLOCK_MONOTONIC, ns; `u64::MAX`:
+    /// no limit), asking `give_up` every slice (at most 50 ms).
+    pub(crate) fn lock(
+        &self,
+        until: u64,
+        mut give_up: impl FnMut() -> bool,
+    ) -> std::io::Result<Wait> {
         loop {
-            if give_up() {
+            let now = clock::now();
+            if now >= until || give_up() {
                 return Ok(Wait::GaveUp);
             }
-            let deadline = clock::realtime_after(50_000_000);
+            let end = until.min(now.saturating_add(SLICE_NS));
+            let deadline = clock::timespec(end);
             // SAFETY: the mutex was initialised in `new`; `deadline` is a
             // valid timespec.
-            let rc = unsafe { libc::pthread_mutex_timedlock(self.raw.get(), &deadline) };
+            let rc = unsafe {
+                pthread_mutex_clocklock(self.raw.get(), libc::CLOCK_MONOTONIC, &deadline)
+            };
             match rc {
                 0 => return Ok(Wait::Locked),
                 libc::ETIMEDOUT | libc::EINTR => continue,
@@ -146,7 +168,9 @@ mod tests {
             let other = std::sync::Arc::clone(&m);
             let waited = std::thread::spawn(move || {
                 let t0 = clock::now();
-                let r = other.lock(|| clock::now() > t0 + 60_000_000).unwrap();
+                let r = other
+                    .lock(u64::MAX, || clock::now() > t0 + 60_000_000)
+                    .unwrap();
                 (r, clock::now() - t0)
             })
             .join()
@@ -154,7 +178,40 @@ mod tests {
             assert_eq!(waited.0, Wait::GaveUp);
             assert!(waited.1 >= 60_000_000);
             m.unlock();
-            assert_eq!(m.lock(|| false).unwrap(), Wait::Locked);
+            assert_eq!(m.lock(u64::MAX, || false).unwrap(), Wait::Locked);
+            m.unlock();
+        }
+    }
+
+    /// A wait with a limit ends at the limit itself (CLOCK_MONOTONIC), not
+    /// at the end of a 50 ms slice, and is not counted as locked; for
+    /// plain and PI mutexes (PI goes through FUTEX_LOCK_PI2). Priority
+    /// protect needs a real-time thread to lock at all; its wait is the
+    /// plain futex path.
+    #[test]
+    fn a_wait_is_given_up_at_its_limit_on_the_monotonic_clock() {
+        for p in [Protocol::None, Protocol::Inherit] {
+            let m = std::sync::Arc::new(Mutex::new(p).unwrap());
+            assert!(m.try_lock());
+            let other = std::sync::Arc::clone(&m);
+            let (r, t1, until, slices) = std::thread::spawn(move || {
+                let until = clock::now() + 7_000_000;
+                let mut slices = 0;
+                let r = other
+                    .lock(until, || {
+                        slices += 1;
+                        false
+                    })
+                    .unwrap();
+                (r, clock::now(), until, slices)
+            })
+            .join()
+            .unwrap();
+            assert_eq!(r, Wait::GaveUp, "{p:?}");
+            assert!(t1 >= until, "{p:?}: gave up {} ns early", until - t1);
+            // One slice, ending at the limit: not 50 ms slices checked
+            // against the limit in between.
+            assert_eq!(slices, 1, "{p:?}");
             m.unlock();
         }
     }

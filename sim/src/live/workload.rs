@@ -172,9 +172,12 @@ impl Runner<'_> {
                 },
             );
             let halt = &self.control.halt;
-            let (abort, deadline) = (self.plan.abort_on_miss, self.deadline_abs);
-            let result =
-                m.lock(|| halt.load(Ordering::Relaxed) || (abort && clock::now() >= deadline));
+            let until = if self.plan.abort_on_miss {
+                self.deadline_abs
+            } else {
+                u64::MAX
+            };
+            let result = m.lock(until, || halt.load(Ordering::Relaxed));
             self.control.waiting[self.plan.index].store(NOT_WAITING, Ordering::Release);
             match result {
                 Ok(Wait::Locked) => {}
