@@ -24,6 +24,7 @@ mod locks;
 mod plan;
 pub mod recording;
 mod runner;
+mod spans;
 mod thread;
 mod watchdog;
 mod workload;

@@ -12,6 +12,7 @@ mod cross;
 mod engines;
 mod live;
 mod live_classes;
+mod live_latency;
 mod live_preemption;
 mod report;
 mod simulate;

@@ -19,8 +19,10 @@
 //!   refused.
 
 use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System, Task};
+use rtlab_tasks::outcome::DelayKind;
 
 use super::environment;
+use super::spans::Peer;
 use super::thread::{self, Class};
 use super::workload::TaskPlan;
 use super::{LiveError, Options};
@@ -92,6 +94,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         .iter()
         .map(|t| TaskPlan {
             non_preemptive: non_preemptive_raise(system, t, &classes).map(|c| (c, classes[t.id.0])),
+            peers: peers(system, t, &classes),
             index: t.id.0,
             steps: t
                 .lock_steps()
@@ -258,6 +261,44 @@ fn non_preemptive_raise(system: &System, t: &Task, classes: &[Class]) -> Option<
     (top > own || matches!(classes[t.id.0], Class::Rr(_))).then_some(Class::Fifo(top))
 }
 
+/// The tasks that keep `t` off its CPU while they run, most urgent first
+/// ([`Spans`](super::spans::Spans)): under SCHED_FIFO / RR on one CPU,
+/// those of its CPU with an equal or higher OS priority, and under
+/// non-preemptive dispatching every task of its CPU (a less urgent one is
+/// a priority inversion). None under global placement (a free CPU takes
+/// the task), SCHED_DEADLINE or SCHED_OTHER (no fixed order).
+fn peers(system: &System, t: &Task, classes: &[Class]) -> Vec<Peer> {
+    let rt_priority = |c: Class| match c {
+        Class::Fifo(p) | Class::Rr(p) => Some(p),
+        _ => None,
+    };
+    let (Placement::Partitioned, Some(cpu), Some(own)) = (
+        system.scheduler.placement,
+        t.cpu,
+        rt_priority(classes[t.id.0]),
+    ) else {
+        return Vec::new();
+    };
+    let mut peers: Vec<(u8, Peer)> = system
+        .tasks
+        .iter()
+        .filter(|o| o.id != t.id && o.cpu == Some(cpu))
+        .filter_map(|o| {
+            let p = rt_priority(classes[o.id.0])?;
+            let kind = if p >= own {
+                DelayKind::Interference
+            } else if !system.scheduler.preemptive {
+                DelayKind::PriorityInversion
+            } else {
+                return None;
+            };
+            Some((p, Peer { task: o.id.0, kind }))
+        })
+        .collect();
+    peers.sort_by_key(|(p, peer)| (std::cmp::Reverse(*p), peer.task));
+    peers.into_iter().map(|(_, peer)| peer).collect()
+}
+
 /// CPUs whose real-time tasks ask for more than RT throttling allows.
 fn throttling_warnings(system: &System, warnings: &mut Vec<String>) {
     let (Some(runtime), Some(period)) = environment::rt_throttling() else {
@@ -408,5 +449,32 @@ mod tests {
             non_preemptive_raise(&g, &g.tasks[0], &rr),
             Some(Class::Fifo(90))
         );
+    }
+
+    #[test]
+    fn peers_are_the_tasks_of_the_cpu_that_keep_a_task_waiting() {
+        let mut s = system("partitioned");
+        s.tasks[0].cpu = Some(1);
+        s.tasks[1].cpu = Some(1);
+        let classes = [Class::Fifo(90), Class::Fifo(80)];
+        let hi = Peer {
+            task: 0,
+            kind: DelayKind::Interference,
+        };
+        assert_eq!(peers(&s, &s.tasks[1], &classes), vec![hi]);
+        assert_eq!(peers(&s, &s.tasks[0], &classes), vec![]);
+        // Non-preemptive: a less urgent job in progress keeps it waiting.
+        s.scheduler.preemptive = false;
+        let lo = Peer {
+            task: 1,
+            kind: DelayKind::PriorityInversion,
+        };
+        assert_eq!(peers(&s, &s.tasks[0], &classes), vec![lo]);
+        // No fixed order to read: no peers.
+        assert_eq!(
+            peers(&s, &s.tasks[0], &[Class::Other, Class::Other]),
+            vec![]
+        );
+        assert_eq!(peers(&system("global"), &s.tasks[1], &classes), vec![]);
     }
 }

@@ -21,6 +21,7 @@ use super::clock;
 use super::environment::{self, DmaLatency};
 use super::locks::Mutex;
 use super::plan::Plan;
+use super::spans::Spans;
 use super::thread;
 use super::watchdog::{self, Control};
 use super::workload::{self, TaskPlan, TaskResult};
@@ -104,7 +105,9 @@ pub(crate) fn run(
         .map(|_| Arc::new(ArrayQueue::new(TRACE_BUFFER)))
         .collect();
     let mut ledger = Ledger::new(system);
+    let spans = Arc::new(Spans::new(n));
     let shape = Shape {
+        spans: &spans,
         classes: &classes,
         affinity: &affinity,
         unpinned: &away.before,
@@ -251,6 +254,7 @@ struct Shape<'a> {
     unpinned: &'a [CpuId],
     ledger: &'a Ledger,
     mutexes: &'a Arc<Vec<Mutex>>,
+    spans: &'a Arc<Spans>,
     queues: &'a [Arc<ArrayQueue<JobEvent>>],
 }
 
@@ -271,6 +275,7 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
         };
         let (gate, ready_tx, done_tx) = (gate.clone(), ready_tx.clone(), done_tx.clone());
         let (slot, mutexes) = (Arc::clone(&slot), Arc::clone(shape.mutexes));
+        let spans = Arc::clone(shape.spans);
         let queue = shape.queues.get(i).cloned();
         let (book, resources) = (shape.ledger.fresh_book(), shape.ledger.resource_books());
         let name = thread::thread_name(&system.tasks[i].name);
@@ -293,6 +298,7 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
                 &mut tp,
                 control,
                 &mutexes,
+                &spans,
                 queue.as_deref(),
                 book,
                 resources,

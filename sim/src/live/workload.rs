@@ -32,6 +32,7 @@ use rtlab_tasks::outcome::trace::{EventKind, JobEvent};
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
 use super::recording;
+use super::spans::{Peer, Spans};
 use super::thread::{self, Class};
 use super::watchdog::{Control, InjectedFault, NOT_WAITING};
 use crate::ledger::{Arrivals, JobCauses, JobPlan, ResourceBook, TaskBook};
@@ -56,6 +57,9 @@ pub(crate) struct TaskPlan {
     /// the top priority of the tasks sharing its CPUs), and the thread's
     /// own class to return to after it.
     pub(crate) non_preemptive: Option<(Class, Class)>,
+    /// The tasks that keep this one off its CPU while they run, most
+    /// urgent first: their time is not its wake-up latency.
+    pub(crate) peers: Vec<Peer>,
     /// The task's releases and draws (the ledger's, as in the simulator:
     /// same seed, same execution times).
     pub(crate) arrivals: Arrivals,
@@ -92,6 +96,7 @@ struct Runner<'a> {
     plan: &'a TaskPlan,
     control: &'a Control,
     mutexes: &'a [Mutex],
+    spans: &'a Spans,
     trace: Option<&'a ArrayQueue<JobEvent>>,
     dropped: u64,
     book: TaskBook,
@@ -294,6 +299,7 @@ pub(crate) fn run_task(
     plan: &mut TaskPlan,
     control: &Control,
     mutexes: &[Mutex],
+    spans: &Spans,
     trace: Option<&ArrayQueue<JobEvent>>,
     book: TaskBook,
     resources: Vec<ResourceBook>,
@@ -303,6 +309,7 @@ pub(crate) fn run_task(
         plan: &*plan,
         control,
         mutexes,
+        spans,
         trace,
         dropped: 0,
         book,
@@ -355,21 +362,40 @@ pub(crate) fn run_task(
 impl Runner<'_> {
     /// Runs released `job` (nominal release at `nominal`, CLOCK_MONOTONIC)
     /// and records it. Returns false when the run ended during it.
-    fn run_job(&mut self, job: &JobPlan, nominal: u64, queued: bool, jitter: u64) -> bool {
+    fn run_job(&mut self, job: &JobPlan, nominal: u64, queued: bool, woke: u64) -> bool {
         let run_start = self.control.start;
         self.job = job.k;
+        self.causes.clear();
+        // The wake-up latency: the delay to running, less the time peers
+        // ran meanwhile (theirs, charged to them).
+        let mut jitter = woke;
+        if !queued {
+            let (by, total) = self
+                .spans
+                .charged(&self.plan.peers, nominal, nominal + woke);
+            jitter = woke.saturating_sub(total);
+            for (peer, ns) in by {
+                self.causes.wait(peer.task, peer.kind, ns);
+            }
+        }
         recording::release(&mut self.book, (!queued).then_some(jitter));
         self.emit(nominal, EventKind::Release);
         let _raised = self.plan.non_preemptive.map(Raised::new);
         let started = recording::start(&mut self.book, job, run_start);
+        self.spans.started(self.plan.index, started);
         self.emit(started, EventKind::Start);
         self.deadline_abs = run_start.saturating_add(job.deadline);
-        self.causes.clear();
         self.causes.release_jitter = jitter;
         if queued {
             self.causes.queued = started.saturating_sub(nominal);
         }
-        match self.job(job.exec, job.fault_at) {
+        let end = self.job(job.exec, job.fault_at);
+        let ended_at = match end {
+            End::Completed(at) | End::Aborted(at) => at,
+            End::Fault | End::Halted => clock::now(),
+        };
+        self.spans.ended(self.plan.index, started, ended_at);
+        match end {
             End::Completed(end) => {
                 self.settle(nominal, end);
                 let lateness =

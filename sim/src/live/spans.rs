@@ -1,0 +1,220 @@
+//! The recent job windows of every task thread, shared without locks, so
+//! that a thread that wakes late can tell how much of its delay was other
+//! rtlab tasks running on its CPU (which is scheduling, not wake-up
+//! latency).
+//!
+//! Each thread publishes the start of the job it runs and, at the job's
+//! end, its window `[start, end]` into a ring of the last [`RING`] windows.
+//! A waking thread reads the rings of its *peers*: the tasks on its CPU
+//! that keep it off the CPU when it becomes ready (under SCHED_FIFO / RR,
+//! those of an equal or higher OS priority; under non-preemptive
+//! dispatching, every task of the CPU). Time those peers' jobs spent in
+//! its `[release, running]` window is charged to them; the rest is its
+//! wake-up latency: the timer, the interrupt, the scheduler and anything
+//! else (foreign threads, interrupts: a kernel trace names those).
+//!
+//! A peer's job window counts whole: a peer preempted inside it by a more
+//! urgent peer hands its time to that one (the most urgent peer in progress
+//! at an instant is the one running, on one CPU under SCHED_FIFO), and a
+//! peer preempted by a foreign thread keeps that time (without a kernel
+//! trace nobody can say better).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use rtlab_tasks::outcome::DelayKind;
+
+/// Job windows kept per task: enough for a release delayed by 64 jobs of
+/// one peer.
+const RING: usize = 64;
+
+/// One published window; `end` is 0 while it is being written.
+#[derive(Default)]
+struct Slot {
+    start: AtomicU64,
+    end: AtomicU64,
+}
+
+/// One task's windows.
+struct Ring {
+    slots: [Slot; RING],
+    /// Windows written so far.
+    written: AtomicUsize,
+    /// Start of the job in progress (CLOCK_MONOTONIC ns), 0 when none.
+    current: AtomicU64,
+}
+
+impl Default for Ring {
+    fn default() -> Self {
+        Ring {
+            slots: std::array::from_fn(|_| Slot::default()),
+            written: AtomicUsize::new(0),
+            current: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Every task's recent job windows (CLOCK_MONOTONIC ns).
+pub(crate) struct Spans {
+    rings: Vec<Ring>,
+}
+
+/// A peer of a task: it keeps the task off its CPU while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Peer {
+    /// The peer's task index.
+    pub(crate) task: usize,
+    /// Its urgency: peers are listed most urgent first.
+    pub(crate) kind: DelayKind,
+}
+
+impl Spans {
+    /// Rings for `n` tasks.
+    pub(crate) fn new(n: usize) -> Self {
+        Spans {
+            rings: (0..n).map(|_| Ring::default()).collect(),
+        }
+    }
+
+    /// Task `task` started a job at `start`.
+    pub(crate) fn started(&self, task: usize, start: u64) {
+        self.rings[task]
+            .current
+            .store(start.max(1), Ordering::Release);
+    }
+
+    /// Task `task`'s job that started at `start` ended at `end`.
+    pub(crate) fn ended(&self, task: usize, start: u64, end: u64) {
+        let ring = &self.rings[task];
+        let n = ring.written.load(Ordering::Relaxed);
+        let slot = &ring.slots[n % RING];
+        slot.end.store(0, Ordering::Release);
+        slot.start.store(start, Ordering::Release);
+        slot.end.store(end.max(start).max(1), Ordering::Release);
+        ring.written.store(n + 1, Ordering::Release);
+        ring.current.store(0, Ordering::Release);
+    }
+
+    /// The time `peers` (most urgent first) ran in `[from, to]`, by peer
+    /// (each instant charged to the most urgent peer with a job in
+    /// progress), and in all.
+    pub(crate) fn charged(&self, peers: &[Peer], from: u64, to: u64) -> (Vec<(Peer, u64)>, u64) {
+        let mut covered: Vec<(u64, u64)> = Vec::new();
+        let mut out = Vec::new();
+        for &peer in peers {
+            let windows = self.windows(peer.task, from, to);
+            let ns: u64 = windows.iter().map(|&w| uncovered(w, &covered)).sum();
+            if ns > 0 {
+                out.push((peer, ns));
+            }
+            covered.extend(windows);
+            covered = merge(covered);
+        }
+        let total = covered.iter().map(|(a, b)| b - a).sum();
+        (out, total)
+    }
+
+    /// `task`'s job windows clipped to `[from, to]`, the job in progress
+    /// included (running until `to`).
+    fn windows(&self, task: usize, from: u64, to: u64) -> Vec<(u64, u64)> {
+        let ring = &self.rings[task];
+        let clip = |s: u64, e: u64| {
+            let (s, e) = (s.max(from), e.min(to));
+            (s < e).then_some((s, e))
+        };
+        let mut out = Vec::new();
+        let current = ring.current.load(Ordering::Acquire);
+        if current != 0
+            && let Some(w) = clip(current, to)
+        {
+            out.push(w);
+        }
+        let written = ring.written.load(Ordering::Acquire);
+        for n in (written.saturating_sub(RING)..written).rev() {
+            let slot = &ring.slots[n % RING];
+            let end = slot.end.load(Ordering::Acquire);
+            let start = slot.start.load(Ordering::Acquire);
+            // Torn (being rewritten): skip it.
+            if end == 0 || slot.end.load(Ordering::Acquire) != end {
+                continue;
+            }
+            if end <= from {
+                break;
+            }
+            out.extend(clip(start, end));
+        }
+        out
+    }
+}
+
+/// The part of `w` not in `covered` (sorted, disjoint), ns.
+fn uncovered(w: (u64, u64), covered: &[(u64, u64)]) -> u64 {
+    let inside: u64 = covered
+        .iter()
+        .map(|&(a, b)| b.min(w.1).saturating_sub(a.max(w.0)))
+        .sum();
+    (w.1 - w.0).saturating_sub(inside)
+}
+
+/// `spans` sorted and merged into disjoint intervals.
+fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HI: Peer = Peer {
+        task: 0,
+        kind: DelayKind::Interference,
+    };
+    const MID: Peer = Peer {
+        task: 1,
+        kind: DelayKind::Interference,
+    };
+
+    #[test]
+    fn the_most_urgent_peer_in_progress_gets_each_instant() {
+        let spans = Spans::new(3);
+        // mid runs [100, 400], preempted by hi [200, 300].
+        spans.ended(0, 200, 300);
+        spans.ended(1, 100, 400);
+        // Task 2 released at 150, running at 450: 250 of its 300 ns
+        // were the peers'; 50 are its own wake-up latency.
+        let (by, total) = spans.charged(&[HI, MID], 150, 450);
+        assert_eq!(by, vec![(HI, 100), (MID, 150)]);
+        assert_eq!(total, 250);
+    }
+
+    #[test]
+    fn a_job_in_progress_counts_up_to_the_wake_up_and_old_windows_not_at_all() {
+        let spans = Spans::new(2);
+        spans.ended(0, 10, 20);
+        spans.started(0, 1_000);
+        let (by, total) = spans.charged(&[HI], 900, 1_500);
+        assert_eq!((by, total), (vec![(HI, 500)], 500));
+        spans.ended(0, 1_000, 1_200);
+        let (by, total) = spans.charged(&[HI], 1_300, 1_500);
+        assert_eq!((by, total), (vec![], 0));
+    }
+
+    #[test]
+    fn only_the_last_windows_are_kept_and_they_are_read_newest_first() {
+        let spans = Spans::new(1);
+        for k in 0..(RING as u64 + 10) {
+            spans.ended(0, k * 100, k * 100 + 10);
+        }
+        // Windows older than the ring are gone; the newest are there.
+        assert_eq!(spans.charged(&[HI], 0, 500).1, 0);
+        let last = (RING as u64 + 9) * 100;
+        assert_eq!(spans.charged(&[HI], last, last + 100).1, 10);
+    }
+}
