@@ -220,6 +220,26 @@ pub struct CpuUsage {
     pub source: String,
 }
 
+impl CpuUsage {
+    /// The usage of two runs one after the other (sources that differ
+    /// are both named).
+    pub fn merged(self, other: &CpuUsage) -> CpuUsage {
+        CpuUsage {
+            tasks_ns: self.tasks_ns.saturating_add(other.tasks_ns),
+            load_ns: self.load_ns.saturating_add(other.load_ns),
+            foreign_ns: self.foreign_ns.saturating_add(other.foreign_ns),
+            irq_ns: self.irq_ns.saturating_add(other.irq_ns),
+            steal_ns: self.steal_ns.saturating_add(other.steal_ns),
+            idle_ns: self.idle_ns.saturating_add(other.idle_ns),
+            source: if self.source == other.source {
+                self.source
+            } else {
+                format!("{}+{}", self.source, other.source)
+            },
+        }
+    }
+}
+
 /// Contention on one shared resource.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResourceOutcome {

@@ -66,6 +66,8 @@ pub(crate) struct CpuTicks {
     pub(crate) idle: u64,
     /// Time the hypervisor gave to someone else.
     pub(crate) steal: u64,
+    /// Hard and soft interrupt handlers (irq + softirq).
+    pub(crate) irq: u64,
 }
 
 /// Per-CPU tick counters from `/proc/stat`.
@@ -90,6 +92,7 @@ pub(crate) fn cpu_ticks() -> BTreeMap<CpuId, CpuTicks> {
                 CpuTicks {
                     idle: v[3] + v[4],
                     steal: v[7],
+                    irq: v[5] + v[6],
                 },
             );
         }
@@ -97,30 +100,50 @@ pub(crate) fn cpu_ticks() -> BTreeMap<CpuId, CpuTicks> {
     out
 }
 
-/// Steal and foreign CPU time per CPU between two samples taken
-/// `elapsed_ns` apart, in ns; `own_ns` is the CPU time rtlab's own threads
-/// spent on each CPU. Foreign time is the CPU's busy time (elapsed minus
-/// idle minus steal) minus rtlab's own; the counters have a resolution of
-/// one USER_HZ tick (10 ms), so foreign time below about 20 ms is noise.
-pub(crate) fn interference(
+/// One CPU's time between two samples of `/proc/stat`, in ns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TickTime {
+    pub(crate) idle: u64,
+    pub(crate) steal: u64,
+    pub(crate) irq: u64,
+    /// Elapsed minus idle, steal and interrupts, minus rtlab's own.
+    pub(crate) foreign: u64,
+}
+
+/// Where each CPU's time went between two samples taken `elapsed_ns`
+/// apart, in ns; `own_ns` is the CPU time rtlab's own threads spent on
+/// each CPU. Foreign time is the CPU's busy time (elapsed minus idle,
+/// steal and interrupts) minus rtlab's own; the counters have a resolution
+/// of one USER_HZ tick (10 ms), so foreign time below about 20 ms is noise.
+pub(crate) fn tick_time(
     before: &BTreeMap<CpuId, CpuTicks>,
     after: &BTreeMap<CpuId, CpuTicks>,
     elapsed_ns: u64,
     own_ns: &BTreeMap<CpuId, u64>,
-) -> (BTreeMap<CpuId, u64>, BTreeMap<CpuId, u64>) {
+) -> BTreeMap<CpuId, TickTime> {
     let tick = tick_ns();
-    let mut steal = BTreeMap::new();
-    let mut foreign = BTreeMap::new();
+    let mut out = BTreeMap::new();
     for (cpu, a) in after {
         let Some(b) = before.get(cpu) else { continue };
-        let stolen = a.steal.saturating_sub(b.steal) * tick;
+        let steal = a.steal.saturating_sub(b.steal) * tick;
         let idle = a.idle.saturating_sub(b.idle) * tick;
-        steal.insert(*cpu, stolen);
-        let busy = elapsed_ns.saturating_sub(idle).saturating_sub(stolen);
+        let irq = a.irq.saturating_sub(b.irq) * tick;
+        let busy = elapsed_ns
+            .saturating_sub(idle)
+            .saturating_sub(steal)
+            .saturating_sub(irq);
         let own = own_ns.get(cpu).copied().unwrap_or(0);
-        foreign.insert(*cpu, busy.saturating_sub(own));
+        out.insert(
+            *cpu,
+            TickTime {
+                idle,
+                steal,
+                irq,
+                foreign: busy.saturating_sub(own),
+            },
+        );
     }
-    (steal, foreign)
+    out
 }
 
 /// Foreign time below this is within the counters' resolution, in ns.

@@ -157,6 +157,10 @@ impl Outcome {
         merged.duration_ns = self.duration_ns.saturating_add(other.duration_ns);
         for (a, b) in merged.cpus.iter_mut().zip(&other.cpus) {
             a.busy_ns = a.busy_ns.saturating_add(b.busy_ns);
+            a.usage = match (a.usage.take(), &b.usage) {
+                (Some(x), Some(y)) => Some(x.merged(y)),
+                _ => None,
+            };
             a.busy_ratio = if merged.duration_ns == 0 {
                 0.0
             } else {

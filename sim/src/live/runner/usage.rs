@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::thread::JoinHandle;
 
 use rtlab_tasks::model::{CpuId, System};
-use rtlab_tasks::outcome::CpuOutcome;
+use rtlab_tasks::outcome::{CpuOutcome, CpuUsage};
 
 use super::super::clock;
 use super::super::environment::{self, CpuTicks};
@@ -62,8 +62,9 @@ impl Usage<'_> {
         let platform = &self.system.platform.cpus;
         let (own, busy) = self.task_time();
         let elapsed = after.at.saturating_sub(before.at);
-        let (steal, foreign) =
-            environment::interference(&before.ticks, &after.ticks, elapsed, &own);
+        let ticks = environment::tick_time(&before.ticks, &after.ticks, elapsed, &own);
+        let steal: BTreeMap<CpuId, u64> = ticks.iter().map(|(c, t)| (*c, t.steal)).collect();
+        let foreign: BTreeMap<CpuId, u64> = ticks.iter().map(|(c, t)| (*c, t.foreign)).collect();
         let per_cpu = |m: &BTreeMap<CpuId, u64>| -> serde_json::Value {
             m.iter()
                 .filter(|(c, _)| platform.contains(c) || self.load_cpu.contains_key(c))
@@ -98,7 +99,21 @@ impl Usage<'_> {
         }
         platform
             .iter()
-            .map(|&id| ledger::cpu_outcome(id, busy.get(&id).copied().unwrap_or(0), length))
+            .map(|&id| {
+                let tasks_ns = busy.get(&id).copied().unwrap_or(0);
+                let mut cpu = ledger::cpu_outcome(id, tasks_ns, length);
+                let t = ticks.get(&id).copied().unwrap_or_default();
+                cpu.usage = Some(CpuUsage {
+                    tasks_ns,
+                    load_ns: self.load_cpu.get(&id).copied().unwrap_or(0),
+                    foreign_ns: t.foreign,
+                    irq_ns: t.irq,
+                    steal_ns: t.steal,
+                    idle_ns: t.idle,
+                    source: "proc-stat".into(),
+                });
+                cpu
+            })
             .collect()
     }
 
