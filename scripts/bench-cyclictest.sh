@@ -5,7 +5,7 @@
 # Installs rt-tests (cyclictest) with apt-get when it is missing; needs root.
 # Never part of the tests.
 #
-#   ROUNDS=3 SECONDS_PER_RUN=10 scripts/bench-cyclictest.sh
+#   ROUNDS=4 SECONDS_PER_RUN=10 scripts/bench-cyclictest.sh   (order swapped each round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """rtlab vs cyclictest wake-up latency, alternating runs (see bench-cyclictest.sh).
 
-Per round: cyclictest for N seconds, then rtlab for N seconds on the same
-1 ms task. cyclictest's p99 comes from its 1 us histogram (the bucket is
+Per round: cyclictest for N seconds and rtlab for N seconds on the same
+1 ms task, the order swapped every round (cyclictest first in odd rounds,
+rtlab first in even ones) so that a drift of the machine's load over the
+run does not favour one side. cyclictest's p99 comes from its 1 us histogram (the bucket is
 floor(us), so its p99 is rounded down to a whole microsecond); rtlab's from
 the HDR histogram of release_jitter (3 significant digits). The ratio is
 computed from the medians over the rounds. A last rtlab run adds a 200 us
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
+ROUNDS = int(os.environ.get("ROUNDS", "4"))
 SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
 
 CONFIG = """
@@ -76,8 +78,8 @@ def rtlab(binary, tmp, tail="0us", tag="rtlab"):
         r = json.load(f)
     j = r["tasks"][0]["release_jitter"]
     return {"p50": j["p50_ns"], "p99": j["p99_ns"], "p999": j["p999_ns"],
-            "samples": j["count"], "foreign_ns": r["environment"]["details"].get("foreign_ns"),
-            "steal_ns": r["environment"]["details"].get("steal_ns")}
+            "samples": j["count"], "foreign_ns": r["cpus"][0].get("foreign_ns"),
+            "steal_ns": r["cpus"][0].get("steal_ns")}
 
 
 def us(ns):
@@ -98,11 +100,16 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rtlab-wakeup-")
     c_p99, r_p99 = [], []
     for i in range(ROUNDS):
-        c = cyclictest(tmp)
-        r = rtlab(binary, tmp, tag=f"rtlab{i}")
+        if i % 2 == 0:
+            c = cyclictest(tmp)
+            r = rtlab(binary, tmp, tag=f"rtlab{i}")
+        else:
+            r = rtlab(binary, tmp, tag=f"rtlab{i}")
+            c = cyclictest(tmp)
         c_p99.append(c["p99"])
         r_p99.append(r["p99"])
-        print(f"round {i + 1}: cyclictest p50 {us(c['p50'])} p99 {us(c['p99'])} p99.9 {us(c['p999'])} "
+        first = "cyclictest first" if i % 2 == 0 else "rtlab first"
+        print(f"round {i + 1} ({first}): cyclictest p50 {us(c['p50'])} p99 {us(c['p99'])} p99.9 {us(c['p999'])} "
               f"({c['samples']} samples) | rtlab p50 {us(r['p50'])} p99 {us(r['p99'])} "
               f"p99.9 {us(r['p999'])} ({r['samples']} samples, foreign {r['foreign_ns']}, steal {r['steal_ns']})")
     c_med, r_med = median(c_p99), median(r_p99)

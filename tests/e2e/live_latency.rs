@@ -75,3 +75,144 @@ fn a_more_urgent_task_shows_in_the_start_delay_not_in_the_wake_up_latency() {
     assert!(t3["start_delay"]["max_ns"].as_u64().unwrap() >= 3 * MS);
     assert!(t3["release_jitter"]["p90_ns"].as_u64().unwrap() < MS / 2);
 }
+
+/// A 0.5 ms / 5 ms task (deadline 2 ms) at SCHED_FIFO 90 on CPU 1.
+const CTL: &str = r#"
+name = "intruded"
+duration = "1s"
+[platform]
+cpus = [1]
+[live]
+os_policy = "fifo"
+priority_top = 90
+[[task]]
+name = "ctl"
+period = "5ms"
+wcet = "0.5ms"
+deadline = "2ms"
+"#;
+
+/// CLOCK_MONOTONIC now, ns.
+fn now() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the struct we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// A foreign thread (of this test process, not of rtlab) at SCHED_FIFO 95
+/// on CPU 1, busy 3 ms every 47 ms until `stop`: its tid, and the
+/// bursts it ran (CLOCK_MONOTONIC ns).
+fn intruder(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (u32, std::thread::JoinHandle<Vec<(u64, u64)>>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::Builder::new()
+        .name("intruder".into())
+        .spawn(move || {
+            // SAFETY: plain syscalls on the calling thread.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(1, &mut set);
+                assert_eq!(
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+                    0
+                );
+                let param = libc::sched_param { sched_priority: 95 };
+                assert_eq!(libc::sched_setscheduler(0, libc::SCHED_FIFO, &param), 0);
+                tx.send(libc::gettid() as u32).unwrap();
+            }
+            let mut bursts = Vec::new();
+            let mut next = now() + 20 * MS;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let ts = libc::timespec {
+                    tv_sec: (next / 1_000_000_000) as libc::time_t,
+                    tv_nsec: (next % 1_000_000_000) as libc::c_long,
+                };
+                // SAFETY: an absolute sleep on a valid timespec.
+                unsafe {
+                    libc::clock_nanosleep(
+                        libc::CLOCK_MONOTONIC,
+                        libc::TIMER_ABSTIME,
+                        &ts,
+                        std::ptr::null_mut(),
+                    )
+                };
+                let start = now();
+                while now() < start + 3 * MS {
+                    std::hint::spin_loop();
+                }
+                bursts.push((start, now()));
+                next += 47 * MS;
+            }
+            bursts
+        })
+        .unwrap();
+    (rx.recv().unwrap(), handle)
+}
+
+/// The worst miss of a task disturbed by a foreign SCHED_FIFO 95 thread
+/// names it, with the time it took from the job within 10% of what it
+/// burned in the job's window (by its own clock).
+#[test]
+fn a_foreign_real_time_thread_is_named_in_the_worst_miss() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write("ctl.toml", CTL);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tid, handle) = intruder(std::sync::Arc::clone(&stop));
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let bursts = handle.join().unwrap();
+    run.expect_code(0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
+    let t0 = v["environment"]["details"]["clock_monotonic_start_ns"]
+        .as_u64()
+        .unwrap();
+    let ctl = task(&v, "ctl");
+    let worst = ctl["misses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|m| m["lateness_ns"].as_u64().unwrap())
+        .unwrap_or_else(|| panic!("no miss: {ctl:#}"));
+    let from = t0 + worst["release_ns"].as_u64().unwrap();
+    let to = t0 + worst["finish_ns"].as_u64().unwrap();
+    let burned: u64 = bursts
+        .iter()
+        .map(|&(s, e)| e.min(to).saturating_sub(s.max(from)))
+        .sum();
+    let named = format!("intruder (pid {tid}, SCHED_FIFO 95)");
+    let taken = worst["interference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == named.as_str())
+        .unwrap_or_else(|| panic!("{named} not in {worst:#}"));
+    assert_eq!(taken["kind"], "thread");
+    let ns = taken["ns"].as_u64().unwrap();
+    assert!(
+        burned > MS,
+        "the worst miss was not in a burst: {burned} ns, {worst:#}"
+    );
+    assert!(
+        ns.abs_diff(burned) * 10 <= burned,
+        "{named} took {ns} ns by the trace, burned {burned} ns in the window: {worst:#}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("intruder") && l.contains(&tid.to_string())),
+        "{}",
+        run.stdout
+    );
+}

@@ -19,19 +19,33 @@ use super::watchdog::Control;
 /// Size of the memory load's buffer, in bytes.
 pub(crate) const MEMORY_BYTES: usize = 64 << 20;
 
-/// Starts the load threads; each returns its CPU and the CPU time it used.
+/// What a load thread reports when it ends.
+#[derive(Clone, Debug)]
+pub(crate) struct LoadResult {
+    /// The CPU it ran on.
+    pub(crate) cpu: CpuId,
+    /// CPU time it used, ns.
+    pub(crate) cpu_ns: u64,
+    /// Its kernel id (TID), to find it in a kernel trace.
+    pub(crate) tid: u32,
+    /// Its name (`load0-cpu1`).
+    pub(crate) name: String,
+}
+
+/// Starts the load threads; each returns what it used.
 pub(crate) fn spawn(
     loads: &[Load],
     control: &Arc<Control>,
-) -> Vec<std::thread::JoinHandle<(CpuId, u64)>> {
+) -> Vec<std::thread::JoinHandle<LoadResult>> {
     let mut handles = Vec::new();
     for (i, load) in loads.iter().enumerate() {
         for &cpu in &load.cpus {
             let control = Arc::clone(control);
             let load = load.clone();
+            let name = thread::thread_name(&format!("load{i}-cpu{cpu}"));
             let spawned = std::thread::Builder::new()
-                .name(thread::thread_name(&format!("load{i}-cpu{cpu}")))
-                .spawn(move || run(&load, cpu, &control));
+                .name(name.clone())
+                .spawn(move || run(&load, cpu, &control, name));
             if let Ok(h) = spawned {
                 handles.push(h);
             }
@@ -40,7 +54,7 @@ pub(crate) fn spawn(
     handles
 }
 
-fn run(load: &Load, cpu: CpuId, control: &Control) -> (CpuId, u64) {
+fn run(load: &Load, cpu: CpuId, control: &Control, name: String) -> LoadResult {
     let _ = thread::pin(&[cpu]);
     let _ = thread::set_class(thread::Class::Other);
     let period = load.period.as_nanos();
@@ -90,5 +104,10 @@ fn run(load: &Load, cpu: CpuId, control: &Control) -> (CpuId, u64) {
         }
     }
     std::hint::black_box(&buffer);
-    (cpu, clock::thread_cpu())
+    LoadResult {
+        cpu,
+        cpu_ns: clock::thread_cpu(),
+        tid: thread::tid(),
+        name,
+    }
 }

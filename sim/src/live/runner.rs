@@ -118,6 +118,9 @@ pub(crate) fn run(
     let threads = spawn(system, tasks, &shape)?;
     let start = clock::now() + START_MARGIN_NS;
     let end = start + options.duration.as_nanos();
+    // To line the run up with other tools' CLOCK_MONOTONIC timestamps
+    // (a kernel trace, cyclictest, a test's own probe).
+    details.insert("clock_monotonic_start_ns".into(), start.into());
     let control = Arc::new(Control::new(start, end, n));
     let _ = threads.control.set(Arc::clone(&control));
     if !threads.setup_errors.is_empty() {
@@ -132,7 +135,8 @@ pub(crate) fn run(
     drop(go);
     let (mut interrupted, deadlock) = watch(&control, &mutexes, &queues, trace.as_deref_mut());
     let results = collect(&done, n);
-    let load_cpu = usage::join_loads(loads);
+    let loads = usage::join_loads(loads);
+    let load_cpu = usage::load_time(&loads);
     let after = usage::Snapshot::take();
     if let Some(sink) = trace {
         drain(&queues, sink);

@@ -197,6 +197,13 @@ pub(crate) fn rt_permitted(class: Class) -> bool {
         .unwrap_or(false)
 }
 
+/// The calling thread's kernel id (TID).
+pub(crate) fn tid() -> u32 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    u32::try_from(tid).unwrap_or(0)
+}
+
 /// The CPUs this process may run on (its affinity mask), in order.
 pub(crate) fn allowed_cpus() -> Vec<CpuId> {
     let mut ids: Vec<CpuId> = core_affinity::get_core_ids()

@@ -75,6 +75,8 @@ pub(crate) struct TaskResult {
     pub(crate) cpu_ns: u64,
     /// Trace events dropped because the buffer was full.
     pub(crate) dropped: u64,
+    /// The thread's kernel id (TID), to find it in a kernel trace.
+    pub(crate) tid: u32,
 }
 
 /// How a job ended.
@@ -356,6 +358,7 @@ pub(crate) fn run_task(
         resources: runner.resources,
         cpu_ns: clock::thread_cpu(),
         dropped: runner.dropped,
+        tid: thread::tid(),
     }
 }
 

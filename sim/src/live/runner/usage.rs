@@ -10,6 +10,7 @@ use rtlab_tasks::outcome::{CpuOutcome, CpuUsage};
 
 use super::super::clock;
 use super::super::environment::{self, CpuTicks};
+use super::super::load::LoadResult;
 use super::super::workload::TaskResult;
 use crate::ledger;
 
@@ -28,13 +29,16 @@ impl Snapshot {
     }
 }
 
+/// The `[[load]]` threads' reports (those that ended).
+pub(super) fn join_loads(loads: Vec<JoinHandle<LoadResult>>) -> Vec<LoadResult> {
+    loads.into_iter().filter_map(|h| h.join().ok()).collect()
+}
+
 /// CPU time of the `[[load]]` threads, by CPU, in ns.
-pub(super) fn join_loads(loads: Vec<JoinHandle<(CpuId, u64)>>) -> BTreeMap<CpuId, u64> {
+pub(super) fn load_time(loads: &[LoadResult]) -> BTreeMap<CpuId, u64> {
     let mut load_cpu: BTreeMap<CpuId, u64> = BTreeMap::new();
-    for h in loads {
-        if let Ok((cpu, ns)) = h.join() {
-            *load_cpu.entry(cpu).or_default() += ns;
-        }
+    for l in loads {
+        *load_cpu.entry(l.cpu).or_default() += l.cpu_ns;
     }
     load_cpu
 }
