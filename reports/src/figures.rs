@@ -6,7 +6,7 @@
 //!
 //! | stem | what it shows | drawn |
 //! |---|---|---|
-//! | `response-vs-deadline` | response times per task and run as a fraction of the deadline, with the analysis bound | always |
+//! | `response-vs-deadline` | response times per task and run as a fraction of the deadline, with the analysis bound and any excess over it | always |
 //! | `misses` | share of jobs that missed, and the worst tardiness, per task and run | always (zeros shown) |
 //! | `gantt-N` | a timeline of the run around its first miss (runs with the same tasks show the same stretch) | runs with a `window.json` |
 //! | `response-percentiles` | response time by percentile, one panel per run | always |
@@ -191,6 +191,8 @@ impl<'a> RunSet<'a> {
     fn response_vs_deadline(&self, dir: &Path) -> Result<Figure, ReportError> {
         let mut tasks = Vec::new();
         let mut worst: Option<(f64, String)> = None;
+        // The largest excess over an analysis bound: (ns, task, run).
+        let mut over: Option<(u64, &str, usize)> = None;
         for (name, per_run) in self.by_task() {
             let deadline_ns = per_run
                 .iter()
@@ -235,9 +237,14 @@ impl<'a> RunSet<'a> {
                         ));
                     }
                 }
+                let excess = t.analysis.wcrt_ns.and(t.analysis.exceeded_ns);
+                if let Some(x) = excess.filter(|&x| over.is_none_or(|o| x > o.0)) {
+                    over = Some((x, name, i));
+                }
                 runs.push(ResponseRun {
                     stats,
                     wcrt_ns: t.analysis.wcrt_ns,
+                    exceeded_ns: t.analysis.exceeded_ns,
                 });
             }
             tasks.push(ResponseTask {
@@ -254,11 +261,22 @@ impl<'a> RunSet<'a> {
                 "Each task's response times as a share of its own deadline: the box spans the \
                  median to the 99th percentile, the whisker the fastest to the slowest job, the \
                  diamond is the response-time analysis bound. The deadline is the dashed line; \
-                 anything above it (red) missed. {}{}",
+                 anything above it (red) missed. {}{}{}",
                 worst.map_or_else(
                     || "Every job finished before its deadline.".to_string(),
                     |w| w.1
                 ),
+                over.map_or_else(String::new, |(x, name, i)| format!(
+                    " An orange bar from a diamond up marks a worst response above the analysis \
+                     bound: the run did what the analysis' model leaves out (work outside the \
+                     tasks, overheads, longer executions); the most, `{name}`, by {}{}.",
+                    format::duration(x),
+                    if self.runs.len() > 1 {
+                        format!(" in run {}", i + 1)
+                    } else {
+                        String::new()
+                    }
+                )),
                 self.key()
             ),
             dir,

@@ -2,10 +2,13 @@
 //!
 //! The page answers "which task missed which deadline, by how much, and
 //! why" first (one verdict per run, with the worst miss of each task and
-//! its causes), then a per-task table, the plots (inline SVG, with links to
-//! the PNG and SVG files beside it), and what each run ran on. Everything is
-//! in the one file: the CSS, the drawings, a small self-check script; no
-//! network, no external file is needed to read it, and it prints.
+//! its causes, the biggest foreign one named on its own, and every task
+//! whose measured worst response exceeded the analysis bound), then a
+//! per-task table (an exceeded bound marked), the plots (inline SVG, with
+//! links to the PNG and SVG files beside it), and what each run ran on
+//! (live: where each CPU's time went). Everything is in the one file: the
+//! CSS, the drawings, a small self-check script; no network, no external
+//! file is needed to read it, and it prints.
 //!
 //! The page is rendered from a `Serialize` view model with a template
 //! compiled in (`html/report.html`); every text is HTML-escaped except the
@@ -20,10 +23,15 @@ use tinytemplate::TinyTemplate;
 use rtlab_tasks::outcome::{Engine, Miss, TaskOutcome};
 
 use crate::ReportError;
+use crate::explain::exceeded;
 use crate::export::AtomicFile;
 use crate::figures::Figure;
 use crate::format;
 use crate::run::RunView;
+
+mod runs;
+
+use runs::{EnvView, environment};
 
 const TEMPLATE: &str = include_str!("html/report.html");
 const CSS: &str = include_str!("html/report.css");
@@ -42,6 +50,7 @@ struct Page {
     verdicts: Vec<VerdictView>,
     header: Vec<&'static str>,
     rows: Vec<RowView>,
+    exceeded: bool,
     figures: Vec<FigureView>,
     environments: Vec<EnvView>,
 }
@@ -58,7 +67,20 @@ struct VerdictView {
 #[derive(Serialize)]
 struct RowView {
     class: &'static str,
-    cells: Vec<String>,
+    cells: Vec<CellView>,
+}
+
+#[derive(Serialize)]
+struct CellView {
+    /// `exceeded` marks a bound the measurement went above.
+    class: &'static str,
+    text: String,
+}
+
+impl From<String> for CellView {
+    fn from(text: String) -> Self {
+        CellView { class: "", text }
+    }
 }
 
 #[derive(Serialize)]
@@ -71,28 +93,15 @@ struct FigureView {
     svg: String,
 }
 
-#[derive(Serialize)]
-struct KeyValue {
-    key: String,
-    value: String,
-}
-
-#[derive(Serialize)]
-struct EnvView {
-    label: String,
-    items: Vec<KeyValue>,
-    warnings: Vec<String>,
-}
-
 fn dur(ns: Option<u64>) -> String {
     ns.map_or_else(|| "-".to_string(), format::duration)
 }
 
 /// One miss of `task`, recorded by `engine`, in words: which job, by how
 /// much, and why.
-pub fn explain_miss(task: &str, m: &Miss, engine: Engine) -> String {
-    let e = crate::explain::miss(m, engine);
-    let mut out = format!("`{task}` {}; why: {}", e.what, e.total);
+pub fn explain_miss(task: &TaskOutcome, m: &Miss, engine: Engine) -> String {
+    let e = crate::explain::miss(m, engine, task.cpu);
+    let mut out = format!("`{}` {}; why: {}", task.name, e.what, e.total);
     if let Some(advice) = e.advice {
         out.push_str(&format!(". {advice}"));
     }
@@ -117,11 +126,20 @@ fn verdict(run: &RunView) -> VerdictView {
             .iter()
             .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
         {
-            Some(m) => details.push(format!(
-                "{head}; worst: {}",
-                explain_miss(&t.name, m, o.engine)
-            )),
+            Some(m) => {
+                let foreign = crate::explain::foreign_cause(m, t.cpu)
+                    .map_or_else(String::new, |c| format!("; biggest foreign cause: {c}"));
+                details.push(format!(
+                    "{head}{foreign}; worst: {}",
+                    explain_miss(t, m, o.engine)
+                ));
+            }
             None => details.push(head),
+        }
+    }
+    for t in &o.tasks {
+        if let Some(text) = exceeded(t) {
+            details.push(format!("`{}` exceeded the analysis bound: {text}", t.name));
         }
     }
     if let Some(d) = &o.deadlock {
@@ -197,27 +215,28 @@ fn rows(runs: &[RunView]) -> Vec<RowView> {
             out.push(RowView {
                 class: if t.deadline_misses > 0 { "miss" } else { "" },
                 cells: vec![
-                    run.label.clone(),
-                    t.name.clone(),
-                    t.jobs.to_string(),
-                    t.deadline_misses.to_string(),
-                    dur(t.response_time.p50_ns),
-                    dur(t.response_time.p99_ns),
-                    dur(t.response_time.max_ns),
-                    t.analysis
-                        .wcrt_ns
-                        .map_or_else(|| "none".to_string(), format::duration),
+                    run.label.clone().into(),
+                    t.name.clone().into(),
+                    t.jobs.to_string().into(),
+                    t.deadline_misses.to_string().into(),
+                    dur(t.response_time.p50_ns).into(),
+                    dur(t.response_time.p99_ns).into(),
+                    dur(t.response_time.max_ns).into(),
+                    bound_cell(t),
                     match t.analysis.schedulable {
                         Some(true) => "proven",
                         Some(false) => "miss proven",
                         None => "not proven",
                     }
-                    .to_string(),
-                    format::duration(t.deadline_ns),
-                    slack.map_or_else(|| "-".to_string(), format::signed_duration),
-                    dur(t.blocking.max_ns),
-                    dur(t.release_jitter.p99_ns),
-                    t.preemptions.to_string(),
+                    .to_string()
+                    .into(),
+                    format::duration(t.deadline_ns).into(),
+                    slack
+                        .map_or_else(|| "-".to_string(), format::signed_duration)
+                        .into(),
+                    dur(t.blocking.max_ns).into(),
+                    dur(t.release_jitter.p99_ns).into(),
+                    t.preemptions.to_string().into(),
                 ],
             });
         }
@@ -225,75 +244,19 @@ fn rows(runs: &[RunView]) -> Vec<RowView> {
     out
 }
 
-fn environment(run: &RunView) -> EnvView {
-    let o = &run.outcome;
-    let e = &o.environment;
-    let mut items = vec![
-        KeyValue {
-            key: "engine".into(),
-            value: run.engine().into(),
+/// The WCRT bound of `t`, marked with the excess when the measured worst
+/// response went above it: `4.00 ms, exceeded by 2.40 ms`.
+fn bound_cell(t: &TaskOutcome) -> CellView {
+    let bound = t
+        .analysis
+        .wcrt_ns
+        .map_or_else(|| "none".to_string(), format::duration);
+    match exceeded(t).and(t.analysis.exceeded_ns) {
+        Some(over) => CellView {
+            class: "exceeded",
+            text: format!("{bound}, exceeded by {}", format::duration(over)),
         },
-        KeyValue {
-            key: "length".into(),
-            value: format::duration(o.duration_ns),
-        },
-        KeyValue {
-            key: "seed".into(),
-            value: o.seed.to_string(),
-        },
-        KeyValue {
-            key: "result".into(),
-            value: run.dir.join("result.json").display().to_string(),
-        },
-    ];
-    if o.engine == Engine::Live {
-        let add = |items: &mut Vec<KeyValue>, k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                items.push(KeyValue {
-                    key: k.into(),
-                    value: v,
-                });
-            }
-        };
-        add(&mut items, "started", o.started_at.clone());
-        add(&mut items, "host", e.host.clone());
-        add(&mut items, "kernel", e.kernel.clone());
-        add(
-            &mut items,
-            "CPUs online",
-            e.cpus_online.map(|n| n.to_string()),
-        );
-        add(&mut items, "OS policy", e.os_policy.clone());
-        add(
-            &mut items,
-            "real-time privileges",
-            e.rt_privileges
-                .map(|b| if b { "yes".into() } else { "NO".into() }),
-        );
-        for (k, v) in &e.details {
-            let value = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            items.push(KeyValue {
-                key: k.clone(),
-                value,
-            });
-        }
-    }
-    let busy: Vec<String> = o
-        .cpus
-        .iter()
-        .map(|c| format!("CPU {} {}", c.id, format::percent(c.busy_ratio)))
-        .collect();
-    items.push(KeyValue {
-        key: "CPU busy".into(),
-        value: busy.join(", "),
-    });
-    EnvView {
-        label: run.label.clone(),
-        items,
-        warnings: e.warnings.clone(),
+        None => bound.into(),
     }
 }
 
@@ -338,6 +301,9 @@ pub fn render(title: &str, runs: &[RunView], figures: &[Figure]) -> Result<Strin
         verdicts: runs.iter().map(verdict).collect(),
         header: HEADER.to_vec(),
         rows: rows(runs),
+        exceeded: runs
+            .iter()
+            .any(|r| r.outcome.tasks.iter().any(|t| exceeded(t).is_some())),
         figures: figure_views,
         environments: runs.iter().map(environment).collect(),
     };

@@ -9,6 +9,7 @@
 //!   percentiles, responses against deadlines, misses, timelines, CPU
 //!   utilization);
 //! - [`explain`]: deadline misses in words (what, by how much, why);
+//! - [`usage`]: where a CPU's time went in a live run, in words;
 //! - [`figures`]: the plots of a report, chosen for its runs;
 //! - [`html`]: the self-contained `report.html`;
 //! - [`run`]: a result as a report reads it ([`run::RunView`]).
@@ -62,6 +63,7 @@ pub mod format;
 pub mod html;
 pub mod plot;
 pub mod run;
+pub mod usage;
 
 pub use error::ReportError;
 pub use rtlab_tasks as tasks;

@@ -1,9 +1,11 @@
 //! The terminal summary of a result (simulated or live): per task what
-//! happened against what the analysis predicted, then for each task that
-//! missed, its worst miss and what delayed it.
+//! happened against what the analysis predicted (a worst response above
+//! the analysis bound called out under the table), then for each task that
+//! missed, its worst miss and what delayed it (the biggest foreign cause
+//! in one line first), then the CPUs (live: where each one's time went).
 
-use rtlab_reports::format;
-use rtlab_tasks::model::System;
+use rtlab_reports::{format, usage};
+use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::{Engine, Miss, Outcome, TaskOutcome};
 
 use super::analysis::headline;
@@ -76,7 +78,16 @@ fn task_table(outcome: &Outcome) -> String {
             dur(task.blocking.max_ns),
         ]);
     }
-    t.render(1)
+    let mut out = t.render(1);
+    for task in &outcome.tasks {
+        if let Some(text) = rtlab_reports::explain::exceeded(task) {
+            out.push_str(&format!(
+                " {} exceeded the analysis bound: {text}\n",
+                task.name
+            ));
+        }
+    }
+    out
 }
 
 /// "no deadline was missed", or each task that missed with its worst miss
@@ -101,20 +112,34 @@ fn misses(outcome: &Outcome) -> String {
             .iter()
             .max_by_key(|m| (m.lateness_ns, std::cmp::Reverse(m.release_ns)))
         {
-            out.push_str(&explain(m, outcome.engine));
+            if let Some(cause) = rtlab_reports::explain::foreign_cause(m, task.cpu) {
+                out.push_str(&format!("    worst miss: {cause}\n"));
+            }
+            out.push_str(&explain(m, outcome.engine, task.cpu));
         }
     }
     out
 }
 
-/// How busy each CPU was, each resource's contention, and a deadlock.
+/// How busy each CPU was (live: one line per CPU of where its time went,
+/// see [`usage`]), each resource's contention, and a deadlock.
 fn platform(outcome: &Outcome) -> String {
-    let cpus: Vec<String> = outcome
+    let busy: Vec<String> = outcome
         .cpus
         .iter()
+        .filter(|c| c.usage.is_none())
         .map(|c| format!("CPU {} {} busy", c.id, format::percent(c.busy_ratio)))
         .collect();
-    let mut out = format!("\n{}\n", cpus.join(", "));
+    let mut out = String::from("\n");
+    for c in &outcome.cpus {
+        if let Some(u) = &c.usage {
+            out.push_str(&usage::line(c.id, u));
+            out.push('\n');
+        }
+    }
+    if !busy.is_empty() {
+        out.push_str(&format!("{}\n", busy.join(", ")));
+    }
     for r in &outcome.resources {
         out.push_str(&format!(
             "resource `{}`: {} locks, {} contended, wait max {}, hold max {}\n",
@@ -151,12 +176,133 @@ fn machine(outcome: &Outcome) -> String {
     out
 }
 
-/// One miss in words: when, by how much, and the largest delays.
-fn explain(m: &Miss, engine: Engine) -> String {
-    let e = rtlab_reports::explain::miss(m, engine);
+/// One miss of a task on `cpu` in words: when, by how much, and the
+/// largest delays.
+fn explain(m: &Miss, engine: Engine, cpu: Option<CpuId>) -> String {
+    let e = rtlab_reports::explain::miss(m, engine, cpu);
     let mut out = format!("    {}\n      why: {}\n", e.what, e.total);
     if let Some(advice) = e.advice {
         out.push_str(&format!("      fix: {advice}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtlab_tasks::model::SystemBuilder;
+    use rtlab_tasks::outcome::{
+        CpuOutcome, CpuUsage, Environment, Interference, InterferenceKind, MissKind, RESULT_SCHEMA,
+        TaskPrediction, TaskStats,
+    };
+    use rtlab_tasks::time::Duration;
+
+    /// `ctl` (0.5 ms every 5 ms, deadline 2 ms, bound 0.52 ms) on CPU 1,
+    /// live: one job 1.52 ms late behind a SCHED_FIFO intruder.
+    fn intruded() -> (System, Outcome) {
+        let us = |v| Duration::from_micros(v).expect("small");
+        let system = SystemBuilder::new("intruded")
+            .cpus(&[1])
+            .task("ctl", us(5_000), us(500))
+            .deadline(us(2_000))
+            .cpu(1)
+            .build();
+        let mut stats = TaskStats::default();
+        for r in [520_000, 530_000, 3_518_000] {
+            stats.jobs += 1;
+            stats.complete(r, r as i64 - 2_000_000);
+        }
+        stats.keep_miss(Miss {
+            job: 2,
+            release_ns: 10_000_000,
+            deadline_ns: 12_000_000,
+            finish_ns: Some(13_518_000),
+            lateness_ns: 1_518_000,
+            kind: MissKind::Late,
+            release_jitter_ns: 18_000,
+            waited_for: Vec::new(),
+            blocked_on: Vec::new(),
+            queued_ns: 0,
+            executed_ns: 500_000,
+            interference: vec![Interference {
+                source: "intruder (pid 4242, SCHED_FIFO 95)".into(),
+                kind: InterferenceKind::Thread,
+                ns: 3_000_000,
+            }],
+            unexplained_ns: 0,
+        });
+        let prediction = TaskPrediction {
+            wcrt_ns: Some(520_000),
+            schedulable: Some(true),
+            witness: None,
+            exceeded_ns: Some(2_998_000),
+        };
+        let task = stats.into_outcome(&system.tasks[0], prediction);
+        let outcome = Outcome {
+            schema: RESULT_SCHEMA.into(),
+            engine: Engine::Live,
+            config: serde_json::json!({ "name": "intruded" }),
+            variant: None,
+            seed: 1,
+            environment: Environment::default(),
+            started_at: None,
+            duration_ns: 1_000_000_000,
+            interrupted: false,
+            tasks: vec![task],
+            cpus: vec![CpuOutcome {
+                id: 1,
+                busy_ratio: 0.08,
+                busy_ns: 80_000_000,
+                usage: Some(CpuUsage {
+                    tasks_ns: 80_000_000,
+                    load_ns: 500_000_000,
+                    foreign_ns: 30_000_000,
+                    irq_ns: 10_000_000,
+                    steal_ns: 4_000_000,
+                    idle_ns: 376_000_000,
+                    source: "kernel-trace".into(),
+                }),
+            }],
+            resources: Vec::new(),
+            trace: None,
+            deadlock: None,
+        };
+        (system, outcome)
+    }
+
+    #[test]
+    fn a_live_summary_names_the_foreign_cause_the_excess_and_each_cpus_time() {
+        let (system, outcome) = intruded();
+        let text = render(&system, &outcome);
+        let lines: Vec<&str> = text.lines().collect();
+        for wanted in [
+            " ctl exceeded the analysis bound: worst 3.52 ms > bound 520 µs (+3.00 ms)",
+            "  ctl: 1 of 3 jobs missed",
+            "    worst miss: 3.00 ms taken by `intruder` (pid 4242, SCHED_FIFO 95) on CPU 1",
+            "      why: 3.52 ms response = 500 µs own execution + 3.00 ms while `intruder` \
+             (pid 4242, SCHED_FIFO 95) ran on CPU 1 + 18.0 µs wake-up",
+            "CPU 1: tasks 8.0%, load 50.0%, other threads 3.0%, IRQs 1.0%, steal 0.4%, \
+             idle 37.6% (kernel trace)",
+        ] {
+            assert!(lines.contains(&wanted), "no line {wanted:?} in\n{text}");
+        }
+        // The usage line replaces the busy share of that CPU.
+        assert!(!text.contains("busy"), "{text}");
+    }
+
+    #[test]
+    fn a_simulated_summary_keeps_its_busy_line_and_has_no_foreign_cause() {
+        let (system, mut outcome) = intruded();
+        outcome.engine = Engine::Simulation;
+        outcome.cpus[0].usage = None;
+        outcome.tasks[0].analysis.exceeded_ns = None;
+        outcome.tasks[0].misses[0].interference.clear();
+        outcome.tasks[0].misses[0].executed_ns += 3_000_000;
+        let text = render(&system, &outcome);
+        assert!(text.contains("\nCPU 1 8.0% busy\n"), "{text}");
+        assert!(text.contains("+ 18.0 µs release jitter"), "{text}");
+        for absent in ["worst miss:", "exceeded", "CPU 1:"] {
+            assert!(!text.contains(absent), "{absent} in\n{text}");
+        }
+    }
 }

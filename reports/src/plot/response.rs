@@ -2,7 +2,10 @@
 //! run side by side (the box from the median to the 99th percentile, the
 //! whisker from the minimum to the exact maximum), the response-time
 //! analysis bound beside it as a diamond, so that predicted, simulated and
-//! measured timing sit next to each other.
+//! measured timing sit next to each other. A worst response above the
+//! bound (the run left the analysis' model: foreign work, overheads) is
+//! marked: an orange bar from the diamond up to it, and the excess in its
+//! label.
 //!
 //! The y axis is the response time as a fraction of the task's own
 //! deadline, one axis for all tasks: a 2 ms sensor task and a 50 ms logger
@@ -24,11 +27,14 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::PlotFiles;
 use super::layout::{self, Entry, Glyph, frame};
 use super::style::{
-    self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, Scale, fail, task_color,
+    self, AXIS_SIZE, Draw, EXCEEDED, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, Scale, fail,
+    task_color,
 };
 use crate::{ReportError, format};
+use marks::{diamond, excess_bar, whisker};
 use scale::YScale;
 
+mod marks;
 mod scale;
 
 /// Image height, in pixels.
@@ -57,6 +63,9 @@ pub struct ResponseRun {
     /// The analysis' worst-case response-time bound, in nanoseconds, if
     /// one exists.
     pub wcrt_ns: Option<u64>,
+    /// How far the worst response went above `wcrt_ns`, in nanoseconds,
+    /// when it did.
+    pub exceeded_ns: Option<u64>,
 }
 
 /// One group of boxes: a task, with one entry per run (in run order).
@@ -220,6 +229,16 @@ impl Plot<'_> {
                 "response-time analysis bound (WCRT)",
             ));
         }
+        if self
+            .tasks
+            .iter()
+            .any(|t| t.runs.iter().any(|r| excess(r).is_some()))
+        {
+            legend.push(Entry::new(
+                Glyph::Line(EXCEEDED),
+                "worst response above the bound (by how much)",
+            ));
+        }
         legend
     }
 
@@ -318,7 +337,7 @@ fn task_group<DB: DrawingBackend>(
             hw: (cx - canvas.x(c - half)).max(3),
         };
         match run.stats {
-            Some(stats) => run_box(root, canvas, &slot, task, stats, run.wcrt_ns, unbounded)?,
+            Some(stats) => run_box(root, canvas, &slot, task, stats, run, unbounded)?,
             None => {
                 root.draw(&Text::new(
                     "no jobs",
@@ -343,16 +362,21 @@ struct Slot {
     hw: i32,
 }
 
+/// The excess of `run`'s worst response over its bound, when both exist.
+fn excess(run: &ResponseRun) -> Option<u64> {
+    run.wcrt_ns.and(run.exceeded_ns).filter(|&over| over > 0)
+}
+
 /// Draws one run's box of `task`: the whisker, the percentile box, the
-/// analysis bound `wcrt_ns` (see [`bound`]) and, if the slowest job missed,
-/// its response time.
+/// analysis bound of `run` (see [`bound`]) and how far the worst response
+/// went above it, and, if the slowest job missed, its response time.
 fn run_box<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     canvas: &Canvas<'_, '_, DB>,
     slot: &Slot,
     task: &ResponseTask,
     st: ResponseStats,
-    wcrt_ns: Option<u64>,
+    run: &ResponseRun,
     unbounded: bool,
 ) -> Result<(), String> {
     let (c, cx, hw) = (slot.c, slot.cx, slot.hw);
@@ -377,15 +401,21 @@ fn run_box<DB: DrawingBackend>(
     ))
     .map_err(fail)?;
     let slot_px = (canvas.x(c + 0.4 / canvas.n_runs as f64) - cx) * 2;
-    bound(root, canvas, slot, wcrt_ns.map(y), slot_px, unbounded)?;
-    if missed {
-        layout::bar_label(
-            root,
-            &format!("max {}", format::duration(st.max_ns)),
-            (cx, ymax),
-            slot_px,
-            MISS,
-        )?;
+    let wy = run.wcrt_ns.map(y);
+    let wx = bound(root, canvas, slot, wy, slot_px, unbounded)?;
+    let over = excess(run);
+    if let (Some(wx), Some(wy), Some(_)) = (wx, wy, over) {
+        excess_bar(root, (wx, wy), ymax, wx == cx)?;
+    }
+    let over_text = over.map(|o| format!("+{} over bound", format::duration(o)));
+    let label = match (missed, over_text) {
+        (true, Some(o)) => Some((format!("max {}, {o}", format::duration(st.max_ns)), MISS)),
+        (true, None) => Some((format!("max {}", format::duration(st.max_ns)), MISS)),
+        (false, Some(o)) => Some((o, EXCEEDED)),
+        (false, None) => None,
+    };
+    if let Some((text, color)) = label {
+        layout::bar_label(root, &text, (cx, ymax), slot_px, color)?;
     }
     Ok(())
 }
@@ -394,7 +424,7 @@ fn run_box<DB: DrawingBackend>(
 /// a diamond beside the box, or on it when the slot (`slot_px` wide) is too
 /// narrow for both. Without one it says so, rather than leave the reader
 /// looking for a diamond (once for the group when no run has one:
-/// `unbounded`).
+/// `unbounded`). Returns the diamond's pixel column, if drawn.
 fn bound<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     canvas: &Canvas<'_, '_, DB>,
@@ -402,7 +432,7 @@ fn bound<DB: DrawingBackend>(
     wy: Option<i32>,
     slot_px: i32,
     unbounded: bool,
-) -> Result<(), String> {
+) -> Result<Option<i32>, String> {
     let (cx, hw) = (slot.cx, slot.hw);
     match wy {
         Some(wy) => {
@@ -411,7 +441,8 @@ fn bound<DB: DrawingBackend>(
             } else {
                 cx
             };
-            diamond(root, (wx, wy), wx == cx)
+            diamond(root, (wx, wy), wx == cx)?;
+            Ok(Some(wx))
         }
         None if !unbounded => root
             .draw(&Text::new(
@@ -420,60 +451,10 @@ fn bound<DB: DrawingBackend>(
                 style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Top)
                     .transform(FontTransform::Rotate270),
             ))
+            .map(|()| None)
             .map_err(fail),
-        None => Ok(()),
+        None => Ok(None),
     }
-}
-
-/// Draws the whisker of a box from pixel row `ymin` to `ymax` with its end
-/// caps: black below the deadline (row `dy`), red above it when `missed`.
-fn whisker<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    slot: &Slot,
-    (ymin, ymax): (i32, i32),
-    dy: i32,
-    missed: bool,
-) -> Result<(), String> {
-    let (cx, hw) = (slot.cx, slot.hw);
-    root.draw(&PathElement::new(
-        vec![(cx, ymin), (cx, ymax.max(dy))],
-        INK.stroke_width(2),
-    ))
-    .map_err(fail)?;
-    if missed {
-        root.draw(&PathElement::new(
-            vec![(cx, dy.min(ymin)), (cx, ymax)],
-            MISS.stroke_width(2),
-        ))
-        .map_err(fail)?;
-    }
-    for (yy, col) in [(ymin, INK), (ymax, if missed { MISS } else { INK })] {
-        root.draw(&PathElement::new(
-            vec![(cx - hw / 2, yy), (cx + hw / 2, yy)],
-            col.stroke_width(2),
-        ))
-        .map_err(fail)?;
-    }
-    Ok(())
-}
-
-/// Draws the analysis bound: a black diamond centred at pixel `(wx, wy)`,
-/// outlined in white when it sits `on_box` so that it stands out from it.
-fn diamond<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    (wx, wy): (i32, i32),
-    on_box: bool,
-) -> Result<(), String> {
-    let diamond = vec![(wx, wy - 6), (wx + 5, wy), (wx, wy + 6), (wx - 5, wy)];
-    root.draw(&Polygon::new(diamond.clone(), INK.filled()))
-        .map_err(fail)?;
-    if on_box {
-        let mut outline = diamond;
-        outline.push((wx, wy - 6));
-        root.draw(&PathElement::new(outline, WHITE.stroke_width(1)))
-            .map_err(fail)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -502,6 +483,7 @@ mod tests {
                         max_ns: ms(d),
                     }),
                     wcrt_ns: Some(deadline_ms * 500_000),
+                    exceeded_ns: None,
                 })
                 .collect(),
         }
@@ -569,5 +551,39 @@ mod tests {
             svg.contains("log scale") && svg.contains("1000%"),
             "log axis"
         );
+    }
+
+    #[test]
+    fn a_worst_response_above_the_bound_is_marked_with_its_excess() {
+        let dir = tempfile::tempdir().unwrap();
+        // `ctl`: bound 2.00 ms (half its 4 ms deadline), worst 3.20 ms:
+        // above the bound, under the deadline. `log`: worst 6.40 ms against
+        // a 4 ms deadline and a 2 ms bound: missed and above it.
+        let mut tasks = vec![
+            task("ctl", 0, 4, &[(5, 10, 20, 32)]),
+            task("log", 1, 4, &[(5, 10, 20, 64)]),
+        ];
+        tasks[0].runs[0].exceeded_ns = Some(1_200_000);
+        tasks[1].runs[0].exceeded_ns = Some(4_400_000);
+        let files = PlotFiles::new(dir.path(), "exceeded");
+        response(&files, "Exceeded", &tasks, &["live".to_string()]).unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        for text in [
+            "+1.20 ms over bound",
+            "max 6.40 ms, +4.40 ms over bound",
+            "worst response above the bound (by how much)",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+        // The bar from the diamond up is drawn in its own colour.
+        assert!(svg.contains("#994C00"), "no excess bar");
+
+        // Without an excess, none of it.
+        for t in &mut tasks {
+            t.runs[0].exceeded_ns = None;
+        }
+        response(&files, "Exceeded", &tasks, &["live".to_string()]).unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        assert!(!svg.contains("over bound") && !svg.contains("#994C00"));
     }
 }

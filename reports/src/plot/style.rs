@@ -45,6 +45,8 @@ pub(crate) fn task_color(index: usize) -> RGBColor {
 
 /// Misses: missed deadlines, lateness, bars above the deadline.
 pub(crate) const MISS: RGBColor = RGBColor(0xCC, 0x11, 0x11);
+/// A measured response above the analysis bound (the model did not hold).
+pub(crate) const EXCEEDED: RGBColor = RGBColor(0x99, 0x4C, 0x00);
 /// Text, axes, deadlines, bounds.
 pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 /// Secondary text and neutral marks.

@@ -3,6 +3,7 @@
 //! figures a report draws (`figures`).
 
 mod figures;
+mod report;
 mod sample;
 
 use std::collections::BTreeSet;
