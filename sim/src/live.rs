@@ -19,6 +19,7 @@
 
 mod clock;
 mod environment;
+mod kernel_trace;
 mod load;
 mod locks;
 mod plan;
