@@ -17,6 +17,7 @@
 //! within a grace period is reported and left behind. Ctrl-C / SIGTERM end
 //! it at once and the partial result is marked `interrupted`.
 
+mod attribution;
 mod clock;
 mod environment;
 mod kernel_trace;
@@ -153,7 +154,10 @@ pub fn run(
         cpus: raw.cpus,
         deadlock: raw.deadlock,
     };
-    let outcome = raw.ledger.close(system, closing);
+    let mut outcome = raw.ledger.close(system, closing);
+    if let Some(kernel) = &raw.kernel {
+        attribution::attribute_misses(&mut outcome, kernel, &raw.threads, raw.start_ns);
+    }
     Ok(Run {
         outcome,
         trace_dropped: raw.dropped,

@@ -32,9 +32,6 @@
 //! every `sched_switch` (see the builder: switches out of idle are
 //! inferred, other gaps stay "unknown", never given to someone).
 
-// wired in by the runner (issue 11)
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod builder;
 mod parse;
 mod reader;
@@ -47,14 +44,11 @@ use std::path::{Path, PathBuf};
 use rtlab_tasks::model::CpuId;
 
 pub(crate) use builder::{Builder, DEFAULT_CAP};
-// wired in by the runner (issue 11)
-#[allow(unused_imports)]
+#[cfg(test)]
 pub(crate) use task_state::TaskState;
-// wired in by the runner (issue 11)
-#[allow(unused_imports)]
-pub(crate) use timeline::{
-    CpuTime, Ended, KernelPrio, Segment, StateSpan, ThreadInfo, ThreadState, Timeline, Who,
-};
+pub(crate) use timeline::{CpuTime, KernelPrio, ThreadState, Timeline, Who};
+#[cfg(test)]
+pub(crate) use timeline::{Ended, Segment, StateSpan};
 
 use crate::live::clock;
 
@@ -195,6 +189,7 @@ impl Session {
     }
 
     /// The trace instance's directory (removed by `finish` and on drop).
+    #[cfg(test)]
     pub(crate) fn instance_dir(&self) -> &Path {
         self.instance.dir()
     }

@@ -3,6 +3,7 @@
 //! time, collect the threads' books into the ledger. CPU figures are in
 //! `usage.rs`.
 
+mod kernel;
 mod usage;
 
 use std::sync::atomic::Ordering;
@@ -17,8 +18,10 @@ use rtlab_tasks::model::{CpuId, OsPolicy, ResourceId, System};
 use rtlab_tasks::outcome::trace::{JobEvent, TraceSink};
 use rtlab_tasks::outcome::{CpuOutcome, Deadlock};
 
+use super::attribution::OwnThreads;
 use super::clock;
 use super::environment::{self, DmaLatency};
+use super::kernel_trace::Timeline;
 use super::locks::Mutex;
 use super::plan::Plan;
 use super::spans::Spans;
@@ -50,6 +53,12 @@ pub(crate) struct Raw {
     pub(crate) dropped: u64,
     pub(crate) warnings: Vec<String>,
     pub(crate) details: serde_json::Map<String, serde_json::Value>,
+    /// The kernel's view of the task CPUs during the run, when traced.
+    pub(crate) kernel: Option<Timeline>,
+    /// rtlab's threads by kernel id, to read `kernel`.
+    pub(crate) threads: OwnThreads,
+    /// CLOCK_MONOTONIC of the common start, ns.
+    pub(crate) start_ns: u64,
 }
 
 /// What the run holds on the machine while it goes (`/dev/cpu_dma_latency`
@@ -99,6 +108,7 @@ pub(crate) fn run(
     // task CPUs (task and load threads pin themselves).
     let away = thread::AwayFrom::cpus(&system.platform.cpus);
     let held = prepare(system, &mut warnings, &mut details);
+    let session = kernel::start(system, &mut warnings, &mut details);
     let mutexes = Arc::new(make_mutexes(system, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues: Vec<Arc<ArrayQueue<JobEvent>>> = (0..if trace.is_some() { n } else { 0 })
@@ -136,23 +146,30 @@ pub(crate) fn run(
     let (mut interrupted, deadlock) = watch(&control, &mutexes, &queues, trace.as_deref_mut());
     let results = collect(&done, n);
     let loads = usage::join_loads(loads);
-    let load_cpu = usage::load_time(&loads);
     let after = usage::Snapshot::take();
     if let Some(sink) = trace {
         drain(&queues, sink);
     }
     let length = control.ended_at().saturating_sub(start);
+    let kernel = kernel::finish(
+        session,
+        (start, start + length),
+        &mut warnings,
+        &mut details,
+    );
     if let Some(stuck) = join_or_leave(system, handles, &results) {
         interrupted = true;
         warnings.push(stuck);
     }
     drop(held);
+    let own = kernel::threads(system, &classes, &results, &loads);
     let usage = usage::Usage {
         system,
         affinity: &affinity,
         results: &results,
-        load_cpu: &load_cpu,
+        load_cpu: &usage::load_time(&loads),
         length,
+        kernel: kernel.as_ref().map(|k| (k, &own)),
     };
     let cpus = usage.figures(&before, &after, &mut warnings, &mut details);
     let dropped = absorb(&mut ledger, &results, &mut warnings);
@@ -167,6 +184,9 @@ pub(crate) fn run(
         dropped,
         warnings,
         details,
+        kernel,
+        threads: own,
+        start_ns: start,
     })
 }
 

@@ -29,8 +29,10 @@ impl TaskState {
     /// Runnable (`R`): preempted, or it gave the CPU up without sleeping.
     pub(crate) const RUNNABLE: TaskState = TaskState(0);
     /// Preempted while runnable (`R+`).
+    #[cfg(test)]
     pub(crate) const PREEMPTED: TaskState = TaskState(PREEMPTED);
     /// Interruptible sleep (`S`).
+    #[cfg(test)]
     pub(crate) const SLEEPING: TaskState = TaskState(1);
 
     /// Parses `R`, `R+`, `S`, `D`, `D|K`, `X`, ... (`None` for anything

@@ -236,6 +236,7 @@ impl CpuTime {
     }
 
     /// All of it (the window's length).
+    #[cfg(test)]
     pub(crate) fn total_ns(&self) -> u64 {
         self.threads.values().sum::<u64>()
             + self.irq_ns
@@ -401,6 +402,7 @@ impl Timeline {
     /// When thread `pid` was woken onto a traced CPU (`sched_wakeup`)
     /// within `[from_ns,
     /// to_ns)`, sorted.
+    #[cfg(test)]
     pub(crate) fn wakeups(&self, pid: u32, from_ns: u64, to_ns: u64) -> &[u64] {
         let (from, to) = self.window(from_ns, to_ns);
         let all = self.wakeups.get(&pid).map_or(&[][..], Vec::as_slice);

@@ -8,8 +8,10 @@ use std::thread::JoinHandle;
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::{CpuOutcome, CpuUsage};
 
+use super::super::attribution::OwnThreads;
 use super::super::clock;
 use super::super::environment::{self, CpuTicks};
+use super::super::kernel_trace::{CpuTime, Timeline};
 use super::super::load::LoadResult;
 use super::super::workload::TaskResult;
 use crate::ledger;
@@ -51,6 +53,8 @@ pub(super) struct Usage<'a> {
     pub(super) load_cpu: &'a BTreeMap<CpuId, u64>,
     /// Length of the run, in ns.
     pub(super) length: u64,
+    /// The kernel trace of the run, and who is who in it.
+    pub(super) kernel: Option<(&'a Timeline, &'a OwnThreads)>,
 }
 
 impl Usage<'_> {
@@ -107,7 +111,11 @@ impl Usage<'_> {
                 let tasks_ns = busy.get(&id).copied().unwrap_or(0);
                 let mut cpu = ledger::cpu_outcome(id, tasks_ns, length);
                 let t = ticks.get(&id).copied().unwrap_or_default();
-                cpu.usage = Some(CpuUsage {
+                let traced = self
+                    .kernel
+                    .and_then(|(k, own)| Some((k.totals(id)?, own)))
+                    .map(|(time, own)| traced_usage(time, own, t.steal));
+                cpu.usage = Some(traced.unwrap_or_else(|| CpuUsage {
                     tasks_ns,
                     load_ns: self.load_cpu.get(&id).copied().unwrap_or(0),
                     foreign_ns: t.foreign,
@@ -115,7 +123,7 @@ impl Usage<'_> {
                     steal_ns: t.steal,
                     idle_ns: t.idle,
                     source: "proc-stat".into(),
-                });
+                }));
                 cpu
             })
             .collect()
@@ -146,4 +154,31 @@ impl Usage<'_> {
         }
         (own, busy)
     }
+}
+
+/// A CPU's usage from the kernel trace (1 µs resolution; what the trace
+/// could not see, before its first event on the CPU or after lost events,
+/// counts as foreign), with the steal from `/proc/stat` (`steal_ns`,
+/// which the trace cannot see: it overlaps the other parts).
+fn traced_usage(time: &CpuTime, own: &OwnThreads, steal_ns: u64) -> CpuUsage {
+    let mut usage = CpuUsage {
+        irq_ns: time.irq_ns + time.softirq_ns,
+        idle_ns: time.idle_ns,
+        steal_ns,
+        foreign_ns: time.unknown_ns,
+        source: "kernel-trace".into(),
+        ..CpuUsage::default()
+    };
+    for (tid, &ns) in &time.threads {
+        if own.tasks.contains_key(tid) {
+            usage.tasks_ns += ns;
+        } else if own.loads.contains_key(tid) {
+            usage.load_ns += ns;
+        } else if *tid == 0 {
+            usage.idle_ns += ns;
+        } else {
+            usage.foreign_ns += ns;
+        }
+    }
+    usage
 }

@@ -1,0 +1,447 @@
+//! A missed job's time, split by what the kernel saw: with a kernel trace
+//! of the run ([`kernel_trace`](super::kernel_trace)), each instant of a
+//! missed job's window is the job's own (running), someone else's (the
+//! thread was runnable and another thread or an interrupt held its CPU),
+//! a lock wait (asleep after its wake-up) or its wake-up (asleep from the
+//! release until the timer woke it).
+//!
+//! What the thread measured itself stays: its own CPU time
+//! (`executed_ns`), its lock waits by resource and holder (`blocked_on`)
+//! and the wait behind its own previous job (`queued_ns`). The trace
+//! replaces the wake-up latency (`release_jitter_ns`), who ran while it
+//! waited (`waited_for`: rtlab tasks; `interference`: threads of other
+//! processes, `[[load]]` threads, interrupt handlers) and leaves in
+//! `unexplained_ns` what neither accounts for (a runnable thread on an idle
+//! CPU, time before the trace saw the CPU, time the hypervisor took from a
+//! running thread).
+
+mod observed;
+
+use std::collections::BTreeMap;
+
+use rtlab_tasks::model::CpuId;
+use rtlab_tasks::outcome::{Delay, DelayKind, Interference, InterferenceKind, Miss, Outcome};
+
+/// A thread's state over a stretch of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// On this CPU.
+    Running(CpuId),
+    /// Ready, waiting for a CPU.
+    Runnable,
+    /// Sleeping (a timer, a lock).
+    Asleep,
+    /// The trace does not say.
+    Unknown,
+}
+
+/// Who held a CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Occupant {
+    /// Nobody: the idle task.
+    Idle,
+    /// The trace does not say (before its first event on the CPU).
+    Unknown,
+    /// A thread, by kernel id.
+    Thread(u32),
+    /// A hard interrupt handler, by IRQ number.
+    Irq(u32),
+    /// A soft interrupt handler, by vector.
+    Softirq(u32),
+}
+
+/// What a kernel trace of the run says, as attribution needs it (times:
+/// CLOCK_MONOTONIC ns).
+pub(crate) trait Observed {
+    /// `tid`'s states over `[from, to]`, in time order.
+    fn states(&self, tid: u32, from: u64, to: u64) -> Vec<(u64, u64, State)>;
+    /// Who held `cpu` in `[from, to]`, and how long.
+    fn occupants(&self, cpu: CpuId, from: u64, to: u64) -> Vec<(Occupant, u64)>;
+    /// A reader's name for an occupant that is not an rtlab thread:
+    /// `"intruder (pid 4242, SCHED_FIFO 95)"`, `"irq 11 virtio0"`,
+    /// `"softirq TIMER"`.
+    fn name(&self, who: Occupant) -> String;
+}
+
+/// rtlab's own threads, by kernel id.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OwnThreads {
+    /// Task threads: tid -> (task index, OS priority: higher is more
+    /// urgent).
+    pub(crate) tasks: BTreeMap<u32, (usize, u8)>,
+    /// `[[load]]` threads: tid -> name.
+    pub(crate) loads: BTreeMap<u32, String>,
+    /// Task names, in task order.
+    pub(crate) names: Vec<String>,
+}
+
+/// The job's time as the trace splits it, before it is merged into the
+/// miss.
+#[derive(Debug, Default)]
+struct Split {
+    wake_up: u64,
+    running: u64,
+    /// While running: interrupt handlers, by source.
+    interrupted: BTreeMap<(InterferenceKind, String), u64>,
+    /// While runnable: rtlab tasks, by task index.
+    tasks: BTreeMap<usize, u64>,
+    /// While runnable: other work, by source.
+    others: BTreeMap<(InterferenceKind, String), u64>,
+    unexplained: u64,
+}
+
+/// Re-splits `miss` of task `task` (thread `tid`, OS priority `priority`,
+/// its window `[from, to]` in CLOCK_MONOTONIC ns) with what `trace` saw.
+/// Leaves the miss as the thread recorded it when the trace has nothing on
+/// the thread in that window.
+pub(crate) fn attribute(
+    miss: &mut Miss,
+    (tid, priority): (u32, u8),
+    (from, to): (u64, u64),
+    threads: &OwnThreads,
+    trace: &impl Observed,
+) {
+    let start = from.saturating_add(miss.queued_ns).min(to);
+    let states = trace.states(tid, start, to);
+    if states.iter().all(|s| s.2 == State::Unknown) {
+        return;
+    }
+    let split = split(&states, miss.queued_ns == 0, threads, trace);
+    let total = to - from;
+    miss.release_jitter_ns = split.wake_up;
+    // Interrupts inside a running stretch may already be in the thread's
+    // CPU time (kernels without IRQ time accounting charge them to it):
+    // only the running time beyond its own CPU time goes to them.
+    let mut budget = split.running.saturating_sub(miss.executed_ns);
+    let mut parts: Vec<Interference> = Vec::new();
+    for ((kind, source), ns) in largest_first(split.interrupted) {
+        let ns = ns.min(budget);
+        budget -= ns;
+        push(&mut parts, kind, source, ns);
+    }
+    for ((kind, source), ns) in split.others {
+        push(&mut parts, kind, source, ns);
+    }
+    parts.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.source.cmp(&b.source)));
+    miss.interference = parts;
+    miss.waited_for = split
+        .tasks
+        .into_iter()
+        .filter(|&(_, ns)| ns > 0)
+        .map(|(j, ns)| {
+            let other = threads.tasks.values().find(|(t, _)| *t == j);
+            let kind = match other {
+                Some(&(_, p)) if p < priority => DelayKind::PriorityInversion,
+                _ => DelayKind::Interference,
+            };
+            Delay {
+                task: threads.names.get(j).cloned().unwrap_or_default(),
+                resource: None,
+                ran: None,
+                kind,
+                ns,
+            }
+        })
+        .collect();
+    miss.waited_for.sort_by_key(|d| std::cmp::Reverse(d.ns));
+    miss.unexplained_ns = 0;
+    let accounted = miss.explained_ns();
+    miss.unexplained_ns = total.saturating_sub(accounted);
+}
+
+/// Re-splits every kept miss of `outcome` (a live run that started at
+/// `start`, CLOCK_MONOTONIC ns) with what `trace` saw of its thread.
+pub(crate) fn attribute_misses(
+    outcome: &mut Outcome,
+    trace: &impl Observed,
+    own: &OwnThreads,
+    start: u64,
+) {
+    for (i, task) in outcome.tasks.iter_mut().enumerate() {
+        let Some((&tid, &(_, priority))) = own.tasks.iter().find(|(_, (t, _))| *t == i) else {
+            continue;
+        };
+        for m in &mut task.misses {
+            let from = start.saturating_add(m.release_ns);
+            let to = match m.finish_ns {
+                Some(f) => start.saturating_add(f),
+                // Aborted or unfinished: the thread's parts cover the
+                // window up to the abort or the end of the run.
+                None => from.saturating_add(m.explained_ns()),
+            };
+            attribute(m, (tid, priority), (from, to.max(from)), own, trace);
+        }
+    }
+}
+
+/// Adds `ns` of `kind` from `source` to `parts` (nothing for 0).
+fn push(parts: &mut Vec<Interference>, kind: InterferenceKind, source: String, ns: u64) {
+    if ns == 0 {
+        return;
+    }
+    match parts
+        .iter_mut()
+        .find(|p| p.kind == kind && p.source == source)
+    {
+        Some(p) => p.ns += ns,
+        None => parts.push(Interference { source, kind, ns }),
+    }
+}
+
+fn largest_first<K: Ord>(m: BTreeMap<K, u64>) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = m.into_iter().collect();
+    v.sort_by_key(|x| std::cmp::Reverse(x.1));
+    v
+}
+
+/// Walks the thread's states: a leading sleep is the wake-up (when the
+/// job was not queued), running stretches and their interrupts, runnable
+/// stretches by who held the CPU, later sleeps (lock waits, measured by
+/// the thread itself) left out.
+fn split(
+    states: &[(u64, u64, State)],
+    woke_for_it: bool,
+    threads: &OwnThreads,
+    trace: &impl Observed,
+) -> Split {
+    let mut out = Split::default();
+    let mut leading = woke_for_it;
+    let mut cpu: Option<CpuId> = states.iter().find_map(|s| match s.2 {
+        State::Running(c) => Some(c),
+        _ => None,
+    });
+    for &(a, b, state) in states {
+        let len = b.saturating_sub(a);
+        if leading && state == State::Asleep {
+            out.wake_up += len;
+            continue;
+        }
+        leading = false;
+        match state {
+            State::Running(c) => {
+                cpu = Some(c);
+                out.running += len;
+                for (who, ns) in trace.occupants(c, a, b) {
+                    if let Some(kind) = interrupt_kind(who) {
+                        *out.interrupted.entry((kind, trace.name(who))).or_default() += ns;
+                    }
+                }
+            }
+            State::Runnable => match cpu {
+                Some(c) => runnable(&mut out, trace.occupants(c, a, b), threads, trace),
+                None => out.unexplained += len,
+            },
+            State::Asleep => {}
+            State::Unknown => out.unexplained += len,
+        }
+    }
+    out
+}
+
+fn interrupt_kind(who: Occupant) -> Option<InterferenceKind> {
+    match who {
+        Occupant::Irq(_) => Some(InterferenceKind::Irq),
+        Occupant::Softirq(_) => Some(InterferenceKind::Softirq),
+        _ => None,
+    }
+}
+
+/// Charges a runnable stretch to whoever held the CPU.
+fn runnable(
+    out: &mut Split,
+    held: Vec<(Occupant, u64)>,
+    threads: &OwnThreads,
+    trace: &impl Observed,
+) {
+    for (who, ns) in held {
+        match who {
+            Occupant::Thread(t) if threads.tasks.contains_key(&t) => {
+                let task = threads.tasks[&t].0;
+                *out.tasks.entry(task).or_default() += ns;
+            }
+            Occupant::Thread(t) if threads.loads.contains_key(&t) => {
+                let key = (InterferenceKind::Load, threads.loads[&t].clone());
+                *out.others.entry(key).or_default() += ns;
+            }
+            Occupant::Thread(0) | Occupant::Idle | Occupant::Unknown => out.unexplained += ns,
+            Occupant::Thread(_) => {
+                let key = (InterferenceKind::Thread, trace.name(who));
+                *out.others.entry(key).or_default() += ns;
+            }
+            Occupant::Irq(_) | Occupant::Softirq(_) => {
+                if let Some(kind) = interrupt_kind(who) {
+                    *out.others.entry((kind, trace.name(who))).or_default() += ns;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtlab_tasks::outcome::MissKind;
+
+    /// A trace of CPU 1 written by hand: the thread's states and the
+    /// CPU's occupants as segments.
+    struct Fake {
+        states: Vec<(u64, u64, State)>,
+        cpu: Vec<(u64, u64, Occupant)>,
+    }
+
+    impl Observed for Fake {
+        fn states(&self, _tid: u32, from: u64, to: u64) -> Vec<(u64, u64, State)> {
+            clip(&self.states, from, to)
+        }
+        fn occupants(&self, _cpu: CpuId, from: u64, to: u64) -> Vec<(Occupant, u64)> {
+            let mut m: BTreeMap<Occupant, u64> = BTreeMap::new();
+            for (a, b, who) in clip(&self.cpu, from, to) {
+                *m.entry(who).or_default() += b - a;
+            }
+            m.into_iter().collect()
+        }
+        fn name(&self, who: Occupant) -> String {
+            match who {
+                Occupant::Thread(t) => format!("intruder (pid {t}, SCHED_FIFO 95)"),
+                Occupant::Irq(n) => format!("irq {n} virtio0"),
+                Occupant::Softirq(_) => "softirq TIMER".into(),
+                _ => String::new(),
+            }
+        }
+    }
+
+    fn clip<T: Copy>(v: &[(u64, u64, T)], from: u64, to: u64) -> Vec<(u64, u64, T)> {
+        v.iter()
+            .filter_map(|&(a, b, x)| {
+                let (a, b) = (a.max(from), b.min(to));
+                (a < b).then_some((a, b, x))
+            })
+            .collect()
+    }
+
+    fn miss(executed: u64, response: u64) -> Miss {
+        Miss {
+            job: 3,
+            release_ns: 0,
+            deadline_ns: 2_000,
+            finish_ns: Some(response),
+            lateness_ns: response.saturating_sub(2_000),
+            kind: MissKind::Late,
+            release_jitter_ns: 3_000,
+            waited_for: Vec::new(),
+            blocked_on: Vec::new(),
+            interference: Vec::new(),
+            queued_ns: 0,
+            executed_ns: executed,
+            unexplained_ns: response.saturating_sub(3_000 + executed),
+        }
+    }
+
+    fn threads() -> OwnThreads {
+        OwnThreads {
+            tasks: [(100, (0, 90)), (101, (1, 80))].into_iter().collect(),
+            loads: [(300, "load0-cpu1".to_string())].into_iter().collect(),
+            names: vec!["ctl".into(), "low".into()],
+        }
+    }
+
+    const CPU: CpuId = 1;
+
+    /// Released at 0 (ns ×1000 below), woken at 20, the intruder holds the
+    /// CPU until 3000, `ctl` runs 3000-3500 with an interrupt of 10 inside.
+    #[test]
+    fn a_foreign_thread_holding_the_cpu_is_named_with_its_time() {
+        let trace = Fake {
+            states: vec![
+                (0, 20, State::Asleep),
+                (20, 3_000, State::Runnable),
+                (3_000, 3_500, State::Running(CPU)),
+            ],
+            cpu: vec![
+                (0, 3_000, Occupant::Thread(4242)),
+                (3_000, 3_200, Occupant::Thread(100)),
+                (3_200, 3_210, Occupant::Irq(11)),
+                (3_210, 3_500, Occupant::Thread(100)),
+            ],
+        };
+        let mut m = miss(490, 3_500);
+        attribute(&mut m, (100, 90), (0, 3_500), &threads(), &trace);
+        assert_eq!(m.release_jitter_ns, 20);
+        assert_eq!(
+            m.interference,
+            vec![
+                Interference {
+                    source: "intruder (pid 4242, SCHED_FIFO 95)".into(),
+                    kind: InterferenceKind::Thread,
+                    ns: 2_980,
+                },
+                Interference {
+                    source: "irq 11 virtio0".into(),
+                    kind: InterferenceKind::Irq,
+                    ns: 10,
+                },
+            ]
+        );
+        assert_eq!(m.unexplained_ns, 0);
+        assert_eq!(m.explained_ns(), 3_500);
+    }
+
+    /// rtlab tasks go to `waited_for` (a less urgent one as a priority
+    /// inversion), a load thread and an idle CPU where they belong, and an
+    /// interrupt already in the thread's CPU time is not counted twice.
+    #[test]
+    fn tasks_loads_and_idle_time_each_go_to_their_part() {
+        let trace = Fake {
+            states: vec![
+                (0, 10, State::Asleep),
+                (10, 1_010, State::Runnable),
+                (1_010, 1_510, State::Running(CPU)),
+            ],
+            cpu: vec![
+                (0, 400, Occupant::Thread(101)),
+                (400, 900, Occupant::Thread(300)),
+                (900, 1_010, Occupant::Idle),
+                (1_010, 1_100, Occupant::Thread(100)),
+                (1_100, 1_150, Occupant::Softirq(1)),
+                (1_150, 1_510, Occupant::Thread(100)),
+            ],
+        };
+        // The thread's own clock says 480 of its 500 running: only 20 of
+        // the 50 of softirq can be outside it.
+        let mut m = miss(480, 1_510);
+        m.deadline_ns = 1_000;
+        attribute(&mut m, (100, 90), (0, 1_510), &threads(), &trace);
+        assert_eq!(m.release_jitter_ns, 10);
+        assert_eq!(m.waited_for.len(), 1);
+        assert_eq!(
+            (
+                m.waited_for[0].task.as_str(),
+                m.waited_for[0].kind,
+                m.waited_for[0].ns
+            ),
+            ("low", DelayKind::PriorityInversion, 390)
+        );
+        let kinds: Vec<_> = m.interference.iter().map(|i| (i.kind, i.ns)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (InterferenceKind::Load, 500),
+                (InterferenceKind::Softirq, 20)
+            ]
+        );
+        assert_eq!(m.unexplained_ns, 110);
+        assert_eq!(m.explained_ns(), 1_510);
+    }
+
+    #[test]
+    fn without_the_thread_in_the_trace_the_miss_stays_as_measured() {
+        let trace = Fake {
+            states: vec![(0, 5_000, State::Unknown)],
+            cpu: Vec::new(),
+        };
+        let mut m = miss(490, 3_500);
+        let before = m.clone();
+        attribute(&mut m, (100, 90), (0, 3_500), &threads(), &trace);
+        assert_eq!(m, before);
+    }
+}

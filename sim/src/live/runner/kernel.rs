@@ -1,0 +1,82 @@
+//! The kernel trace of a run: started before the task threads (so that
+//! their first sleep is seen), stopped after the last one, and who is who
+//! in it.
+
+use rtlab_tasks::model::System;
+
+use super::super::attribution::OwnThreads;
+use super::super::kernel_trace::{Session, Timeline};
+use super::super::load::LoadResult;
+use super::super::thread::Class;
+use super::super::workload::TaskResult;
+
+/// Starts tracing the platform's CPUs; without a trace (no tracefs, no
+/// privileges) the run goes on and says so.
+pub(super) fn start(
+    system: &System,
+    warnings: &mut Vec<String>,
+    details: &mut serde_json::Map<String, serde_json::Value>,
+) -> Option<Session> {
+    match Session::start(&system.platform.cpus) {
+        Ok(session) => Some(session),
+        Err(why) => {
+            details.insert("kernel_trace".into(), format!("off: {why}").into());
+            warnings.push(format!(
+                "no kernel trace ({why}): misses caused by other threads, interrupts or \
+                 [[load]] threads stay unexplained, and per-CPU figures come from /proc/stat \
+                 (10 ms resolution)"
+            ));
+            None
+        }
+    }
+}
+
+/// Stops the trace and keeps the window `[from, to]` (CLOCK_MONOTONIC ns).
+pub(super) fn finish(
+    session: Option<Session>,
+    (from, to): (u64, u64),
+    warnings: &mut Vec<String>,
+    details: &mut serde_json::Map<String, serde_json::Value>,
+) -> Option<Timeline> {
+    let timeline = session?.finish(from, to);
+    details.insert(
+        "kernel_trace".into(),
+        format!(
+            "on: sched_switch, sched_wakeup, irq and softirq entry/exit on CPUs {:?}; \
+             {} events, {} lost ({} gaps), {} switches out of idle inferred, {} lines skipped{}",
+            timeline.cpus(),
+            timeline.events,
+            timeline.lost_events,
+            timeline.lost_gaps,
+            timeline.inferred_switches,
+            timeline.malformed_lines,
+            if timeline.truncated {
+                "; segments capped"
+            } else {
+                ""
+            }
+        )
+        .into(),
+    );
+    warnings.extend(timeline.warnings.iter().cloned());
+    Some(timeline)
+}
+
+/// rtlab's threads by kernel id: the task threads that reported, with
+/// their OS priority, and the load threads.
+pub(super) fn threads(
+    system: &System,
+    classes: &[Class],
+    results: &[Option<TaskResult>],
+    loads: &[LoadResult],
+) -> OwnThreads {
+    OwnThreads {
+        tasks: results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (r.tid, (i, classes[i].priority()))))
+            .collect(),
+        loads: loads.iter().map(|l| (l.tid, l.name.clone())).collect(),
+        names: system.tasks.iter().map(|t| t.name.clone()).collect(),
+    }
+}
