@@ -46,6 +46,16 @@ period = "10ms"
         let t = thread(&seen, name);
         assert_eq!((t.policy, t.nice), (0, 0), "{t:?}");
     }
+    // The load's CPU time shows on its CPU (it asked for 20% of 0.8 s;
+    // a loaded machine may give it less, never nothing), apart from the
+    // task's and other processes'.
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
+    let cpu = &v["cpus"][0];
+    assert_eq!(cpu["id"], 1);
+    let load = cpu["load_ns"].as_u64().unwrap();
+    assert!((40_000_000..=200_000_000).contains(&load), "{cpu}");
+    assert!(cpu["tasks_ns"].as_u64().unwrap() >= 40_000_000, "{cpu}");
 }
 
 /// Ctrl-C during the first of three live runs of `compare` stops the

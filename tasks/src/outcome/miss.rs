@@ -79,7 +79,7 @@ pub struct Miss {
     /// Live only: time taken from the job by work that is not an rtlab
     /// task (other threads, interrupts, `[[load]]` threads), by source
     /// (largest first); empty in simulation and without a kernel trace.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub interference: Vec<Interference>,
     /// Time not attributed to any part, in nanoseconds: live only (the
     /// thread was runnable but did not run and no trace says who ran, or
