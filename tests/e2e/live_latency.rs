@@ -154,11 +154,14 @@ fn intruder(
     (rx.recv().unwrap(), handle)
 }
 
-/// The worst miss of a task disturbed by a foreign SCHED_FIFO 95 thread
-/// names it, with the time it took from the job within 10% of what it
-/// burned in the job's window (by its own clock).
+/// The misses of a task disturbed by a foreign SCHED_FIFO 95 thread name
+/// it, each with the time it took from the job within 10% of what it
+/// burned in the job's window (by its own clock), and the summary says it
+/// in one line. A miss the intruder had no part in (this VM's host can
+/// delay a wake-up by milliseconds on its own) must not blame it: it is
+/// explained by the wake-up or left unaccounted.
 #[test]
-fn a_foreign_real_time_thread_is_named_in_the_worst_miss() {
+fn a_foreign_real_time_thread_is_named_in_the_misses_it_caused() {
     let _guard = serial();
     let sb = Sandbox::new();
     let path = sb.write("ctl.toml", CTL);
@@ -179,40 +182,56 @@ fn a_foreign_real_time_thread_is_named_in_the_worst_miss() {
         .as_u64()
         .unwrap();
     let ctl = task(&v, "ctl");
-    let worst = ctl["misses"]
-        .as_array()
-        .unwrap()
+    let named = format!("intruder (pid {tid}, SCHED_FIFO 95)");
+    let misses = ctl["misses"].as_array().unwrap();
+    let mut in_bursts = 0;
+    for m in misses {
+        let from = t0 + m["release_ns"].as_u64().unwrap();
+        let to = from
+            + m["finish_ns"]
+                .as_u64()
+                .map_or(0, |f| f - m["release_ns"].as_u64().unwrap());
+        let burned: u64 = bursts
+            .iter()
+            .map(|&(s, e)| e.min(to).saturating_sub(s.max(from)))
+            .sum();
+        let taken = m["interference"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["source"] == named.as_str());
+        if burned < MS {
+            assert!(taken.is_none() || burned > 0, "{named} blamed for {m:#}");
+            continue;
+        }
+        in_bursts += 1;
+        let taken = taken.unwrap_or_else(|| panic!("{named} not in {m:#}"));
+        assert_eq!(taken["kind"], "thread");
+        let ns = taken["ns"].as_u64().unwrap();
+        assert!(
+            ns.abs_diff(burned) * 10 <= burned,
+            "{named} took {ns} ns by the trace, burned {burned} ns in the window: {m:#}"
+        );
+    }
+    // About 20 bursts of 3 ms against a 2 ms deadline: most kept misses
+    // are the intruder's.
+    assert!(
+        in_bursts >= 4,
+        "{in_bursts} of the kept misses in a burst: {ctl:#}"
+    );
+    // The summary names it for the task's worst miss when that one is
+    // the intruder's (the interference list is largest first).
+    let worst = misses
         .iter()
         .max_by_key(|m| m["lateness_ns"].as_u64().unwrap())
-        .unwrap_or_else(|| panic!("no miss: {ctl:#}"));
-    let from = t0 + worst["release_ns"].as_u64().unwrap();
-    let to = t0 + worst["finish_ns"].as_u64().unwrap();
-    let burned: u64 = bursts
-        .iter()
-        .map(|&(s, e)| e.min(to).saturating_sub(s.max(from)))
-        .sum();
-    let named = format!("intruder (pid {tid}, SCHED_FIFO 95)");
-    let taken = worst["interference"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["source"] == named.as_str())
-        .unwrap_or_else(|| panic!("{named} not in {worst:#}"));
-    assert_eq!(taken["kind"], "thread");
-    let ns = taken["ns"].as_u64().unwrap();
-    assert!(
-        burned > MS,
-        "the worst miss was not in a burst: {burned} ns, {worst:#}"
-    );
-    assert!(
-        ns.abs_diff(burned) * 10 <= burned,
-        "{named} took {ns} ns by the trace, burned {burned} ns in the window: {worst:#}"
-    );
-    assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.contains("intruder") && l.contains(&tid.to_string())),
-        "{}",
-        run.stdout
-    );
+        .unwrap();
+    if worst["interference"][0]["source"] == named.as_str() {
+        assert!(
+            run.stdout.lines().any(|l| l.contains("worst miss")
+                && l.contains("intruder")
+                && l.contains(&tid.to_string())),
+            "{}",
+            run.stdout
+        );
+    }
 }
