@@ -107,6 +107,9 @@ struct Runner<'a> {
     causes: JobCauses,
     job: u64,
     deadline_abs: u64,
+    /// Since when the thread has been busy for its peers' books (its job
+    /// and the bookkeeping after it, until it sleeps), CLOCK_MONOTONIC ns.
+    busy_since: Option<u64>,
 }
 
 /// Held locks, released (innermost first) when dropped: on a fault's
@@ -319,6 +322,7 @@ pub(crate) fn run_task(
         causes: JobCauses::default(),
         job: 0,
         deadline_abs: 0,
+        busy_since: None,
     };
     let start = control.start;
     while let Some(release) = arrivals.next_release() {
@@ -337,11 +341,16 @@ pub(crate) fn run_task(
         let jitter = if queued {
             0
         } else {
+            runner.idle();
             wait_for_release(nominal, runner.plan.spin_tail, control);
-            if control.stop.load(Ordering::Relaxed) {
+            let woke = recording::woke(nominal);
+            // Got the CPU only after the run ended (behind its peers'
+            // last jobs): not a wake-up measured in the run; the release
+            // counts as an incomplete job, as in the simulator.
+            if control.stop.load(Ordering::Acquire) || nominal + woke >= control.end {
                 break;
             }
-            recording::woke(nominal)
+            woke
         };
         let job = arrivals.take();
         if !runner.run_job(&job, nominal, queued, jitter) {
@@ -351,6 +360,11 @@ pub(crate) fn run_task(
     // Releases due before the run ended that never ran (the thread was
     // still busy, or the run was stopped) are incomplete jobs, as in the
     // simulator; misses if their deadline had passed.
+    runner.idle();
+    // No release left before the end: wait for it, so that the thread's
+    // exit (about 100 µs of kernel work here) does not delay a peer's job
+    // inside the run.
+    wait_for_release(control.end, 0, control);
     let end = control.ended_at().saturating_sub(start);
     runner.book.unreleased(&arrivals, end, true);
     TaskResult {
@@ -385,20 +399,14 @@ impl Runner<'_> {
         self.emit(nominal, EventKind::Release);
         let _raised = self.plan.non_preemptive.map(Raised::new);
         let started = recording::start(&mut self.book, job, run_start);
-        self.spans.started(self.plan.index, started);
+        self.busy(started);
         self.emit(started, EventKind::Start);
         self.deadline_abs = run_start.saturating_add(job.deadline);
         self.causes.release_jitter = jitter;
         if queued {
             self.causes.queued = started.saturating_sub(nominal);
         }
-        let end = self.job(job.exec, job.fault_at);
-        let ended_at = match end {
-            End::Completed(at) | End::Aborted(at) => at,
-            End::Fault | End::Halted => clock::now(),
-        };
-        self.spans.ended(self.plan.index, started, ended_at);
-        match end {
+        match self.job(job.exec, job.fault_at) {
             End::Completed(end) => {
                 self.settle(nominal, end);
                 let lateness =
@@ -429,6 +437,26 @@ impl Runner<'_> {
             }
         }
         true
+    }
+}
+
+impl Runner<'_> {
+    /// The thread is busy from `at` (a job starts): its peers' wake-ups
+    /// do not count the time. A job that follows a queued one without a
+    /// sleep closes the previous window first.
+    fn busy(&mut self, at: u64) {
+        if let Some(since) = self.busy_since.replace(at) {
+            self.spans.ended(self.plan.index, since, at);
+        }
+        self.spans.started(self.plan.index, at);
+    }
+
+    /// The thread is about to sleep (or to end): its busy window, the job
+    /// and the bookkeeping after it, is published for its peers.
+    fn idle(&mut self) {
+        if let Some(since) = self.busy_since.take() {
+            self.spans.ended(self.plan.index, since, clock::now());
+        }
     }
 }
 
