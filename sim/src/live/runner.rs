@@ -111,10 +111,8 @@ pub(crate) fn run(
     let session = kernel::start(system, &mut warnings, &mut details);
     let mutexes = Arc::new(make_mutexes(system, &classes, &mut warnings)?);
     let n = tasks.len();
-    let queues: Vec<Arc<ArrayQueue<JobEvent>>> = (0..if trace.is_some() { n } else { 0 })
-        .map(|_| Arc::new(ArrayQueue::new(TRACE_BUFFER)))
-        .collect();
-    let mut ledger = Ledger::new(system);
+    let queues = trace_queues(if trace.is_some() { n } else { 0 });
+    let ledger = Ledger::new(system);
     let spans = Arc::new(Spans::new(n));
     let shape = Shape {
         spans: &spans,
@@ -127,11 +125,9 @@ pub(crate) fn run(
     };
     let threads = spawn(system, tasks, &shape)?;
     let start = clock::now() + START_MARGIN_NS;
-    let end = start + options.duration.as_nanos();
-    // To line the run up with other tools' CLOCK_MONOTONIC timestamps
-    // (a kernel trace, cyclictest, a test's own probe).
+    // To line the run up with other tools' CLOCK_MONOTONIC timestamps.
     details.insert("clock_monotonic_start_ns".into(), start.into());
-    let control = Arc::new(Control::new(start, end, n));
+    let control = Arc::new(Control::new(start, start + options.duration.as_nanos(), n));
     let _ = threads.control.set(Arc::clone(&control));
     if !threads.setup_errors.is_empty() {
         return Err(threads.abandon(&control));
@@ -139,10 +135,7 @@ pub(crate) fn run(
     let loads = super::load::spawn(&system.loads, &control);
     let before = usage::Snapshot::take();
     let started_at_wall = clock::wall() + START_MARGIN_NS;
-    let Threads {
-        handles, go, done, ..
-    } = threads;
-    drop(go);
+    let (handles, done) = threads.go();
     let (mut interrupted, deadlock) = watch(&control, &mutexes, &queues, trace.as_deref_mut());
     let results = collect(&done, n);
     let loads = usage::join_loads(loads);
@@ -162,35 +155,99 @@ pub(crate) fn run(
         warnings.push(stuck);
     }
     drop(held);
-    let own = kernel::threads(system, &classes, &results, &loads);
-    let usage = usage::Usage {
+    Ok(account(Ended {
         system,
+        classes: &classes,
         affinity: &affinity,
-        results: &results,
-        load_cpu: &usage::load_time(&loads),
+        results,
+        loads,
+        usage: (before, after),
+        start,
         length,
-        kernel: kernel.as_ref().map(|k| (k, &own)),
+        kernel,
+        started_at_wall,
+        interrupted,
+        deadlock,
+        warnings,
+        details,
+        ledger,
+    }))
+}
+
+/// What a run left once its threads stopped, before it is accounted.
+struct Ended<'a> {
+    system: &'a System,
+    classes: &'a [thread::Class],
+    affinity: &'a [Vec<CpuId>],
+    results: Vec<Option<TaskResult>>,
+    loads: Vec<super::load::LoadResult>,
+    /// `/proc/stat` before and after.
+    usage: (usage::Snapshot, usage::Snapshot),
+    /// CLOCK_MONOTONIC of the common start, ns.
+    start: u64,
+    length: u64,
+    kernel: Option<Timeline>,
+    started_at_wall: u64,
+    interrupted: bool,
+    deadlock: Option<(u64, Vec<WaitEdge>)>,
+    warnings: Vec<String>,
+    details: serde_json::Map<String, serde_json::Value>,
+    ledger: Ledger,
+}
+
+/// The threads' books into the ledger, the CPUs' figures, the deadlock.
+fn account(e: Ended<'_>) -> Raw {
+    let Ended {
+        mut ledger,
+        mut warnings,
+        mut details,
+        ..
+    } = e;
+    let own = kernel::threads(e.system, e.classes, &e.results, &e.loads);
+    let usage = usage::Usage {
+        system: e.system,
+        affinity: e.affinity,
+        results: &e.results,
+        load_cpu: &usage::load_time(&e.loads),
+        length: e.length,
+        kernel: e.kernel.as_ref().map(|k| (k, &own)),
     };
-    let cpus = usage.figures(&before, &after, &mut warnings, &mut details);
-    let dropped = absorb(&mut ledger, &results, &mut warnings);
-    let deadlock = deadlock.map(|(at, cycle)| ledger.deadlock(at.saturating_sub(start), &cycle));
-    Ok(Raw {
+    let cpus = usage.figures(&e.usage.0, &e.usage.1, &mut warnings, &mut details);
+    let dropped = absorb(&mut ledger, &e.results, &mut warnings);
+    let deadlock = e
+        .deadlock
+        .map(|(at, cycle)| ledger.deadlock(at.saturating_sub(e.start), &cycle));
+    Raw {
         ledger,
         cpus,
         deadlock,
-        started_at_wall,
-        length_ns: length,
-        interrupted,
+        started_at_wall: e.started_at_wall,
+        length_ns: e.length,
+        interrupted: e.interrupted,
         dropped,
         warnings,
         details,
-        kernel,
+        kernel: e.kernel,
         threads: own,
-        start_ns: start,
-    })
+        start_ns: e.start,
+    }
+}
+
+/// One trace buffer per task thread (`n` = 0: no trace).
+fn trace_queues(n: usize) -> Vec<Arc<ArrayQueue<JobEvent>>> {
+    (0..n)
+        .map(|_| Arc::new(ArrayQueue::new(TRACE_BUFFER)))
+        .collect()
 }
 
 impl Threads {
+    /// Lets every thread go at once; their handles and the channel of
+    /// their results.
+    fn go(self) -> (Vec<JoinHandle<()>>, Receiver<(usize, TaskResult)>) {
+        drop(self.go);
+        (self.handles, self.done)
+    }
+
     /// Lets the threads through the barrier to stop at once (one failed
     /// its setup) and joins them; the error says why.
     fn abandon(self, control: &Control) -> LiveError {
