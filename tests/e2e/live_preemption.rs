@@ -115,3 +115,51 @@ fn non_preemptive_under_sched_other_is_a_located_error() {
         run.stderr
     );
 }
+
+/// Non-preemptive with priority ceilings: a job raised to its CPU's top
+/// priority locks a ceiling mutex (Linux refuses a lock above the
+/// ceiling: the ceilings cover the raised priority), and every job
+/// completes with its lock taken.
+#[test]
+fn a_raised_job_can_lock_a_ceiling_mutex() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "npc.toml",
+        r#"
+name = "np-ceiling"
+duration = "0.4s"
+[platform]
+cpus = [1]
+[scheduler]
+policy = "fixed-priority"
+preemptive = false
+locking = "ceiling"
+[[task]]
+name = "hi"
+period = "10ms"
+wcet = "1ms"
+priority = 3
+[[task]]
+name = "lo"
+period = "20ms"
+wcet = "2ms"
+priority = 1
+sections = [ { resource = "r", after = "0.5ms", hold = "0.5ms" } ]
+"#,
+    );
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
+    run.expect_code(0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
+    let lo = crate::live::task(&v, "lo");
+    assert_eq!(lo["faults"], 0, "{lo:#}");
+    assert_eq!(lo["aborted"], 0, "{lo:#}");
+    assert_eq!(lo["completed"], lo["jobs"], "{lo:#}");
+    assert_eq!(v["resources"][0]["acquisitions"], lo["completed"]);
+}

@@ -98,10 +98,16 @@ impl Mutex {
         })
     }
 
-    /// Locks without waiting; true if it is ours.
-    pub(crate) fn try_lock(&self) -> bool {
+    /// Locks without waiting: true if it is ours, false if it is held;
+    /// an error otherwise (a priority-protect mutex locked above its
+    /// ceiling: EINVAL).
+    pub(crate) fn try_lock(&self) -> std::io::Result<bool> {
         // SAFETY: the mutex was initialised in `new` and outlives the call.
-        unsafe { libc::pthread_mutex_trylock(self.raw.get()) == 0 }
+        match unsafe { libc::pthread_mutex_trylock(self.raw.get()) } {
+            0 => Ok(true),
+            libc::EBUSY => Ok(false),
+            e => Err(std::io::Error::from_raw_os_error(e)),
+        }
     }
 
     /// Waits for the lock until `until` (CLOCK_MONOTONIC, ns; `u64::MAX`:
@@ -164,7 +170,7 @@ mod tests {
     fn every_protocol_locks_and_times_out_cleanly() {
         for p in [Protocol::None, Protocol::Inherit] {
             let m = std::sync::Arc::new(Mutex::new(p).unwrap());
-            assert!(m.try_lock());
+            assert!(m.try_lock().unwrap());
             let other = std::sync::Arc::clone(&m);
             let waited = std::thread::spawn(move || {
                 let t0 = clock::now();
@@ -192,7 +198,7 @@ mod tests {
     fn a_wait_is_given_up_at_its_limit_on_the_monotonic_clock() {
         for p in [Protocol::None, Protocol::Inherit] {
             let m = std::sync::Arc::new(Mutex::new(p).unwrap());
-            assert!(m.try_lock());
+            assert!(m.try_lock().unwrap());
             let other = std::sync::Arc::clone(&m);
             let (r, t1, until, slices) = std::thread::spawn(move || {
                 let until = clock::now() + 7_000_000;

@@ -109,7 +109,7 @@ pub(crate) fn run(
     let away = thread::AwayFrom::cpus(&system.platform.cpus);
     let held = prepare(system, &mut warnings, &mut details);
     let session = kernel::start(system, &mut warnings, &mut details);
-    let mutexes = Arc::new(make_mutexes(system, &classes, &mut warnings)?);
+    let mutexes = Arc::new(make_mutexes(system, &tasks, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues = trace_queues(if trace.is_some() { n } else { 0 });
     let ledger = Ledger::new(system);
@@ -213,7 +213,7 @@ fn account(e: Ended<'_>) -> Raw {
         kernel: e.kernel.as_ref().map(|k| (k, &own)),
     };
     let cpus = usage.figures(&e.usage.0, &e.usage.1, &mut warnings, &mut details);
-    let dropped = absorb(&mut ledger, &e.results, &mut warnings);
+    let dropped = absorb(e.system, &mut ledger, &e.results, &mut warnings);
     let deadlock = e
         .deadlock
         .map(|(at, cycle)| ledger.deadlock(at.saturating_sub(e.start), &cycle));
@@ -262,13 +262,24 @@ impl Threads {
 
 /// Adds the threads' books to the ledger; returns the trace events they
 /// dropped (with a warning when there were some).
-fn absorb(ledger: &mut Ledger, results: &[Option<TaskResult>], warnings: &mut Vec<String>) -> u64 {
+fn absorb(
+    system: &System,
+    ledger: &mut Ledger,
+    results: &[Option<TaskResult>],
+    warnings: &mut Vec<String>,
+) -> u64 {
     let mut dropped = 0;
     for (i, r) in results.iter().enumerate() {
         if let Some(r) = r {
             // Books of one precision always merge.
             let _ = ledger.absorb(i, &r.book, &r.resources);
             dropped += r.dropped;
+            if let Some((res, e, n)) = &r.lock_errors {
+                warnings.push(format!(
+                    "task `{}`: locking `{}` failed ({e}) {n} time(s); each of those jobs ended as a fault",
+                    system.tasks[i].name, system.resources[*res].name
+                ));
+            }
         }
     }
     if dropped > 0 {
@@ -497,13 +508,24 @@ fn drain(queues: &[Arc<ArrayQueue<JobEvent>>], sink: &mut dyn TraceSink) {
     }
 }
 
-/// One mutex per resource, with the protocol the policy gives it.
+/// One mutex per resource, with the protocol the policy gives it. A
+/// ceiling covers the priority its users run their jobs at (raised to
+/// their CPU's top under non-preemptive dispatching: Linux refuses to lock
+/// a priority-protect mutex above its ceiling).
 fn make_mutexes(
     system: &System,
+    tasks: &[TaskPlan],
     classes: &[thread::Class],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Mutex>, LiveError> {
-    let os_priority: Vec<u8> = classes.iter().map(|c| c.priority()).collect();
+    let os_priority: Vec<u8> = classes
+        .iter()
+        .zip(tasks)
+        .map(|(c, t)| {
+            t.non_preemptive
+                .map_or(c.priority(), |(raised, _)| raised.priority())
+        })
+        .collect();
     let mut out = Vec::with_capacity(system.resources.len());
     for (r, res) in system.resources.iter().enumerate() {
         let (protocol, note) = policy::lock_protocol(system, ResourceId(r), &os_priority);

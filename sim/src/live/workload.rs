@@ -75,6 +75,9 @@ pub(crate) struct TaskResult {
     pub(crate) cpu_ns: u64,
     /// Trace events dropped because the buffer was full.
     pub(crate) dropped: u64,
+    /// The first lock call that failed (resource, error), and how many
+    /// did (each ended its job as a fault).
+    pub(crate) lock_errors: Option<(usize, String, u64)>,
     /// The thread's kernel id (TID), to find it in a kernel trace.
     pub(crate) tid: u32,
 }
@@ -91,6 +94,8 @@ enum End {
 enum Stop {
     Abort,
     Halt,
+    /// A lock call failed: the job ends as a fault.
+    LockFailed,
 }
 
 /// The thread's state while it runs jobs.
@@ -101,6 +106,7 @@ struct Runner<'a> {
     spans: &'a Spans,
     trace: Option<&'a ArrayQueue<JobEvent>>,
     dropped: u64,
+    lock_errors: Option<(usize, String, u64)>,
     book: TaskBook,
     resources: Vec<ResourceBook>,
     /// The current job's causes.
@@ -170,7 +176,10 @@ impl Runner<'_> {
     fn lock(&mut self, r: usize, held: &mut Held<'_>) -> Result<(), Stop> {
         let m = &self.mutexes[r];
         let t0 = clock::now();
-        let contended = !m.try_lock();
+        let contended = match m.try_lock() {
+            Ok(ours) => !ours,
+            Err(e) => return Err(self.lock_failed(r, &e)),
+        };
         if contended {
             let holder = m.owner.load(Ordering::Acquire);
             self.resources[r].contended();
@@ -191,7 +200,8 @@ impl Runner<'_> {
             self.control.waiting[self.plan.index].store(NOT_WAITING, Ordering::Release);
             match result {
                 Ok(Wait::Locked) => {}
-                Ok(Wait::GaveUp) | Err(_) => {
+                Err(e) => return Err(self.lock_failed(r, &e)),
+                Ok(Wait::GaveUp) => {
                     self.charge_wait(r, holder, clock::now() - t0);
                     return Err(if halt.load(Ordering::Relaxed) {
                         Stop::Halt
@@ -277,8 +287,18 @@ impl Runner<'_> {
             Ok(Ok(end)) => End::Completed(end),
             Ok(Err(Stop::Abort)) => End::Aborted(clock::now()),
             Ok(Err(Stop::Halt)) => End::Halted,
-            Err(_) => End::Fault,
+            Ok(Err(Stop::LockFailed)) | Err(_) => End::Fault,
         }
+    }
+
+    /// Records a failed lock call on `r`: the job ends as a fault and the
+    /// run warns (never an abort, whatever `on_miss` says).
+    fn lock_failed(&mut self, r: usize, e: &std::io::Error) -> Stop {
+        match &mut self.lock_errors {
+            Some((_, _, n)) => *n += 1,
+            None => self.lock_errors = Some((r, e.to_string(), 1)),
+        }
+        Stop::LockFailed
     }
 
     /// Charges `waited` ns of a lock wait on `r` to its holder (a wait
@@ -317,6 +337,7 @@ pub(crate) fn run_task(
         spans,
         trace,
         dropped: 0,
+        lock_errors: None,
         book,
         resources,
         causes: JobCauses::default(),
@@ -372,6 +393,7 @@ pub(crate) fn run_task(
         resources: runner.resources,
         cpu_ns: clock::thread_cpu(),
         dropped: runner.dropped,
+        lock_errors: runner.lock_errors,
         tid: thread::tid(),
     }
 }
