@@ -10,13 +10,15 @@ use crate::format;
 
 /// The biggest foreign cause of a miss of a task on `cpu`, in one line:
 /// `3.00 ms taken by `intruder` (pid 4242, SCHED_FIFO 95) on CPU 1`;
-/// `None` when nothing outside rtlab's tasks took time from the job.
+/// `None` when nothing outside rtlab's tasks took time from the job, or
+/// too little to be a cause: less than a tenth of how late the job was.
 pub fn foreign_cause(m: &Miss, cpu: Option<CpuId>) -> Option<String> {
     let x = m
         .interference
         .iter()
         .filter(|x| x.kind != InterferenceKind::Task && x.ns > 0)
-        .max_by_key(|x| x.ns)?;
+        .max_by_key(|x| x.ns)
+        .filter(|x| x.ns.saturating_mul(10) >= m.lateness_ns)?;
     Some(format!(
         "{} taken by {}{}",
         format::duration(x.ns),
@@ -155,11 +157,14 @@ mod tests {
             foreign_cause(&m, None).as_deref(),
             Some("1.10 ms taken by the hypervisor (steal)")
         );
-        m.interference = vec![foreign("load 0", InterferenceKind::Load, 5_000)];
+        m.interference = vec![foreign("load 0", InterferenceKind::Load, 500_000)];
         assert_eq!(
             foreign_cause(&m, Some(2)).as_deref(),
-            Some("5.00 µs taken by load thread `load 0` on CPU 2")
+            Some("500 µs taken by load thread `load 0` on CPU 2")
         );
+        // A microsecond of a job 1.5 ms late is not its cause.
+        m.interference = vec![foreign("softirq SCHED", InterferenceKind::Softirq, 1_000)];
+        assert_eq!(foreign_cause(&m, Some(1)), None);
         // An rtlab task is not foreign; a simulated miss has none.
         m.interference = vec![foreign("t2", InterferenceKind::Task, 9_000_000)];
         assert_eq!(foreign_cause(&m, Some(1)), None);

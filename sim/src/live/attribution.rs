@@ -66,13 +66,25 @@ pub(crate) trait Observed {
 /// rtlab's own threads, by kernel id.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OwnThreads {
-    /// Task threads: tid -> (task index, OS priority: higher is more
-    /// urgent).
-    pub(crate) tasks: BTreeMap<u32, (usize, u8)>,
+    /// Task threads, by tid.
+    pub(crate) tasks: BTreeMap<u32, OwnTask>,
     /// `[[load]]` threads: tid -> name.
     pub(crate) loads: BTreeMap<u32, String>,
     /// Task names, in task order.
     pub(crate) names: Vec<String>,
+}
+
+/// One task thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OwnTask {
+    /// The task's index.
+    pub(crate) index: usize,
+    /// Its OS priority (higher is more urgent).
+    pub(crate) priority: u8,
+    /// Its CPU, when pinned to one: who held that CPU kept it waiting.
+    /// A thread free to run on several CPUs waits for all of them, and
+    /// its waits are not charged to one occupant.
+    pub(crate) cpu: Option<CpuId>,
 }
 
 /// The job's time as the trace splits it, before it is merged into the
@@ -81,6 +93,8 @@ pub(crate) struct OwnThreads {
 struct Split {
     wake_up: u64,
     running: u64,
+    /// Asleep after the wake-up: lock waits.
+    asleep: u64,
     /// While running: interrupt handlers, by source.
     interrupted: BTreeMap<(InterferenceKind, String), u64>,
     /// While runnable: rtlab tasks, by task index.
@@ -90,13 +104,13 @@ struct Split {
     unexplained: u64,
 }
 
-/// Re-splits `miss` of task `task` (thread `tid`, OS priority `priority`,
-/// its window `[from, to]` in CLOCK_MONOTONIC ns) with what `trace` saw.
-/// Leaves the miss as the thread recorded it when the trace has nothing on
-/// the thread in that window.
+/// Re-splits `miss` of task thread `tid` (its window `[from, to]` in
+/// CLOCK_MONOTONIC ns) with what `trace` saw. Leaves the miss as the
+/// thread recorded it when the trace has nothing on the thread in that
+/// window.
 pub(crate) fn attribute(
     miss: &mut Miss,
-    (tid, priority): (u32, u8),
+    (tid, task): (u32, OwnTask),
     (from, to): (u64, u64),
     threads: &OwnThreads,
     trace: &impl Observed,
@@ -106,7 +120,7 @@ pub(crate) fn attribute(
     if states.iter().all(|s| s.2 == State::Unknown) {
         return;
     }
-    let split = split(&states, miss.queued_ns == 0, threads, trace);
+    let split = split(&states, (miss.queued_ns == 0, task.cpu), threads, trace);
     let total = to - from;
     miss.release_jitter_ns = split.wake_up;
     // Interrupts inside a running stretch may already be in the thread's
@@ -129,9 +143,9 @@ pub(crate) fn attribute(
         .into_iter()
         .filter(|&(_, ns)| ns > 0)
         .map(|(j, ns)| {
-            let other = threads.tasks.values().find(|(t, _)| *t == j);
+            let other = threads.tasks.values().find(|t| t.index == j);
             let kind = match other {
-                Some(&(_, p)) if p < priority => DelayKind::PriorityInversion,
+                Some(o) if o.priority < task.priority => DelayKind::PriorityInversion,
                 _ => DelayKind::Interference,
             };
             Delay {
@@ -144,6 +158,7 @@ pub(crate) fn attribute(
         })
         .collect();
     miss.waited_for.sort_by_key(|d| std::cmp::Reverse(d.ns));
+    cap_lock_waits(&mut miss.blocked_on, split.asleep);
     miss.unexplained_ns = 0;
     let accounted = miss.explained_ns();
     miss.unexplained_ns = total.saturating_sub(accounted);
@@ -157,11 +172,11 @@ pub(crate) fn attribute_misses(
     own: &OwnThreads,
     start: u64,
 ) {
-    for (i, task) in outcome.tasks.iter_mut().enumerate() {
-        let Some((&tid, &(_, priority))) = own.tasks.iter().find(|(_, (t, _))| *t == i) else {
+    for (i, outcome) in outcome.tasks.iter_mut().enumerate() {
+        let Some((&tid, &task)) = own.tasks.iter().find(|(_, t)| t.index == i) else {
             continue;
         };
-        for m in &mut task.misses {
+        for m in &mut outcome.misses {
             let from = start.saturating_add(m.release_ns);
             let to = match m.finish_ns {
                 Some(f) => start.saturating_add(f),
@@ -169,8 +184,30 @@ pub(crate) fn attribute_misses(
                 // window up to the abort or the end of the run.
                 None => from.saturating_add(m.explained_ns()),
             };
-            attribute(m, (tid, priority), (from, to.max(from)), own, trace);
+            attribute(m, (tid, task), (from, to.max(from)), own, trace);
         }
+    }
+}
+
+/// The thread measured its lock waits by the clock, from the failed
+/// attempt until it ran with the lock: that includes the time it was
+/// runnable after the hand-over, which the trace charges to whoever held
+/// the CPU. The waits are cut, in proportion, to the time it was asleep.
+fn cap_lock_waits(blocked_on: &mut [Delay], asleep: u64) {
+    let total: u64 = blocked_on.iter().map(|d| d.ns).sum();
+    if total <= asleep {
+        return;
+    }
+    let mut left = asleep;
+    let n = blocked_on.len();
+    for (i, d) in blocked_on.iter_mut().enumerate() {
+        let share = if i + 1 == n {
+            left
+        } else {
+            (u128::from(d.ns) * u128::from(asleep) / u128::from(total)) as u64
+        };
+        d.ns = share.min(left);
+        left -= d.ns;
     }
 }
 
@@ -200,16 +237,12 @@ fn largest_first<K: Ord>(m: BTreeMap<K, u64>) -> Vec<(K, u64)> {
 /// the thread itself) left out.
 fn split(
     states: &[(u64, u64, State)],
-    woke_for_it: bool,
+    (woke_for_it, cpu): (bool, Option<CpuId>),
     threads: &OwnThreads,
     trace: &impl Observed,
 ) -> Split {
     let mut out = Split::default();
     let mut leading = woke_for_it;
-    let mut cpu: Option<CpuId> = states.iter().find_map(|s| match s.2 {
-        State::Running(c) => Some(c),
-        _ => None,
-    });
     for &(a, b, state) in states {
         let len = b.saturating_sub(a);
         if leading && state == State::Asleep {
@@ -219,7 +252,6 @@ fn split(
         leading = false;
         match state {
             State::Running(c) => {
-                cpu = Some(c);
                 out.running += len;
                 for (who, ns) in trace.occupants(c, a, b) {
                     if let Some(kind) = interrupt_kind(who) {
@@ -231,7 +263,7 @@ fn split(
                 Some(c) => runnable(&mut out, trace.occupants(c, a, b), threads, trace),
                 None => out.unexplained += len,
             },
-            State::Asleep => {}
+            State::Asleep => out.asleep += len,
             State::Unknown => out.unexplained += len,
         }
     }
@@ -256,7 +288,7 @@ fn runnable(
     for (who, ns) in held {
         match who {
             Occupant::Thread(t) if threads.tasks.contains_key(&t) => {
-                let task = threads.tasks[&t].0;
+                let task = threads.tasks[&t].index;
                 *out.tasks.entry(task).or_default() += ns;
             }
             Occupant::Thread(t) if threads.loads.contains_key(&t) => {
@@ -339,13 +371,21 @@ mod tests {
 
     fn threads() -> OwnThreads {
         OwnThreads {
-            tasks: [(100, (0, 90)), (101, (1, 80))].into_iter().collect(),
+            tasks: [(100, own(0, 90)), (101, own(1, 80))].into_iter().collect(),
             loads: [(300, "load0-cpu1".to_string())].into_iter().collect(),
             names: vec!["ctl".into(), "low".into()],
         }
     }
 
     const CPU: CpuId = 1;
+
+    fn own(index: usize, priority: u8) -> OwnTask {
+        OwnTask {
+            index,
+            priority,
+            cpu: Some(CPU),
+        }
+    }
 
     /// Released at 0 (ns ×1000 below), woken at 20, the intruder holds the
     /// CPU until 3000, `ctl` runs 3000-3500 with an interrupt of 10 inside.
@@ -365,7 +405,7 @@ mod tests {
             ],
         };
         let mut m = miss(490, 3_500);
-        attribute(&mut m, (100, 90), (0, 3_500), &threads(), &trace);
+        attribute(&mut m, (100, own(0, 90)), (0, 3_500), &threads(), &trace);
         assert_eq!(m.release_jitter_ns, 20);
         assert_eq!(
             m.interference,
@@ -410,7 +450,7 @@ mod tests {
         // the 50 of softirq can be outside it.
         let mut m = miss(480, 1_510);
         m.deadline_ns = 1_000;
-        attribute(&mut m, (100, 90), (0, 1_510), &threads(), &trace);
+        attribute(&mut m, (100, own(0, 90)), (0, 1_510), &threads(), &trace);
         assert_eq!(m.release_jitter_ns, 10);
         assert_eq!(m.waited_for.len(), 1);
         assert_eq!(
@@ -441,7 +481,44 @@ mod tests {
         };
         let mut m = miss(490, 3_500);
         let before = m.clone();
-        attribute(&mut m, (100, 90), (0, 3_500), &threads(), &trace);
+        attribute(&mut m, (100, own(0, 90)), (0, 3_500), &threads(), &trace);
         assert_eq!(m, before);
+    }
+
+    /// A lock wait measured by the clock (500, failed attempt to running
+    /// with the lock) holds 100 of runnable time after the hand-over, which
+    /// the trace gives to the task that ran: the wait keeps only its sleep.
+    #[test]
+    fn a_lock_wait_keeps_only_the_time_the_thread_slept() {
+        let trace = Fake {
+            states: vec![
+                (0, 10, State::Asleep),
+                (10, 210, State::Running(CPU)),
+                (210, 610, State::Asleep),
+                (610, 710, State::Runnable),
+                (710, 1_010, State::Running(CPU)),
+            ],
+            cpu: vec![
+                (0, 10, Occupant::Idle),
+                (10, 210, Occupant::Thread(100)),
+                (210, 610, Occupant::Idle),
+                (610, 710, Occupant::Thread(101)),
+                (710, 1_010, Occupant::Thread(100)),
+            ],
+        };
+        let mut m = miss(500, 1_010);
+        m.deadline_ns = 900;
+        m.blocked_on = vec![Delay {
+            task: "low".into(),
+            resource: Some("r".into()),
+            ran: None,
+            kind: DelayKind::Blocking,
+            ns: 500,
+        }];
+        attribute(&mut m, (100, own(0, 90)), (0, 1_010), &threads(), &trace);
+        assert_eq!(m.blocked_on[0].ns, 400);
+        assert_eq!(m.waited_for[0].ns, 100);
+        assert_eq!(m.explained_ns(), 1_010);
+        assert_eq!(m.unexplained_ns, 0);
     }
 }

@@ -107,8 +107,14 @@ pub(crate) fn run(
     // Before anything starts a thread: rtlab's own threads stay off the
     // task CPUs (task and load threads pin themselves).
     let away = thread::AwayFrom::cpus(&system.platform.cpus);
+    // A thread the plan leaves unpinned (SCHED_DEADLINE) may use every CPU
+    // of the process.
+    let affinity: Vec<Vec<CpuId>> = affinity
+        .into_iter()
+        .map(|a| if a.is_empty() { away.before.clone() } else { a })
+        .collect();
     let held = prepare(system, &mut warnings, &mut details);
-    let session = kernel::start(system, &mut warnings, &mut details);
+    let session = kernel::start(&traced_cpus(system, &affinity), &mut warnings, &mut details);
     let mutexes = Arc::new(make_mutexes(system, &tasks, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues = trace_queues(if trace.is_some() { n } else { 0 });
@@ -118,7 +124,6 @@ pub(crate) fn run(
         spans: &spans,
         classes: &classes,
         affinity: &affinity,
-        unpinned: &away.before,
         ledger: &ledger,
         mutexes: &mutexes,
         queues: &queues,
@@ -203,7 +208,7 @@ fn account(e: Ended<'_>) -> Raw {
         mut details,
         ..
     } = e;
-    let own = kernel::threads(e.system, e.classes, &e.results, &e.loads);
+    let own = kernel::threads(e.system, (e.classes, e.affinity), &e.results, &e.loads);
     let usage = usage::Usage {
         system: e.system,
         affinity: e.affinity,
@@ -231,6 +236,20 @@ fn account(e: Ended<'_>) -> Raw {
         threads: own,
         start_ns: e.start,
     }
+}
+
+/// The CPUs to trace: every CPU a task thread may run on.
+fn traced_cpus(system: &System, affinity: &[Vec<CpuId>]) -> Vec<CpuId> {
+    let mut cpus: Vec<CpuId> = system
+        .platform
+        .cpus
+        .iter()
+        .chain(affinity.iter().flatten())
+        .copied()
+        .collect();
+    cpus.sort_unstable();
+    cpus.dedup();
+    cpus
 }
 
 /// One trace buffer per task thread (`n` = 0: no trace).
@@ -341,9 +360,6 @@ fn prepare(
 struct Shape<'a> {
     classes: &'a [thread::Class],
     affinity: &'a [Vec<CpuId>],
-    /// Every CPU the process may use: the affinity of a thread the plan
-    /// leaves unpinned (SCHED_DEADLINE needs all of them).
-    unpinned: &'a [CpuId],
     ledger: &'a Ledger,
     mutexes: &'a Arc<Vec<Mutex>>,
     spans: &'a Arc<Spans>,
@@ -361,10 +377,7 @@ fn spawn(system: &System, tasks: Vec<TaskPlan>, shape: &Shape<'_>) -> Result<Thr
     let mut handles = Vec::with_capacity(n);
     for (i, mut tp) in tasks.into_iter().enumerate() {
         let class = shape.classes[i];
-        let cpus = match shape.affinity[i].as_slice() {
-            [] => shape.unpinned.to_vec(),
-            some => some.to_vec(),
-        };
+        let cpus = shape.affinity[i].clone();
         let (gate, ready_tx, done_tx) = (gate.clone(), ready_tx.clone(), done_tx.clone());
         let (slot, mutexes) = (Arc::clone(&slot), Arc::clone(shape.mutexes));
         let spans = Arc::clone(shape.spans);

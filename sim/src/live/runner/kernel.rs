@@ -2,22 +2,22 @@
 //! their first sleep is seen), stopped after the last one, and who is who
 //! in it.
 
-use rtlab_tasks::model::System;
+use rtlab_tasks::model::{CpuId, System};
 
-use super::super::attribution::OwnThreads;
+use super::super::attribution::{OwnTask, OwnThreads};
 use super::super::kernel_trace::{Session, Timeline};
 use super::super::load::LoadResult;
 use super::super::thread::Class;
 use super::super::workload::TaskResult;
 
-/// Starts tracing the platform's CPUs; without a trace (no tracefs, no
-/// privileges) the run goes on and says so.
+/// Starts tracing `cpus`; without a trace (no tracefs, no privileges) the
+/// run goes on and says so.
 pub(super) fn start(
-    system: &System,
+    cpus: &[CpuId],
     warnings: &mut Vec<String>,
     details: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Option<Session> {
-    match Session::start(&system.platform.cpus) {
+    match Session::start(cpus) {
         Ok(session) => Some(session),
         Err(why) => {
             details.insert("kernel_trace".into(), format!("off: {why}").into());
@@ -63,10 +63,11 @@ pub(super) fn finish(
 }
 
 /// rtlab's threads by kernel id: the task threads that reported, with
-/// their OS priority, and the load threads.
+/// their OS priority and their CPU when pinned to one, and the load
+/// threads.
 pub(super) fn threads(
     system: &System,
-    classes: &[Class],
+    (classes, affinity): (&[Class], &[Vec<CpuId>]),
     results: &[Option<TaskResult>],
     loads: &[LoadResult],
 ) -> OwnThreads {
@@ -74,7 +75,20 @@ pub(super) fn threads(
         tasks: results
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.as_ref().map(|r| (r.tid, (i, classes[i].priority()))))
+            .filter_map(|(i, r)| {
+                let pinned = match affinity[i].as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                };
+                r.as_ref().map(|r| {
+                    let task = OwnTask {
+                        index: i,
+                        priority: classes[i].priority(),
+                        cpu: pinned,
+                    };
+                    (r.tid, task)
+                })
+            })
             .collect(),
         loads: loads.iter().map(|l| (l.tid, l.name.clone())).collect(),
         names: system.tasks.iter().map(|t| t.name.clone()).collect(),

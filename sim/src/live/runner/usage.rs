@@ -108,32 +108,33 @@ impl Usage<'_> {
         platform
             .iter()
             .map(|&id| {
-                let tasks_ns = busy.get(&id).copied().unwrap_or(0);
-                let mut cpu = ledger::cpu_outcome(id, tasks_ns, length);
                 let t = ticks.get(&id).copied().unwrap_or_default();
                 let traced = self
                     .kernel
                     .and_then(|(k, own)| Some((k.totals(id)?, own)))
                     .map(|(time, own)| traced_usage(time, own, t.steal));
-                cpu.usage = Some(traced.unwrap_or_else(|| CpuUsage {
-                    tasks_ns,
+                let usage = traced.unwrap_or_else(|| CpuUsage {
+                    tasks_ns: busy.get(&id).copied().unwrap_or(0),
                     load_ns: self.load_cpu.get(&id).copied().unwrap_or(0),
                     foreign_ns: t.foreign,
                     irq_ns: t.irq,
                     steal_ns: t.steal,
                     idle_ns: t.idle,
                     source: "proc-stat".into(),
-                }));
+                });
+                // The trace says where each thread ran; without it, a
+                // thread free to use several CPUs is spread over them.
+                let mut cpu = ledger::cpu_outcome(id, usage.tasks_ns, length);
+                cpu.usage = Some(usage);
                 cpu
             })
             .collect()
     }
 
     /// CPU time per CPU: (rtlab's own, loads included; the tasks'). Pinned
-    /// threads count on their CPU, unpinned ones are spread evenly over
-    /// the platform.
+    /// threads count on their CPU, the others are spread evenly over the
+    /// CPUs they may use.
     fn task_time(&self) -> (BTreeMap<CpuId, u64>, BTreeMap<CpuId, u64>) {
-        let platform = &self.system.platform.cpus;
         let mut own = self.load_cpu.clone();
         let mut busy: BTreeMap<CpuId, u64> = BTreeMap::new();
         for (i, r) in self.results.iter().enumerate() {
@@ -142,14 +143,10 @@ impl Usage<'_> {
                 *own.entry(c).or_default() += ns;
                 *busy.entry(c).or_default() += ns;
             };
-            match self.affinity[i].as_slice() {
-                [one] => add(*one, r.cpu_ns),
-                _ => {
-                    let share = r.cpu_ns / platform.len().max(1) as u64;
-                    for &c in platform {
-                        add(c, share);
-                    }
-                }
+            let cpus = self.affinity[i].as_slice();
+            let share = r.cpu_ns / cpus.len().max(1) as u64;
+            for &c in cpus {
+                add(c, share);
             }
         }
         (own, busy)
