@@ -70,6 +70,10 @@ pub(crate) struct OwnThreads {
     pub(crate) tasks: BTreeMap<u32, OwnTask>,
     /// `[[load]]` threads: tid -> name.
     pub(crate) loads: BTreeMap<u32, String>,
+    /// rtlab's other threads (the main thread, the Ctrl-C handler, the
+    /// trace reader): tid -> name. They run off the task CPUs when the
+    /// process may use another one.
+    pub(crate) helpers: BTreeMap<u32, String>,
     /// Task names, in task order.
     pub(crate) names: Vec<String>,
 }
@@ -295,6 +299,12 @@ fn runnable(
                 let key = (InterferenceKind::Load, threads.loads[&t].clone());
                 *out.others.entry(key).or_default() += ns;
             }
+            Occupant::Thread(t) if threads.helpers.contains_key(&t) => {
+                let name = format!("rtlab's own thread `{}` (pid {t})", threads.helpers[&t]);
+                *out.others
+                    .entry((InterferenceKind::Thread, name))
+                    .or_default() += ns;
+            }
             Occupant::Thread(0) | Occupant::Idle | Occupant::Unknown => out.unexplained += ns,
             Occupant::Thread(_) => {
                 let key = (InterferenceKind::Thread, trace.name(who));
@@ -373,6 +383,7 @@ mod tests {
         OwnThreads {
             tasks: [(100, own(0, 90)), (101, own(1, 80))].into_iter().collect(),
             loads: [(300, "load0-cpu1".to_string())].into_iter().collect(),
+            helpers: BTreeMap::new(),
             names: vec!["ctl".into(), "low".into()],
         }
     }

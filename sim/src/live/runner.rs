@@ -6,6 +6,7 @@
 mod kernel;
 mod usage;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -115,6 +116,7 @@ pub(crate) fn run(
         .collect();
     let held = prepare(system, &mut warnings, &mut details);
     let session = kernel::start(&traced_cpus(system, &affinity), &mut warnings, &mut details);
+    let helpers = kernel::helper_threads();
     let mutexes = Arc::new(make_mutexes(system, &tasks, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues = trace_queues(if trace.is_some() { n } else { 0 });
@@ -176,6 +178,7 @@ pub(crate) fn run(
         warnings,
         details,
         ledger,
+        helpers,
     }))
 }
 
@@ -198,6 +201,8 @@ struct Ended<'a> {
     warnings: Vec<String>,
     details: serde_json::Map<String, serde_json::Value>,
     ledger: Ledger,
+    /// rtlab's own other threads (tid -> name).
+    helpers: BTreeMap<u32, String>,
 }
 
 /// The threads' books into the ledger, the CPUs' figures, the deadlock.
@@ -208,7 +213,12 @@ fn account(e: Ended<'_>) -> Raw {
         mut details,
         ..
     } = e;
-    let own = kernel::threads(e.system, (e.classes, e.affinity), &e.results, &e.loads);
+    let own = kernel::threads(
+        e.system,
+        (e.classes, e.affinity),
+        &e.results,
+        (&e.loads, e.helpers),
+    );
     let usage = usage::Usage {
         system: e.system,
         affinity: e.affinity,

@@ -130,6 +130,11 @@ impl Spans {
         }
         let written = ring.written.load(Ordering::Acquire);
         for n in (written.saturating_sub(RING)..written).rev() {
+            // The job read as in progress may have ended since: its window
+            // is already in.
+            if current != 0 && ring.slots[n % RING].start.load(Ordering::Acquire) == current {
+                continue;
+            }
             let slot = &ring.slots[n % RING];
             let end = slot.end.load(Ordering::Acquire);
             let start = slot.start.load(Ordering::Acquire);
@@ -216,5 +221,17 @@ mod tests {
         assert_eq!(spans.charged(&[HI], 0, 500).1, 0);
         let last = (RING as u64 + 9) * 100;
         assert_eq!(spans.charged(&[HI], last, last + 100).1, 10);
+    }
+
+    /// A reader that saw a job in progress and then its window in the ring
+    /// (it ended in between) counts it once.
+    #[test]
+    fn a_job_read_in_progress_and_ended_counts_once() {
+        let spans = Spans::new(1);
+        spans.ended(0, 100, 200);
+        // As if `current` had been read before the job ended.
+        spans.rings[0].current.store(100, Ordering::Release);
+        let (by, total) = spans.charged(&[HI], 0, 300);
+        assert_eq!((by, total), (vec![(HI, 200)], 200));
     }
 }

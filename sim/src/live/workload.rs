@@ -116,6 +116,8 @@ struct Runner<'a> {
     /// Since when the thread has been busy for its peers' books (its job
     /// and the bookkeeping after it, until it sleeps), CLOCK_MONOTONIC ns.
     busy_since: Option<u64>,
+    /// When the last job ended (completed, aborted, faulted), ns.
+    last_end: u64,
 }
 
 /// Held locks, released (innermost first) when dropped: on a fault's
@@ -344,6 +346,7 @@ pub(crate) fn run_task(
         job: 0,
         deadline_abs: 0,
         busy_since: None,
+        last_end: 0,
     };
     let start = control.start;
     while let Some(release) = arrivals.next_release() {
@@ -351,7 +354,9 @@ pub(crate) fn run_task(
             break;
         }
         let nominal = start.saturating_add(release);
-        let queued = arrivals.next_job() > 0 && clock::now() > nominal;
+        // Released while its previous job still ran (not merely while the
+        // thread did its bookkeeping after it, kept off the CPU by a peer).
+        let queued = arrivals.next_job() > 0 && runner.last_end > nominal;
         if queued && runner.plan.skip_overruns {
             let job = arrivals.take();
             runner.job = job.k;
@@ -363,7 +368,10 @@ pub(crate) fn run_task(
             0
         } else {
             runner.idle();
-            wait_for_release(nominal, runner.plan.spin_tail, control);
+            wait_for_release(nominal, runner.plan.spin_tail, control, || {
+                // Spinning before the release: busy for its peers.
+                runner.busy(clock::now());
+            });
             let woke = recording::woke(nominal);
             // Got the CPU only after the run ended (behind its peers'
             // last jobs): not a wake-up measured in the run; the release
@@ -385,7 +393,7 @@ pub(crate) fn run_task(
     // No release left before the end: wait for it, so that the thread's
     // exit (about 100 µs of kernel work here) does not delay a peer's job
     // inside the run.
-    wait_for_release(control.end, 0, control);
+    wait_for_release(control.end, 0, control, || {});
     let end = control.ended_at().saturating_sub(start);
     runner.book.unreleased(&arrivals, end, true);
     TaskResult {
@@ -428,7 +436,12 @@ impl Runner<'_> {
         if queued {
             self.causes.queued = started.saturating_sub(nominal);
         }
-        match self.job(job.exec, job.fault_at) {
+        let end = self.job(job.exec, job.fault_at);
+        self.last_end = match end {
+            End::Completed(at) | End::Aborted(at) => at,
+            End::Fault | End::Halted => clock::now(),
+        };
+        match end {
             End::Completed(end) => {
                 self.settle(nominal, end);
                 let lateness =
@@ -509,7 +522,7 @@ impl Drop for Raised {
 /// Sleeps until `release` (absolute, CLOCK_MONOTONIC), spinning for the last
 /// `spin_tail` ns; long sleeps are cut into slices so that a stop is seen
 /// within 200 ms.
-fn wait_for_release(release: u64, spin_tail: u64, control: &Control) {
+fn wait_for_release(release: u64, spin_tail: u64, control: &Control, spinning: impl FnOnce()) {
     const SLICE: u64 = 200_000_000;
     let wake = release.saturating_sub(spin_tail);
     loop {
@@ -523,6 +536,9 @@ fn wait_for_release(release: u64, spin_tail: u64, control: &Control) {
             wake
         };
         clock::sleep_until(target);
+    }
+    if spin_tail > 0 {
+        spinning();
     }
     while spin_tail > 0 && clock::now() < release && !control.stop.load(Ordering::Relaxed) {
         std::hint::spin_loop();

@@ -2,6 +2,8 @@
 //! their first sleep is seen), stopped after the last one, and who is who
 //! in it.
 
+use std::collections::BTreeMap;
+
 use rtlab_tasks::model::{CpuId, System};
 
 use super::super::attribution::{OwnTask, OwnThreads};
@@ -69,7 +71,7 @@ pub(super) fn threads(
     system: &System,
     (classes, affinity): (&[Class], &[Vec<CpuId>]),
     results: &[Option<TaskResult>],
-    loads: &[LoadResult],
+    (loads, helpers): (&[LoadResult], BTreeMap<u32, String>),
 ) -> OwnThreads {
     OwnThreads {
         tasks: results
@@ -91,6 +93,25 @@ pub(super) fn threads(
             })
             .collect(),
         loads: loads.iter().map(|l| (l.tid, l.name.clone())).collect(),
+        helpers,
         names: system.tasks.iter().map(|t| t.name.clone()).collect(),
     }
+}
+
+/// This process's threads before any task or load thread starts (the
+/// main thread, the Ctrl-C handler, the trace reader), with their names
+/// (`/proc/self/task`).
+pub(super) fn helper_threads() -> BTreeMap<u32, String> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return BTreeMap::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .map(|tid| {
+            let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
+                .map(|c| c.trim_end().to_string())
+                .unwrap_or_default();
+            (tid, comm)
+        })
+        .collect()
 }
