@@ -235,3 +235,57 @@ fn a_foreign_real_time_thread_is_named_in_the_misses_it_caused() {
         );
     }
 }
+
+/// `lo` holds `r` for 2.5 ms of its 3 ms jobs, at the ceiling (`hi`'s
+/// priority): a release of `hi` in that section waits for it. That wait
+/// is a priority inversion, in `hi`'s start delay, not its wake-up
+/// latency (its p90 was 1.6 ms when it counted).
+#[test]
+fn a_task_boosted_by_a_ceiling_shows_in_the_start_delay_not_in_the_wake_up_latency() {
+    let _guard = serial();
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "pp.toml",
+        r#"
+name = "pp-wake"
+duration = "1s"
+[platform]
+cpus = [1]
+[scheduler]
+policy = "fixed-priority"
+priorities = "rate-monotonic"
+locking = "ceiling"
+[live]
+os_policy = "fifo"
+[[task]]
+name = "hi"
+period = "5ms"
+wcet = "0.5ms"
+sections = [ { resource = "r", after = "0.1ms", hold = "0.1ms" } ]
+[[task]]
+name = "lo"
+period = "7ms"
+wcet = "3ms"
+sections = [ { resource = "r", after = "0.1ms", hold = "2.5ms" } ]
+"#,
+    );
+    let run = sb.rtlab([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+    ]);
+    run.expect_code(0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
+    let hi = task(&v, "hi");
+    // About a third of hi's releases fall in lo's section.
+    assert!(
+        hi["start_delay"]["p90_ns"].as_u64().unwrap() >= MS,
+        "{hi:#}"
+    );
+    assert!(
+        hi["release_jitter"]["p90_ns"].as_u64().unwrap() < MS / 2,
+        "hi's wake-up includes lo's critical section: {hi:#}"
+    );
+}

@@ -18,16 +18,18 @@
 //!   Linux has no non-preemptive SCHED_DEADLINE or SCHED_OTHER: those are
 //!   refused.
 
-use rtlab_tasks::model::{CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, System, Task};
+use rtlab_tasks::model::{
+    CpuId, OnMiss, OsPolicy, Overrun, Placement, Policy, ResourceId, System, Task,
+};
 use rtlab_tasks::outcome::DelayKind;
 
 use super::environment;
 use super::spans::Peer;
 use super::thread::{self, Class};
-use super::workload::TaskPlan;
+use super::workload::{Boost, TaskPlan};
 use super::{LiveError, Options};
 use crate::ledger::Arrivals;
-use crate::policy;
+use crate::policy::{self, LockProtocol};
 
 /// The threads of a run, ready to start.
 pub(crate) struct Plan {
@@ -95,6 +97,8 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
         .map(|t| TaskPlan {
             non_preemptive: non_preemptive_raise(system, t, &classes).map(|c| (c, classes[t.id.0])),
             peers: peers(system, t, &classes),
+            boosts: boosts(system, t, &classes),
+            priorities: classes.iter().map(|c| c.priority()).collect(),
             index: t.id.0,
             steps: t
                 .lock_steps()
@@ -285,18 +289,61 @@ fn peers(system: &System, t: &Task, classes: &[Class]) -> Vec<Peer> {
         .filter(|o| o.id != t.id && o.cpu == Some(cpu))
         .filter_map(|o| {
             let p = rt_priority(classes[o.id.0])?;
-            let kind = if p >= own {
-                DelayKind::Interference
+            let (kind, boosted_to) = if p >= own {
+                (DelayKind::Interference, None)
             } else if !system.scheduler.preemptive {
-                DelayKind::PriorityInversion
+                (DelayKind::PriorityInversion, None)
+            } else if can_be_boosted(system, o, own, classes) {
+                (DelayKind::PriorityInversion, Some(own))
             } else {
                 return None;
             };
-            Some((p, Peer { task: o.id.0, kind }))
+            let peer = Peer {
+                task: o.id.0,
+                kind,
+                boosted_to,
+            };
+            Some((p, peer))
         })
         .collect();
     peers.sort_by_key(|(p, peer)| (std::cmp::Reverse(*p), peer.task));
     peers.into_iter().map(|(_, peer)| peer).collect()
+}
+
+/// Whether task `o` can run at OS priority `at` or above through a lock:
+/// a ceiling that high, or inheritance from another user that high.
+fn can_be_boosted(system: &System, o: &Task, at: u8, classes: &[Class]) -> bool {
+    let prios: Vec<u8> = classes.iter().map(|c| c.priority()).collect();
+    system
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, res)| res.users.contains(&o.id))
+        .any(
+            |(r, res)| match policy::lock_protocol(system, ResourceId(r), &prios).0 {
+                LockProtocol::Ceiling(c) => c >= i32::from(at),
+                LockProtocol::Inherit => res.users.iter().any(|u| *u != o.id && prios[u.0] >= at),
+                LockProtocol::None => false,
+            },
+        )
+}
+
+/// How task `t`'s thread runs above its own priority while holding each
+/// resource (in resource order), for its peers' books.
+fn boosts(system: &System, t: &Task, classes: &[Class]) -> Vec<Boost> {
+    let prios: Vec<u8> = classes.iter().map(|c| c.priority()).collect();
+    let own = prios[t.id.0];
+    (0..system.resources.len())
+        .map(
+            |r| match policy::lock_protocol(system, ResourceId(r), &prios).0 {
+                LockProtocol::Ceiling(c) if c > i32::from(own) => {
+                    Boost::Ceiling(u8::try_from(c).unwrap_or(u8::MAX))
+                }
+                LockProtocol::Inherit => Boost::Inherit,
+                _ => Boost::None,
+            },
+        )
+        .collect()
 }
 
 /// CPUs whose real-time tasks ask for more than RT throttling allows.
@@ -460,6 +507,7 @@ mod tests {
         let hi = Peer {
             task: 0,
             kind: DelayKind::Interference,
+            boosted_to: None,
         };
         assert_eq!(peers(&s, &s.tasks[1], &classes), vec![hi]);
         assert_eq!(peers(&s, &s.tasks[0], &classes), vec![]);
@@ -468,6 +516,7 @@ mod tests {
         let lo = Peer {
             task: 1,
             kind: DelayKind::PriorityInversion,
+            boosted_to: None,
         };
         assert_eq!(peers(&s, &s.tasks[0], &classes), vec![lo]);
         // No fixed order to read: no peers.

@@ -13,6 +13,13 @@
 //! wake-up latency: the timer, the interrupt, the scheduler and anything
 //! else (foreign threads, interrupts: a kernel trace names those).
 //!
+//! A less urgent task of the CPU keeps it off the CPU too while it runs
+//! above its own priority: in a critical section under a priority
+//! ceiling (from the lock to the unlock), or under priority inheritance
+//! while a more urgent task waits for its lock (from the wait's start to
+//! the unlock, as the holder sees at the unlock). Those *boosted* windows
+//! are published in a second ring, with the priority they ran at.
+//!
 //! A peer's job window counts whole: a peer preempted inside it by a more
 //! urgent peer hands its time to that one (the most urgent peer in progress
 //! at an instant is the one running, on one CPU under SCHED_FIFO), and a
@@ -32,6 +39,8 @@ const RING: usize = 64;
 struct Slot {
     start: AtomicU64,
     end: AtomicU64,
+    /// For a boosted window, the OS priority it ran at.
+    priority: AtomicU64,
 }
 
 /// One task's windows.
@@ -53,9 +62,13 @@ impl Default for Ring {
     }
 }
 
-/// Every task's recent job windows (CLOCK_MONOTONIC ns).
+/// Every task's recent job windows and boosted windows (CLOCK_MONOTONIC
+/// ns), and when each started waiting for a lock.
 pub(crate) struct Spans {
     rings: Vec<Ring>,
+    boosts: Vec<Ring>,
+    /// Per task: when its current lock wait started, 0 when not waiting.
+    waiting_since: Vec<AtomicU64>,
 }
 
 /// A peer of a task: it keeps the task off its CPU while it runs.
@@ -65,6 +78,9 @@ pub(crate) struct Peer {
     pub(crate) task: usize,
     /// Its urgency: peers are listed most urgent first.
     pub(crate) kind: DelayKind,
+    /// `None`: its job windows count; `Some(p)`: only its boosted windows
+    /// at OS priority `p` or above (a less urgent task).
+    pub(crate) boosted_to: Option<u8>,
 }
 
 impl Spans {
@@ -72,6 +88,27 @@ impl Spans {
     pub(crate) fn new(n: usize) -> Self {
         Spans {
             rings: (0..n).map(|_| Ring::default()).collect(),
+            boosts: (0..n).map(|_| Ring::default()).collect(),
+            waiting_since: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Task `task` ran at OS priority `priority` (above its own) from
+    /// `start` to `end`.
+    pub(crate) fn boosted(&self, task: usize, start: u64, end: u64, priority: u8) {
+        publish(&self.boosts[task], start, end, u64::from(priority));
+    }
+
+    /// Task `task` waits for a lock since `since` (0: it no longer waits).
+    pub(crate) fn waiting(&self, task: usize, since: u64) {
+        self.waiting_since[task].store(since, Ordering::Release);
+    }
+
+    /// When task `task`'s current lock wait started, if it waits.
+    pub(crate) fn waiting_since(&self, task: usize) -> Option<u64> {
+        match self.waiting_since[task].load(Ordering::Acquire) {
+            0 => None,
+            t => Some(t),
         }
     }
 
@@ -85,12 +122,7 @@ impl Spans {
     /// Task `task`'s job that started at `start` ended at `end`.
     pub(crate) fn ended(&self, task: usize, start: u64, end: u64) {
         let ring = &self.rings[task];
-        let n = ring.written.load(Ordering::Relaxed);
-        let slot = &ring.slots[n % RING];
-        slot.end.store(0, Ordering::Release);
-        slot.start.store(start, Ordering::Release);
-        slot.end.store(end.max(start).max(1), Ordering::Release);
-        ring.written.store(n + 1, Ordering::Release);
+        publish(ring, start, end, 0);
         ring.current.store(0, Ordering::Release);
     }
 
@@ -101,7 +133,10 @@ impl Spans {
         let mut covered: Vec<(u64, u64)> = Vec::new();
         let mut out = Vec::new();
         for &peer in peers {
-            let windows = self.windows(peer.task, from, to);
+            let windows = match peer.boosted_to {
+                None => self.windows(peer.task, from, to),
+                Some(p) => read(&self.boosts[peer.task], from, to, u64::from(p), 0),
+            };
             let ns: u64 = windows.iter().map(|&w| uncovered(w, &covered)).sum();
             if ns > 0 {
                 out.push((peer, ns));
@@ -117,38 +152,54 @@ impl Spans {
     /// included (running until `to`).
     fn windows(&self, task: usize, from: u64, to: u64) -> Vec<(u64, u64)> {
         let ring = &self.rings[task];
-        let clip = |s: u64, e: u64| {
-            let (s, e) = (s.max(from), e.min(to));
-            (s < e).then_some((s, e))
-        };
-        let mut out = Vec::new();
         let current = ring.current.load(Ordering::Acquire);
-        if current != 0
-            && let Some(w) = clip(current, to)
-        {
-            out.push(w);
-        }
-        let written = ring.written.load(Ordering::Acquire);
-        for n in (written.saturating_sub(RING)..written).rev() {
-            // The job read as in progress may have ended since: its window
-            // is already in.
-            if current != 0 && ring.slots[n % RING].start.load(Ordering::Acquire) == current {
-                continue;
-            }
-            let slot = &ring.slots[n % RING];
-            let end = slot.end.load(Ordering::Acquire);
-            let start = slot.start.load(Ordering::Acquire);
-            // Torn (being rewritten): skip it.
-            if end == 0 || slot.end.load(Ordering::Acquire) != end {
-                continue;
-            }
-            if end <= from {
-                break;
-            }
-            out.extend(clip(start, end));
+        let mut out = read(ring, from, to, 0, current);
+        if current != 0 && current.max(from) < to {
+            out.push((current.max(from), to));
         }
         out
     }
+}
+
+/// Writes window `[start, end]` (with `priority`) into `ring`.
+fn publish(ring: &Ring, start: u64, end: u64, priority: u64) {
+    let n = ring.written.load(Ordering::Relaxed);
+    let slot = &ring.slots[n % RING];
+    slot.end.store(0, Ordering::Release);
+    slot.start.store(start, Ordering::Release);
+    slot.priority.store(priority, Ordering::Release);
+    slot.end.store(end.max(start).max(1), Ordering::Release);
+    ring.written.store(n + 1, Ordering::Release);
+}
+
+/// The windows of `ring` at `priority` or above, clipped to `[from, to]`,
+/// but the one that started at `skip` (a job read as in progress that
+/// ended since: it is already counted).
+fn read(ring: &Ring, from: u64, to: u64, priority: u64, skip: u64) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let written = ring.written.load(Ordering::Acquire);
+    for n in (written.saturating_sub(RING)..written).rev() {
+        let slot = &ring.slots[n % RING];
+        let end = slot.end.load(Ordering::Acquire);
+        let start = slot.start.load(Ordering::Acquire);
+        let p = slot.priority.load(Ordering::Acquire);
+        // Torn (being rewritten): skip it.
+        if end == 0 || slot.end.load(Ordering::Acquire) != end {
+            continue;
+        }
+        // Windows are written at their end, in end order.
+        if end <= from {
+            break;
+        }
+        if p < priority || (skip != 0 && start == skip) {
+            continue;
+        }
+        let (s, e) = (start.max(from), end.min(to));
+        if s < e {
+            out.push((s, e));
+        }
+    }
+    out
 }
 
 /// The part of `w` not in `covered` (sorted, disjoint), ns.
@@ -180,10 +231,12 @@ mod tests {
     const HI: Peer = Peer {
         task: 0,
         kind: DelayKind::Interference,
+        boosted_to: None,
     };
     const MID: Peer = Peer {
         task: 1,
         kind: DelayKind::Interference,
+        boosted_to: None,
     };
 
     #[test]
@@ -233,5 +286,22 @@ mod tests {
         spans.rings[0].current.store(100, Ordering::Release);
         let (by, total) = spans.charged(&[HI], 0, 300);
         assert_eq!((by, total), (vec![(HI, 200)], 200));
+    }
+
+    /// A less urgent task counts only while it ran boosted to the waking
+    /// task's priority or above.
+    #[test]
+    fn a_less_urgent_peer_counts_only_while_boosted_high_enough() {
+        let spans = Spans::new(2);
+        spans.ended(1, 0, 1_000);
+        spans.boosted(1, 200, 500, 90);
+        spans.boosted(1, 600, 700, 50);
+        let lo = Peer {
+            task: 1,
+            kind: DelayKind::PriorityInversion,
+            boosted_to: Some(80),
+        };
+        // Released at 100, running at 900: only 200-500 at 90 >= 80.
+        assert_eq!(spans.charged(&[lo], 100, 900), (vec![(lo, 300)], 300));
     }
 }

@@ -60,9 +60,24 @@ pub(crate) struct TaskPlan {
     /// The tasks that keep this one off its CPU while they run, most
     /// urgent first: their time is not its wake-up latency.
     pub(crate) peers: Vec<Peer>,
+    /// Per resource, how holding it raises this thread's priority.
+    pub(crate) boosts: Vec<Boost>,
+    /// Every task's OS priority (for inheritance from its waiters).
+    pub(crate) priorities: Vec<u8>,
     /// The task's releases and draws (the ledger's, as in the simulator:
     /// same seed, same execution times).
     pub(crate) arrivals: Arrivals,
+}
+
+/// How holding a resource raises a thread above its own priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Boost {
+    /// It does not (a plain mutex, or a ceiling at its own priority).
+    None,
+    /// To this ceiling, from the lock to the unlock.
+    Ceiling(u8),
+    /// To its most urgent waiter's priority, while one waits.
+    Inherit,
 }
 
 /// What a task thread hands back.
@@ -185,6 +200,7 @@ impl Runner<'_> {
         if contended {
             let holder = m.owner.load(Ordering::Acquire);
             self.resources[r].contended();
+            self.spans.waiting(self.plan.index, t0.max(1));
             self.control.waiting[self.plan.index].store(r, Ordering::Release);
             self.emit(
                 t0,
@@ -200,6 +216,7 @@ impl Runner<'_> {
             };
             let result = m.lock(until, || halt.load(Ordering::Relaxed));
             self.control.waiting[self.plan.index].store(NOT_WAITING, Ordering::Release);
+            self.spans.waiting(self.plan.index, 0);
             match result {
                 Ok(Wait::Locked) => {}
                 Err(e) => return Err(self.lock_failed(r, &e)),
@@ -240,6 +257,7 @@ impl Runner<'_> {
         }
         let now = clock::now();
         self.resources[r].released(now.saturating_sub(locked_at));
+        self.publish_boost(r, locked_at, now);
         self.mutexes[r].unlock();
         self.emit(
             now,
@@ -290,6 +308,35 @@ impl Runner<'_> {
             Ok(Err(Stop::Abort)) => End::Aborted(clock::now()),
             Ok(Err(Stop::Halt)) => End::Halted,
             Ok(Err(Stop::LockFailed)) | Err(_) => End::Fault,
+        }
+    }
+
+    /// Publishes the time this thread ran above its own priority while
+    /// holding `r` (locked at `locked_at`, unlocked `now`): under a
+    /// ceiling, all of it; under inheritance, from the start of the wait
+    /// of its most urgent waiter still waiting (read before the unlock
+    /// hands the lock over).
+    fn publish_boost(&self, r: usize, locked_at: u64, now: u64) {
+        let i = self.plan.index;
+        match self.plan.boosts[r] {
+            Boost::None => {}
+            Boost::Ceiling(c) => self.spans.boosted(i, locked_at, now, c),
+            Boost::Inherit => {
+                let own = self.plan.priorities[i];
+                let waiters = (0..self.plan.priorities.len()).filter(|&w| {
+                    self.plan.priorities[w] > own
+                        && self.control.waiting[w].load(Ordering::Acquire) == r
+                });
+                let boost = waiters
+                    .filter_map(|w| Some((self.spans.waiting_since(w)?, self.plan.priorities[w])))
+                    .fold(None, |acc: Option<(u64, u8)>, (since, p)| match acc {
+                        Some((s, q)) => Some((s.min(since), q.max(p))),
+                        None => Some((since, p)),
+                    });
+                if let Some((since, p)) = boost {
+                    self.spans.boosted(i, since.max(locked_at), now, p);
+                }
+            }
         }
     }
 
