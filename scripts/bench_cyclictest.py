@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """rtlab vs cyclictest wake-up latency, alternating runs (see bench-cyclictest.sh).
 
-Per round: cyclictest for N seconds and rtlab for N seconds on the same
-1 ms task, the order swapped every round (cyclictest first in odd rounds,
-rtlab first in even ones) so that a drift of the machine's load over the
-run does not favour one side. cyclictest's p99 comes from its 1 us histogram (the bucket is
+Per round: cyclictest, rtlab, and rtlab with its kernel trace on
+(`live.kernel_trace`, which names foreign causes of misses and costs about
+1 us at the median), N seconds each on the same 1 ms task, the order
+reversed every round so that a drift of the machine's load over the run
+does not favour one side. cyclictest traces nothing: the like-for-like
+comparison is rtlab without its trace; the traced figure is reported too. cyclictest's p99 comes from its 1 us histogram (the bucket is
 floor(us), so its p99 is rounded down to a whole microsecond); rtlab's from
 the HDR histogram of release_jitter (3 significant digits). The ratio is
 computed from the medians over the rounds. A last rtlab run adds a 200 us
@@ -32,6 +34,7 @@ os_policy = "fifo"
 priority_top = 90
 spin_tail = "{tail}"
 lock_memory = true
+kernel_trace = {ktrace}
 [[task]]
 name = "sampler"
 period = "1ms"
@@ -67,10 +70,10 @@ def cyclictest(tmp):
     return {"p50": q(0.50), "p99": q(0.99), "p999": q(0.999), "samples": total}
 
 
-def rtlab(binary, tmp, tail="0us", tag="rtlab"):
+def rtlab(binary, tmp, tail="0us", tag="rtlab", ktrace=False):
     cfg = os.path.join(tmp, f"{tag}.toml")
     with open(cfg, "w") as f:
-        f.write(CONFIG.format(secs=SECONDS, tail=tail))
+        f.write(CONFIG.format(secs=SECONDS, tail=tail, ktrace=str(ktrace).lower()))
     out = os.path.join(tmp, tag)
     subprocess.run([binary, "run", cfg, "--out", out, "--strict"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,32 +98,39 @@ def median(values):
     return kept[mid] if len(kept) % 2 else (kept[mid - 1] + kept[mid]) / 2
 
 
+def ratio(r_med, c_med):
+    if c_med is None or r_med is None:
+        return "n/a (a side overflowed its histogram every round)"
+    if c_med == 0:
+        return "n/a (cyclictest's p99 is 0 us)"
+    return f"{r_med / c_med:.2f}"
+
+
 def main():
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="rtlab-wakeup-")
-    c_p99, r_p99 = [], []
+    c_p99, r_p99, t_p99 = [], [], []
     for i in range(ROUNDS):
-        if i % 2 == 0:
-            c = cyclictest(tmp)
-            r = rtlab(binary, tmp, tag=f"rtlab{i}")
-        else:
-            r = rtlab(binary, tmp, tag=f"rtlab{i}")
-            c = cyclictest(tmp)
+        runs = [("c", lambda: cyclictest(tmp)),
+                ("r", lambda: rtlab(binary, tmp, tag=f"rtlab{i}")),
+                ("t", lambda: rtlab(binary, tmp, tag=f"traced{i}", ktrace=True))]
+        if i % 2 == 1:
+            runs.reverse()
+        got = {name: run() for name, run in runs}
+        c, r, t = got["c"], got["r"], got["t"]
         c_p99.append(c["p99"])
         r_p99.append(r["p99"])
-        first = "cyclictest first" if i % 2 == 0 else "rtlab first"
-        print(f"round {i + 1} ({first}): cyclictest p50 {us(c['p50'])} p99 {us(c['p99'])} p99.9 {us(c['p999'])} "
-              f"({c['samples']} samples) | rtlab p50 {us(r['p50'])} p99 {us(r['p99'])} "
-              f"p99.9 {us(r['p999'])} ({r['samples']} samples, foreign {r['foreign_ns']}, steal {r['steal_ns']})")
-    c_med, r_med = median(c_p99), median(r_p99)
-    if c_med is None or r_med is None:
-        ratio = "n/a (a side overflowed its histogram every round)"
-    elif c_med == 0:
-        ratio = "n/a (cyclictest's p99 is 0 us)"
-    else:
-        ratio = f"{r_med / c_med:.2f}"
-    print(f"median p99: cyclictest {us(c_med)}, rtlab {us(r_med)}, ratio rtlab/cyclictest = {ratio}"
-          f" (cyclictest's p99 is floored to whole us)")
+        t_p99.append(t["p99"])
+        first = "cyclictest first" if i % 2 == 0 else "cyclictest last"
+        print(f"round {i + 1} ({first}): cyclictest p50 {us(c['p50'])} p99 {us(c['p99'])} "
+              f"p99.9 {us(c['p999'])} ({c['samples']} samples) | rtlab p50 {us(r['p50'])} "
+              f"p99 {us(r['p99'])} p99.9 {us(r['p999'])} ({r['samples']} samples, foreign "
+              f"{r['foreign_ns']}, steal {r['steal_ns']}) | rtlab + kernel trace p50 {us(t['p50'])} "
+              f"p99 {us(t['p99'])} p99.9 {us(t['p999'])}")
+    c_med, r_med, t_med = median(c_p99), median(r_p99), median(t_p99)
+    print(f"median p99: cyclictest {us(c_med)}, rtlab {us(r_med)} (ratio {ratio(r_med, c_med)}), "
+          f"rtlab with its kernel trace {us(t_med)} (ratio {ratio(t_med, c_med)}) "
+          f"(cyclictest's p99 is floored to whole us)")
     s = rtlab(binary, tmp, tail="200us", tag="spin")
     print(f"rtlab with spin_tail 200us: p50 {us(s['p50'])} p99 {us(s['p99'])} p99.9 {us(s['p999'])}")
 

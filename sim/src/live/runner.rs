@@ -115,7 +115,12 @@ pub(crate) fn run(
         .map(|a| if a.is_empty() { away.before.clone() } else { a })
         .collect();
     let held = prepare(system, &mut warnings, &mut details);
-    let session = kernel::start(&traced_cpus(system, &affinity), &mut warnings, &mut details);
+    let traced = traced_cpus(system, &affinity);
+    let session = kernel::start(
+        (&traced, system.live.kernel_trace),
+        &mut warnings,
+        &mut details,
+    );
     let helpers = kernel::helper_threads();
     let mutexes = Arc::new(make_mutexes(system, &tasks, &classes, &mut warnings)?);
     let n = tasks.len();

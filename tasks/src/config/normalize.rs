@@ -43,6 +43,7 @@ pub fn normalized(system: &System) -> Value {
             "priority_top": system.live.priority_top,
             "spin_tail": system.live.spin_tail.to_string(),
             "lock_memory": system.live.lock_memory,
+            "kernel_trace": system.live.kernel_trace,
         },
         "task": tasks,
         "load": loads,

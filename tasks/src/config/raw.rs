@@ -40,7 +40,13 @@ const SCHEDULER_KEYS: &[&str] = &[
     "overrun",
     "on_miss",
 ];
-const LIVE_KEYS: &[&str] = &["os_policy", "priority_top", "spin_tail", "lock_memory"];
+const LIVE_KEYS: &[&str] = &[
+    "os_policy",
+    "priority_top",
+    "spin_tail",
+    "lock_memory",
+    "kernel_trace",
+];
 const TASK_KEYS: &[&str] = &[
     "name",
     "period",
@@ -147,6 +153,7 @@ pub(crate) struct RawLive {
     pub(crate) priority_top: Option<Sp<i64>>,
     pub(crate) spin_tail: Option<Sp<Duration>>,
     pub(crate) lock_memory: Option<Sp<bool>>,
+    pub(crate) kernel_trace: Option<Sp<bool>>,
 }
 
 /// One `[[task]]`.
@@ -236,6 +243,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             priority_top: l.integer("priority_top", out),
             spin_tail: l.duration("spin_tail", out),
             lock_memory: l.boolean("lock_memory", out),
+            kernel_trace: l.boolean("kernel_trace", out),
         };
     }
     for (i, (table, tspan)) in tables_of(&r, "task", "[[task]]", out)

@@ -27,6 +27,7 @@ os_policy = "rr"
 priority_top = 80
 spin_tail = "50us"
 lock_memory = false
+kernel_trace = false
 
 [[task]]
 name = "sensor"
@@ -95,6 +96,7 @@ fn full_config_loads_with_every_field() {
     assert_eq!(s.live.os_policy, OsPolicy::Rr);
     assert_eq!(s.live.priority_top, 80);
     assert!(!s.live.lock_memory);
+    assert!(!s.live.kernel_trace);
     let sensor = &s.tasks[0];
     assert_eq!(sensor.deadline.as_nanos(), 3_000_000);
     assert_eq!(sensor.offset.as_nanos(), 500_000);

@@ -358,6 +358,7 @@ fn live(raw: &RawConfig, scheduler: &Scheduler, out: &mut Problems) -> Live {
         priority_top,
         spin_tail: l.spin_tail.as_ref().map_or(Duration::ZERO, |s| s.value),
         lock_memory: l.lock_memory.as_ref().is_none_or(|v| v.value),
+        kernel_trace: l.kernel_trace.as_ref().is_none_or(|v| v.value),
     }
 }
 

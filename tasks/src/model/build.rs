@@ -52,6 +52,7 @@ impl Default for Live {
             priority_top: 90,
             spin_tail: Duration::ZERO,
             lock_memory: true,
+            kernel_trace: true,
         }
     }
 }

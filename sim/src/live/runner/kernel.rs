@@ -15,10 +15,17 @@ use super::super::workload::TaskResult;
 /// Starts tracing `cpus`; without a trace (no tracefs, no privileges) the
 /// run goes on and says so.
 pub(super) fn start(
-    cpus: &[CpuId],
+    (cpus, wanted): (&[CpuId], bool),
     warnings: &mut Vec<String>,
     details: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Option<Session> {
+    if !wanted {
+        details.insert(
+            "kernel_trace".into(),
+            "off: live.kernel_trace = false".into(),
+        );
+        return None;
+    }
     match Session::start(cpus) {
         Ok(session) => Some(session),
         Err(why) => {
