@@ -39,16 +39,7 @@ wcet = "3ms"
 fn a_more_urgent_task_shows_in_the_start_delay_not_in_the_wake_up_latency() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let path = sb.write("t123.toml", T123);
-    let run = sb.rtlab([
-        "run".as_ref(),
-        path.as_os_str(),
-        "--out".as_ref(),
-        "out".as_ref(),
-    ]);
-    run.expect_code(0);
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
+    let (_, v) = sb.run_live("t123.toml", T123, &[]);
     let t2 = task(&v, "t2");
     let wake = &t2["release_jitter"];
     let start = &t2["start_delay"];
@@ -244,7 +235,7 @@ fn a_foreign_real_time_thread_is_named_in_the_misses_it_caused() {
 fn a_task_boosted_by_a_ceiling_shows_in_the_start_delay_not_in_the_wake_up_latency() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let path = sb.write(
+    let (_, v) = sb.run_live(
         "pp.toml",
         r#"
 name = "pp-wake"
@@ -268,16 +259,8 @@ period = "7ms"
 wcet = "3ms"
 sections = [ { resource = "r", after = "0.1ms", hold = "2.5ms" } ]
 "#,
+        &[],
     );
-    let run = sb.rtlab([
-        "run".as_ref(),
-        path.as_os_str(),
-        "--out".as_ref(),
-        "out".as_ref(),
-    ]);
-    run.expect_code(0);
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
     let hi = task(&v, "hi");
     // About a third of hi's releases fall in lo's section.
     assert!(

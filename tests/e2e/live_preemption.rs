@@ -64,15 +64,7 @@ fn hi_starts_inside_lo(preemptive: bool, os: &str) -> (usize, usize) {
     let text = CONFIG
         .replace("PREEMPTIVE", &preemptive.to_string())
         .replace("OS", os);
-    let path = sb.write("np.toml", text);
-    let run = sb.rtlab([
-        "run".as_ref(),
-        path.as_os_str(),
-        "--trace".as_ref(),
-        "--out".as_ref(),
-        "out".as_ref(),
-    ]);
-    run.expect_code(0);
+    sb.run_live("np.toml", &text, &["--trace"]);
     let trace: serde_json::Value =
         serde_json::from_slice(&std::fs::read(sb.path().join("out/trace.json")).unwrap()).unwrap();
     let (hi, lo) = (jobs(&trace, "hi"), jobs(&trace, "lo"));
@@ -124,7 +116,7 @@ fn non_preemptive_under_sched_other_is_a_located_error() {
 fn a_raised_job_can_lock_a_ceiling_mutex() {
     let _guard = serial();
     let sb = Sandbox::new();
-    let path = sb.write(
+    let (_, v) = sb.run_live(
         "npc.toml",
         r#"
 name = "np-ceiling"
@@ -147,16 +139,8 @@ wcet = "2ms"
 priority = 1
 sections = [ { resource = "r", after = "0.5ms", hold = "0.5ms" } ]
 "#,
+        &[],
     );
-    let run = sb.rtlab([
-        "run".as_ref(),
-        path.as_os_str(),
-        "--out".as_ref(),
-        "out".as_ref(),
-    ]);
-    run.expect_code(0);
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path().join("out/result.json")).unwrap()).unwrap();
     let lo = crate::live::task(&v, "lo");
     assert_eq!(lo["faults"], 0, "{lo:#}");
     assert_eq!(lo["aborted"], 0, "{lo:#}");

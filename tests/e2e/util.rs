@@ -154,6 +154,31 @@ impl Sandbox {
         self.command(args).output().expect("rtlab runs").into()
     }
 
+    /// Writes `config` as `name`, runs it live (`rtlab run NAME --out
+    /// out`, more `args` after), expects exit 0 and returns what it
+    /// printed and its `result.json`.
+    #[track_caller]
+    pub(crate) fn run_live(
+        &self,
+        name: &str,
+        config: &str,
+        args: &[&str],
+    ) -> (Run, serde_json::Value) {
+        let path = self.write(name, config);
+        let mut all: Vec<&std::ffi::OsStr> = vec![
+            "run".as_ref(),
+            path.as_os_str(),
+            "--out".as_ref(),
+            "out".as_ref(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let run = self.rtlab(all);
+        run.expect_code(0);
+        let result = std::fs::read(self.path().join("out/result.json")).expect("result.json");
+        let result = serde_json::from_slice(&result).expect("result.json is JSON");
+        (run, result)
+    }
+
     /// Starts `rtlab` with `args` in the sandbox and returns at once (to look
     /// at it while it runs, or signal it); stdout is dropped, stderr piped.
     pub(crate) fn spawn<I, S>(&self, args: I) -> std::process::Child
