@@ -44,7 +44,7 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "negative duration",
             g.replace("\"1ms\"", "\"-1ms\"").into_bytes(),
-            ":7:8: error: `wcet`: `-1ms` is negative",
+            ":7:8: error: `wcet` must be greater than 0, found \"-1ms\"",
         ),
         (
             "overflowing duration",
@@ -243,4 +243,58 @@ fn warnings_are_shown_but_do_not_fail() {
         "{}",
         run.stderr
     );
+}
+
+/// What a learner types first, each mistake with the one message that
+/// teaches its fix: no "missing" key beside a bad value, the real bound of
+/// a negative duration, "did you mean" for enum values (or the key that
+/// takes the value), and a CPU list for a bare CPU number.
+#[test]
+fn a_learners_mistakes_each_get_one_message_that_teaches_the_fix() {
+    let sb = Sandbox::new();
+    let path = sb.write(
+        "robot.toml",
+        "name = \"robot\"
+
+[platform]
+cpus = 1
+
+[scheduler]
+policy = \"rate-monotonic\"
+priorities = \"RM\"
+locking = \"pip\"
+
+[[task]]
+name = \"sensor\"
+period = \"-5ms\"
+wcet = 1
+offset = \"-1ms\"
+
+[[load]]
+kind = \"cpu\"
+cpus = 1
+duty = 0.5
+",
+    );
+    let run = sb.rtlab(["check".as_ref(), path.as_os_str()]);
+    run.expect_code(2);
+    let expected = r#"@:4:8: error: `cpus` must be an array, found an integer
+  hint: a list of CPU numbers, even of one: write cpus = [1]
+@:7:10: error: `rate-monotonic` is a value of `scheduler.priorities`, not `scheduler.policy`; `policy` takes fixed-priority, edf, fifo, round-robin
+  hint: set priorities = "rate-monotonic" under [scheduler]
+@:8:14: error: `priorities` must be one of "rate-monotonic", "deadline-monotonic", "audsley", "explicit", found "RM"
+  hint: did you mean "rate-monotonic"?
+@:9:11: error: `locking` must be one of "none", "inherit", "ceiling", found "pip"
+  hint: did you mean "inherit" (priority inheritance, PTHREAD_PRIO_INHERIT)?
+@:13:10: error: `period` must be greater than 0, found "-5ms"
+@:14:8: error: `wcet` must be a duration string with a unit, found an integer
+  hint: a number without a unit is ambiguous: write "1ms" or "1us"
+@:15:10: error: `offset` must be at least 0, found "-1ms"
+@:19:8: error: `cpus` must be an array, found an integer
+  hint: a list of CPU numbers, even of one: write cpus = [1]
+rtlab: 8 errors in @
+"#
+    .replace('@', &path.display().to_string());
+    assert_eq!(run.stderr, expected);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }

@@ -66,6 +66,24 @@ pub enum ProblemKind {
         /// What is wrong with the value, e.g. `must be greater than 0`.
         message: String,
     },
+    /// A value that another enum key takes, written at this one
+    /// (`policy = "rate-monotonic"`).
+    #[error(
+        "`{value}` is a value of {}, not `{key}`; `{}` takes {}",
+        quoted(owners),
+        key.rsplit('.').next().unwrap_or(key),
+        choices.join(", ")
+    )]
+    ValueOfOtherKey {
+        /// The value, as the keys spell it.
+        value: String,
+        /// The key it was written at, as a dotted path (`scheduler.policy`).
+        key: String,
+        /// The keys that take it, as dotted paths.
+        owners: Vec<String>,
+        /// The values the key written takes.
+        choices: Vec<String>,
+    },
     /// Two items share a name.
     #[error("duplicate {what} name `{name}`")]
     DuplicateName {
@@ -187,41 +205,11 @@ impl fmt::Display for Problem {
     }
 }
 
-/// The closest of `candidates` to `word` by edit distance, if close enough
-/// to be a plausible typo.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
+/// Dotted paths as a message lists them: `` `a` and `b` ``.
+fn quoted(paths: &[String]) -> String {
+    paths
         .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|&(d, c)| d <= 2.max(c.len() / 3))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_near_keys_only() {
-        let keys = ["period", "wcet", "deadline", "priority"];
-        assert_eq!(did_you_mean("perid", &keys), Some("period"));
-        assert_eq!(did_you_mean("wect", &keys), Some("wcet"));
-        assert_eq!(did_you_mean("colour", &keys), None);
-    }
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }

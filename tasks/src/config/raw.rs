@@ -6,16 +6,22 @@
 //! semantic problems. Every field keeps the span it was read from so that
 //! any later complaint can point at it.
 
+pub(crate) mod choices;
+
 use std::ops::Range;
 
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 use super::problem::{Problem, ProblemKind};
-use super::reader::{Problems, Sp, TableReader, as_i64, type_name};
+use super::reader::{Problems, Sp, TableReader, Written, as_i64, type_name, wrong_type};
 use crate::model::{
     LoadKind, Locking, OnMiss, OsPolicy, Overrun, Placement, Policy, PriorityOrder,
 };
 use crate::time::Duration;
+pub(crate) use choices::ExecKind;
+use choices::{
+    EXEC_KINDS, LOAD_KINDS, LOCKINGS, ON_MISS, ORDERS, OS_POLICIES, OVERRUNS, PLACEMENTS, POLICIES,
+};
 
 pub(crate) const ROOT_KEYS: &[&str] = &[
     "name",
@@ -67,61 +73,11 @@ const SECTION_KEYS: &[&str] = &["resource", "after", "hold"];
 const FAULT_KEYS: &[&str] = &["panic_every"];
 const LOAD_KEYS: &[&str] = &["kind", "cpus", "duty", "period"];
 
-pub(crate) const POLICIES: &[(&str, Policy)] = &[
-    ("fixed-priority", Policy::FixedPriority),
-    ("edf", Policy::Edf),
-    ("fifo", Policy::Fifo),
-    ("round-robin", Policy::RoundRobin),
-];
-const ORDERS: &[(&str, PriorityOrder)] = &[
-    ("rate-monotonic", PriorityOrder::RateMonotonic),
-    ("deadline-monotonic", PriorityOrder::DeadlineMonotonic),
-    ("audsley", PriorityOrder::Audsley),
-    ("explicit", PriorityOrder::Explicit),
-];
-const PLACEMENTS: &[(&str, Placement)] = &[
-    ("partitioned", Placement::Partitioned),
-    ("global", Placement::Global),
-];
-const LOCKINGS: &[(&str, Locking)] = &[
-    ("none", Locking::None),
-    ("inherit", Locking::Inherit),
-    ("ceiling", Locking::Ceiling),
-];
-const OVERRUNS: &[(&str, Overrun)] = &[("queue", Overrun::Queue), ("skip", Overrun::Skip)];
-const ON_MISS: &[(&str, OnMiss)] = &[("continue", OnMiss::Continue), ("abort", OnMiss::Abort)];
-const OS_POLICIES: &[(&str, OsPolicy)] = &[
-    ("fifo", OsPolicy::Fifo),
-    ("rr", OsPolicy::Rr),
-    ("deadline", OsPolicy::Deadline),
-    ("other", OsPolicy::Other),
-];
-const LOAD_KINDS: &[(&str, LoadKind)] = &[
-    ("cpu", LoadKind::Cpu),
-    ("memory", LoadKind::Memory),
-    ("syscalls", LoadKind::Syscalls),
-];
-
-/// The execution-time model named in `execution.model`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ExecKind {
-    Constant,
-    Uniform,
-    Normal,
-    Bimodal,
-}
-
-const EXEC_KINDS: &[(&str, ExecKind)] = &[
-    ("constant", ExecKind::Constant),
-    ("uniform", ExecKind::Uniform),
-    ("normal", ExecKind::Normal),
-    ("bimodal", ExecKind::Bimodal),
-];
-
 /// The whole file, read.
 #[derive(Debug, Default)]
 pub(crate) struct RawConfig {
     pub(crate) span: Range<usize>,
+    pub(crate) written: Written,
     pub(crate) name: Option<Sp<String>>,
     pub(crate) description: Option<Sp<String>>,
     pub(crate) duration: Option<Sp<Duration>>,
@@ -160,6 +116,7 @@ pub(crate) struct RawLive {
 #[derive(Debug, Default)]
 pub(crate) struct RawTask {
     pub(crate) span: Range<usize>,
+    pub(crate) written: Written,
     pub(crate) name: Option<Sp<String>>,
     pub(crate) period: Option<Sp<Duration>>,
     pub(crate) wcet: Option<Sp<Duration>>,
@@ -200,6 +157,7 @@ pub(crate) struct RawSection {
 #[derive(Debug)]
 pub(crate) struct RawLoad {
     pub(crate) span: Range<usize>,
+    pub(crate) written: Written,
     pub(crate) kind: Option<Sp<LoadKind>>,
     pub(crate) cpus: Option<Sp<Vec<Sp<i64>>>>,
     pub(crate) duty: Option<Sp<f64>>,
@@ -213,6 +171,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
     r.check_unknown(out);
     let mut raw = RawConfig {
         span,
+        written: r.written(),
         name: r.string("name", out),
         description: r.string("description", out),
         duration: r.duration("duration", out),
@@ -226,20 +185,20 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
     if let Some(s) = r.table("scheduler", "[scheduler]", SCHEDULER_KEYS, out) {
         s.check_unknown(out);
         raw.scheduler = RawScheduler {
-            policy: s.choice("policy", POLICIES, out),
+            policy: s.choice("scheduler.policy", POLICIES, out),
             preemptive: s.boolean("preemptive", out),
-            priorities: s.choice("priorities", ORDERS, out),
-            placement: s.choice("placement", PLACEMENTS, out),
+            priorities: s.choice("scheduler.priorities", ORDERS, out),
+            placement: s.choice("scheduler.placement", PLACEMENTS, out),
             quantum: s.duration("quantum", out),
-            locking: s.choice("locking", LOCKINGS, out),
-            overrun: s.choice("overrun", OVERRUNS, out),
-            on_miss: s.choice("on_miss", ON_MISS, out),
+            locking: s.choice("scheduler.locking", LOCKINGS, out),
+            overrun: s.choice("scheduler.overrun", OVERRUNS, out),
+            on_miss: s.choice("scheduler.on_miss", ON_MISS, out),
         };
     }
     if let Some(l) = r.table("live", "[live]", LIVE_KEYS, out) {
         l.check_unknown(out);
         raw.live = RawLive {
-            os_policy: l.choice("os_policy", OS_POLICIES, out),
+            os_policy: l.choice("live.os_policy", OS_POLICIES, out),
             priority_top: l.integer("priority_top", out),
             spin_tail: l.duration("spin_tail", out),
             lock_memory: l.boolean("lock_memory", out),
@@ -263,6 +222,21 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             raw.tasks.push(read_task(&reader, out));
         }
     }
+    if let Some(v) = r
+        .get("task")
+        .filter(|v| v.get_ref().as_array().is_some_and(|a| a.is_empty()))
+    {
+        out.push(
+            Problem::error(
+                ProblemKind::BadValue {
+                    key: "task".into(),
+                    message: "is empty: a config needs at least one task".into(),
+                },
+                v.span(),
+            )
+            .with_hint("describe each task in a [[task]] table with name, period and wcet"),
+        );
+    }
     for (i, (table, tspan)) in tables_of(&r, "load", "[[load]]", out)
         .into_iter()
         .enumerate()
@@ -273,7 +247,8 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             reader.check_unknown(out);
             raw.loads.push(RawLoad {
                 span: tspan,
-                kind: reader.choice("kind", LOAD_KINDS, out),
+                written: reader.written(),
+                kind: reader.choice("load.kind", LOAD_KINDS, out),
                 cpus: integer_list(&reader, "cpus", out),
                 duty: reader.number("duty", out),
                 period: reader.duration("period", out),
@@ -314,14 +289,19 @@ pub(crate) fn tables_of<'a, 'i>(
         .collect()
 }
 
+/// A list of CPU numbers (`platform.cpus`, a `[[load]]`'s `cpus`).
 fn integer_list(
     r: &TableReader<'_, '_>,
     key: &str,
     out: &mut Problems,
 ) -> Option<Sp<Vec<Sp<i64>>>> {
-    let array = r.array(key, out)?;
+    let v = r.get(key)?;
+    let Some(array) = v.get_ref().as_array() else {
+        out.push(wrong_type(key, "an array", v).with_hint(cpu_list_hint(key, v.get_ref())));
+        return None;
+    };
     let mut items = Vec::new();
-    for item in array.value.iter() {
+    for item in array.iter() {
         match as_i64(item.get_ref()) {
             Some(i) => items.push(Sp::new(i, item.span())),
             None => out.push(Problem::error(
@@ -334,20 +314,67 @@ fn integer_list(
             )),
         }
     }
-    Some(Sp::new(items, array.span))
+    Some(Sp::new(items, v.span()))
+}
+
+/// How to write as a list the CPUs given as something else: `cpus = 1` or
+/// `cpus = "0, 1"` is `[0, 1]`.
+fn cpu_list_hint(key: &str, value: &DeValue<'_>) -> String {
+    let numbers = match value {
+        DeValue::Integer(_) => as_i64(value).map(|i| vec![i]),
+        DeValue::String(s) => s
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse::<i64>().ok())
+            .collect::<Option<Vec<i64>>>()
+            .filter(|list| !list.is_empty()),
+        _ => None,
+    };
+    match numbers {
+        Some(list) => format!(
+            "a list of CPU numbers, even of one: write {key} = [{}]",
+            list.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!("a list of CPU numbers, e.g. {key} = [0, 1]"),
+    }
+}
+
+/// A task's `cpu`. A list (`cpu = [1]`) is told apart: a task runs on one
+/// CPU, and the list of CPUs is the platform's.
+fn task_cpu(r: &TableReader<'_, '_>, out: &mut Problems) -> Option<Sp<i64>> {
+    let v = r.get("cpu")?;
+    let Some(list) = v.get_ref().as_array() else {
+        return r.integer("cpu", out);
+    };
+    let one = match list.iter().map(|c| as_i64(c.get_ref())).collect::<Vec<_>>()[..] {
+        [Some(cpu)] => Some(cpu),
+        _ => None,
+    };
+    let hint = match one {
+        Some(cpu) => format!("a task runs on one CPU: write cpu = {cpu}"),
+        None => "a task runs on one CPU: write one number, e.g. cpu = 1; to let rtlab place \
+                 the tasks, list the CPUs in [platform] cpus and leave out `cpu`"
+            .to_string(),
+    };
+    out.push(wrong_type("cpu", "an integer", v).with_hint(hint));
+    None
 }
 
 fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
     r.check_unknown(out);
     let mut task = RawTask {
         span: r.span(),
+        written: r.written(),
         name: r.string("name", out),
         period: r.duration("period", out),
         wcet: r.duration("wcet", out),
         deadline: r.duration("deadline", out),
         offset: r.duration("offset", out),
         priority: r.integer("priority", out),
-        cpu: r.integer("cpu", out),
+        cpu: task_cpu(r, out),
         release_jitter: r.duration("release_jitter", out),
         ..RawTask::default()
     };
@@ -414,7 +441,7 @@ fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
 
 fn read_execution(e: &TableReader<'_, '_>, out: &mut Problems) -> Option<RawExecution> {
     e.check_unknown(out);
-    let model = match e.choice("model", EXEC_KINDS, out) {
+    let model = match e.choice("task.execution.model", EXEC_KINDS, out) {
         Some(m) => m,
         None => {
             if e.get("model").is_none() {

@@ -7,13 +7,17 @@
 //! value not among the choices) and returns `None`, so that the caller goes
 //! on and every problem of a file is reported in one pass.
 
+pub(crate) mod suggest;
+
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
-use super::problem::{Problem, ProblemKind, did_you_mean};
-use crate::time::Duration;
+use super::problem::{Problem, ProblemKind};
+use super::validate::duration_floor;
+use crate::time::{Duration, TimeError};
+use suggest::{bad_choice, did_you_mean};
 
 /// A value and the byte range of the text it was read from.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +34,19 @@ impl<T> Sp<T> {
 
 /// The problems found so far.
 pub(crate) type Problems = Vec<Problem>;
+
+/// The keys a table writes, whatever their values: a key written with a
+/// value that could not be read is reported as such, never also as
+/// missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Written(Vec<String>);
+
+impl Written {
+    /// True when the table writes `key`.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
+    }
+}
 
 /// One TOML table being read, with a human label for messages.
 pub(crate) struct TableReader<'a, 'i> {
@@ -52,7 +69,7 @@ pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
     }
 }
 
-fn wrong_type(key: &str, expected: &str, v: &Spanned<DeValue<'_>>) -> Problem {
+pub(crate) fn wrong_type(key: &str, expected: &str, v: &Spanned<DeValue<'_>>) -> Problem {
     Problem::error(
         ProblemKind::WrongType {
             key: key.to_string(),
@@ -94,6 +111,16 @@ impl<'a, 'i> TableReader<'a, 'i> {
     /// The label used in messages.
     pub(crate) fn label(&self) -> &str {
         &self.label
+    }
+
+    /// The keys this table writes.
+    pub(crate) fn written(&self) -> Written {
+        Written(
+            self.table
+                .iter()
+                .map(|(k, _)| k.get_ref().to_string())
+                .collect(),
+        )
     }
 
     /// Records every key that is not among the known ones.
@@ -220,34 +247,22 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
-    /// One of a fixed set of strings, mapped to `T`.
+    /// One of a fixed set of strings, mapped to `T`, at the enum key whose
+    /// dotted path is `path` (`scheduler.policy`; see
+    /// [`super::raw::choices::enum_keys`]).
     pub(crate) fn choice<T: Copy>(
         &self,
-        key: &str,
+        path: &str,
         choices: &[(&'static str, T)],
         out: &mut Problems,
     ) -> Option<Sp<T>> {
+        let key = path.rsplit('.').next().unwrap_or(path);
         let s = self.string(key, out)?;
         if let Some((_, t)) = choices.iter().find(|(name, _)| *name == s.value) {
             return Some(Sp::new(*t, s.span));
         }
-        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let list = names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut p = Problem::error(
-            ProblemKind::BadValue {
-                key: key.to_string(),
-                message: format!("must be one of {list}, found \"{}\"", s.value),
-            },
-            s.span,
-        );
-        if let Some(near) = did_you_mean(&s.value, &names) {
-            p = p.with_hint(format!("did you mean \"{near}\"?"));
-        }
-        out.push(p);
+        let names: Vec<&'static str> = choices.iter().map(|(n, _)| *n).collect();
+        out.push(bad_choice(path, &s.value, &names, s.span));
         None
     }
 
@@ -291,6 +306,17 @@ pub(crate) fn read_duration(
     match v.get_ref() {
         DeValue::String(s) => match s.parse::<Duration>() {
             Ok(d) => Some(Sp::new(d, v.span())),
+            // Not "durations are at least 0": say the bound of this key.
+            Err(TimeError::Negative(text)) => {
+                out.push(Problem::error(
+                    ProblemKind::BadValue {
+                        key: key.to_string(),
+                        message: format!("{}, found \"{text}\"", duration_floor(key)),
+                    },
+                    v.span(),
+                ));
+                None
+            }
             Err(error) => {
                 out.push(
                     Problem::error(

@@ -4,6 +4,8 @@
 use super::*;
 use crate::model::{Execution, Locking, OsPolicy, Placement, Policy, PriorityOrder};
 
+mod learner;
+
 const FULL: &str = r#"
 name = "control-loop"
 description = "Everything the schema has."
@@ -189,7 +191,7 @@ fn zero_negative_and_overflowing_durations() {
     );
     has(
         &problems(&MIN.replace("\"4ms\"", "\"-4ms\"")),
-        "is negative",
+        "t.toml:4:10: error: `period` must be greater than 0, found \"-4ms\"",
     );
     has(
         &problems(&MIN.replace("\"4ms\"", "\"99999999999s\"")),

@@ -57,9 +57,29 @@ pub(super) fn bad(out: &mut Problems, key: &str, message: impl Into<String>, spa
     );
 }
 
+/// The bound of a duration that must not be 0, as messages state it.
+pub(super) const POSITIVE: &str = "must be greater than 0";
+
+/// The least value of the duration key `key`, as a message states it (for
+/// a negative value, which the duration parser refuses before validation
+/// sees it). The rules that hold it: [`positive`] here (`duration`,
+/// `quantum`, `period`, `wcet`, `deadline`) and the model's for sections
+/// (`hold`) and execution models (`min`, `mean`, `low` > 0; `max` >= `min`,
+/// `high` >= `low`); the other durations (`offset`, `release_jitter`,
+/// `spin_tail`, `after`, `stddev`) may be 0.
+pub(crate) fn duration_floor(key: &str) -> &'static str {
+    match key {
+        "duration" | "quantum" | "period" | "wcet" | "deadline" | "hold" | "min" | "mean"
+        | "low" => POSITIVE,
+        "max" => "must be at least `min`",
+        "high" => "must be at least `low`",
+        _ => "must be at least 0",
+    }
+}
+
 pub(super) fn positive(out: &mut Problems, key: &str, d: &Sp<Duration>) -> bool {
     if d.value.is_zero() {
-        bad(out, key, "must be greater than 0", d.span.clone());
+        bad(out, key, POSITIVE, d.span.clone());
         false
     } else {
         true
@@ -124,6 +144,8 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
             check_config_name(out, "name", n);
             n.value.clone()
         }
+        // Written but not a string: reported as such when it was read.
+        None if raw.written.has("name") => String::new(),
         None => {
             err(
                 out,
@@ -362,8 +384,13 @@ fn live(raw: &RawConfig, scheduler: &Scheduler, out: &mut Problems) -> Live {
     }
 }
 
+/// False when the config has no task; a `task` written but unusable was
+/// reported when it was read.
 fn check_task_count(raw: &RawConfig, out: &mut Problems) -> bool {
-    if raw.tasks.is_empty() {
+    if !raw.tasks.is_empty() {
+        return true;
+    }
+    if !raw.written.has("task") {
         err(
             out,
             ProblemKind::MissingKey {
@@ -373,10 +400,8 @@ fn check_task_count(raw: &RawConfig, out: &mut Problems) -> bool {
             raw.span.start..raw.span.start,
             Some("describe at least one task in a [[task]] table with name, period and wcet"),
         );
-        false
-    } else {
-        true
     }
+    false
 }
 
 fn loads(raw: &RawConfig, out: &mut Problems) -> Vec<Load> {
@@ -384,6 +409,11 @@ fn loads(raw: &RawConfig, out: &mut Problems) -> Vec<Load> {
     for l in &raw.loads {
         let table = "[[load]]".to_string();
         let miss = |out: &mut Problems, key: &str, hint: &str| {
+            if l.written.has(key) {
+                // Written with a value that could not be read, and so
+                // already reported.
+                return;
+            }
             err(
                 out,
                 ProblemKind::MissingKey {

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use super::POSITIVE;
 use crate::config::problem::{Problem, ProblemKind};
 use crate::model::{MAX_CPU, MAX_PRIORITY, ModelError};
 
@@ -35,8 +36,6 @@ fn bad(key: &str, message: impl Into<String>) -> ProblemKind {
         message: message.into(),
     }
 }
-
-const POSITIVE: &str = "must be greater than 0";
 
 /// The kind of problem an error is, and its hint.
 // One long match on purpose: a flat table from error to wording, exhaustive,

@@ -69,8 +69,13 @@ fn label(id: TaskId, rt: &RawTask, what: &str) -> String {
         })
 }
 
-/// Records that the task has no `key`, at the whole `[[task]]` table.
+/// Records that the task has no `key`, at the whole `[[task]]` table,
+/// unless the task writes it: a value that could not be read was reported
+/// at the value.
 fn missing(id: TaskId, rt: &RawTask, out: &mut Problems, key: &str, hint: &str) {
+    if rt.written.has(key) {
+        return;
+    }
     err(
         out,
         ProblemKind::MissingKey {
@@ -156,6 +161,9 @@ fn timing(id: TaskId, rt: &RawTask, out: &mut Problems) -> TaskTiming {
     };
     let deadline = match (&rt.deadline, period) {
         (Some(d), _) => positive(out, "deadline", d).then_some(d.value),
+        // An unreadable deadline is not the period: checking the wcet
+        // against the period would blame the wrong key.
+        (None, _) if rt.written.has("deadline") => None,
         (None, p) => p,
     };
     TaskTiming {
