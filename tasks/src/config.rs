@@ -20,6 +20,7 @@
 //! deadlock, ignored keys) never make loading fail; they travel in
 //! [`Loaded::warnings`].
 
+mod choices;
 pub mod edit;
 mod locate;
 mod normalize;

@@ -6,22 +6,20 @@
 //! semantic problems. Every field keeps the span it was read from so that
 //! any later complaint can point at it.
 
-pub(crate) mod choices;
-
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
+pub(crate) use super::choices::ExecKind;
+use super::choices::{
+    EXEC_KINDS, LOAD_KINDS, LOCKINGS, ON_MISS, ORDERS, OS_POLICIES, OVERRUNS, PLACEMENTS, POLICIES,
+};
 use super::problem::{Problem, ProblemKind};
 use super::reader::{Problems, Sp, TableReader, Written, as_i64, type_name, wrong_type};
 use crate::model::{
     LoadKind, Locking, OnMiss, OsPolicy, Overrun, Placement, Policy, PriorityOrder,
 };
 use crate::time::Duration;
-pub(crate) use choices::ExecKind;
-use choices::{
-    EXEC_KINDS, LOAD_KINDS, LOCKINGS, ON_MISS, ORDERS, OS_POLICIES, OVERRUNS, PLACEMENTS, POLICIES,
-};
 
 pub(crate) const ROOT_KEYS: &[&str] = &[
     "name",

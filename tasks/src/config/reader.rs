@@ -15,7 +15,6 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::problem::{Problem, ProblemKind};
-use super::validate::duration_floor;
 use crate::time::{Duration, TimeError};
 use suggest::{bad_choice, did_you_mean};
 
@@ -249,7 +248,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// One of a fixed set of strings, mapped to `T`, at the enum key whose
     /// dotted path is `path` (`scheduler.policy`; see
-    /// [`super::raw::choices::enum_keys`]).
+    /// [`super::choices::enum_keys`]).
     pub(crate) fn choice<T: Copy>(
         &self,
         path: &str,
@@ -352,5 +351,25 @@ pub(crate) fn read_duration(
             ));
             None
         }
+    }
+}
+
+/// The bound of a duration that must not be 0, as messages state it.
+pub(crate) const POSITIVE: &str = "must be greater than 0";
+
+/// The least value of the duration key `key`, as a message states it (for
+/// a negative value, which the duration parser refuses before validation
+/// sees it). The rules that hold it: `validate`'s `positive` (`duration`,
+/// `quantum`, `period`, `wcet`, `deadline`) and the model's for sections
+/// (`hold`) and execution models (`min`, `mean`, `low` > 0; `max` >= `min`,
+/// `high` >= `low`); the other durations (`offset`, `release_jitter`,
+/// `spin_tail`, `after`, `stddev`) may be 0.
+pub(crate) fn duration_floor(key: &str) -> &'static str {
+    match key {
+        "duration" | "quantum" | "period" | "wcet" | "deadline" | "hold" | "min" | "mean"
+        | "low" => POSITIVE,
+        "max" => "must be at least `min`",
+        "high" => "must be at least `low`",
+        _ => "must be at least 0",
     }
 }

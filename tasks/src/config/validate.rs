@@ -15,7 +15,7 @@ mod task;
 
 use super::problem::{Problem, ProblemKind};
 use super::raw::RawConfig;
-use super::reader::{Problems, Sp};
+use super::reader::{POSITIVE, Problems, Sp};
 use crate::model::{
     CpuId, Live, Load, ModelError, Placement, Platform, Policy, Scheduler, System, Task, TaskId,
 };
@@ -55,26 +55,6 @@ pub(super) fn bad(out: &mut Problems, key: &str, message: impl Into<String>, spa
         span,
         None,
     );
-}
-
-/// The bound of a duration that must not be 0, as messages state it.
-pub(super) const POSITIVE: &str = "must be greater than 0";
-
-/// The least value of the duration key `key`, as a message states it (for
-/// a negative value, which the duration parser refuses before validation
-/// sees it). The rules that hold it: [`positive`] here (`duration`,
-/// `quantum`, `period`, `wcet`, `deadline`) and the model's for sections
-/// (`hold`) and execution models (`min`, `mean`, `low` > 0; `max` >= `min`,
-/// `high` >= `low`); the other durations (`offset`, `release_jitter`,
-/// `spin_tail`, `after`, `stddev`) may be 0.
-pub(crate) fn duration_floor(key: &str) -> &'static str {
-    match key {
-        "duration" | "quantum" | "period" | "wcet" | "deadline" | "hold" | "min" | "mean"
-        | "low" => POSITIVE,
-        "max" => "must be at least `min`",
-        "high" => "must be at least `low`",
-        _ => "must be at least 0",
-    }
 }
 
 pub(super) fn positive(out: &mut Problems, key: &str, d: &Sp<Duration>) -> bool {

@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
+use crate::config::choices::{ALIASES, enum_keys};
 use crate::config::problem::{Problem, ProblemKind};
-use crate::config::raw::choices::{ALIASES, enum_keys};
 
 /// `word` spelled as the value tables spell values: trimmed, lowercase,
 /// `-` for `_` and blanks, without a `sched-` prefix (`SCHED_FIFO` is

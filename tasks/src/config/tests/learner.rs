@@ -4,8 +4,8 @@
 //! a CPU list written as a number gets the list to write.
 
 use super::{MIN, has, problems};
+use crate::config::choices::enum_keys;
 use crate::config::load_str;
-use crate::config::raw::choices::enum_keys;
 
 /// Exactly the problems of `text`, each on one line (hints dropped).
 fn messages(text: &str) -> Vec<String> {

@@ -4,8 +4,8 @@
 
 use std::ops::Range;
 
-use super::POSITIVE;
 use crate::config::problem::{Problem, ProblemKind};
+use crate::config::reader::POSITIVE;
 use crate::model::{MAX_CPU, MAX_PRIORITY, ModelError};
 
 /// The problem a config file with this error has, at `span`.
