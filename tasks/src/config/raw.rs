@@ -203,7 +203,15 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             kernel_trace: l.boolean("kernel_trace", out),
         };
     }
-    for (i, (table, tspan)) in tables_of(&r, "task", "[[task]]", out)
+    raw.tasks = read_tasks(&r, out);
+    raw.loads = read_loads(&r, out);
+    raw
+}
+
+/// The `[[task]]` tables; an empty list of them is an error.
+fn read_tasks(r: &TableReader<'_, '_>, out: &mut Problems) -> Vec<RawTask> {
+    let mut tasks = Vec::new();
+    for (i, (table, tspan)) in tables_of(r, "task", "[[task]]", out)
         .into_iter()
         .enumerate()
     {
@@ -217,7 +225,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
         };
         if let Some(t) = table {
             let reader = TableReader::new(t, tspan, label, TASK_KEYS);
-            raw.tasks.push(read_task(&reader, out));
+            tasks.push(read_task(&reader, out));
         }
     }
     if let Some(v) = r
@@ -235,7 +243,13 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             .with_hint("describe each task in a [[task]] table with name, period and wcet"),
         );
     }
-    for (i, (table, tspan)) in tables_of(&r, "load", "[[load]]", out)
+    tasks
+}
+
+/// The `[[load]]` tables.
+fn read_loads(r: &TableReader<'_, '_>, out: &mut Problems) -> Vec<RawLoad> {
+    let mut loads = Vec::new();
+    for (i, (table, tspan)) in tables_of(r, "load", "[[load]]", out)
         .into_iter()
         .enumerate()
     {
@@ -243,7 +257,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             let reader =
                 TableReader::new(t, tspan.clone(), format!("[[load]] #{}", i + 1), LOAD_KEYS);
             reader.check_unknown(out);
-            raw.loads.push(RawLoad {
+            loads.push(RawLoad {
                 span: tspan,
                 written: reader.written(),
                 kind: reader.choice("load.kind", LOAD_KINDS, out),
@@ -253,7 +267,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
             });
         }
     }
-    raw
+    loads
 }
 
 /// The tables of an array of tables (`[[task]]` or `task = [{..}, ..]`);
