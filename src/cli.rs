@@ -65,12 +65,16 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Validate configs: exit 0, or exit 2 with every problem as file:line:col.
+    #[command(after_help = "Example:\n  rtlab check configs/demo.toml configs/pathfinder.toml")]
     Check {
         /// Config files to check.
         #[arg(required = true, value_name = "CONFIG")]
         configs: Vec<PathBuf>,
     },
     /// Schedulability analysis: utilization bounds, response times, EDF demand.
+    #[command(
+        after_help = "Example:\n  rtlab analyze configs/pathfinder.toml --variant inherit --fail-on-miss"
+    )]
     Analyze {
         /// The config file.
         config: PathBuf,
@@ -87,6 +91,9 @@ pub(crate) enum Command {
     },
     /// Discrete-event simulation: result.json, summary.csv, .hgrm files
     /// (and trace.json with --trace).
+    #[command(
+        after_help = "Example:\n  rtlab simulate configs/pathfinder.toml --horizon 2s --trace"
+    )]
     Simulate {
         /// The config file.
         config: PathBuf,
@@ -114,6 +121,9 @@ pub(crate) enum Command {
     },
     /// Live run on real threads: pinned, real-time policy, absolute-time
     /// releases, latencies in HDR histograms.
+    #[command(
+        after_help = "Example:\n  rtlab run configs/jitter-under-load.toml --variant no-rt --duration 5s"
+    )]
     Run {
         /// The config file.
         config: PathBuf,
@@ -145,6 +155,9 @@ pub(crate) enum Command {
     },
     /// Plots and a self-contained report.html for result directories (any
     /// mix of simulated and live).
+    #[command(
+        after_help = "Example:\n  rtlab report rtlab-out/demo/simulation rtlab-out/demo/live"
+    )]
     Report {
         /// Result directories (written by simulate, run or compare).
         #[arg(required = true, value_name = "DIR")]
@@ -155,6 +168,9 @@ pub(crate) enum Command {
         out: Option<PathBuf>,
     },
     /// Run each config and each of its variants, then one comparison report.
+    #[command(
+        after_help = "Example:\n  rtlab compare configs/pathfinder.toml --engine both --duration 2s"
+    )]
     Compare {
         /// Config files.
         #[arg(required = true, value_name = "CONFIG")]
@@ -178,6 +194,7 @@ pub(crate) enum Command {
     },
     /// Find a feasible fixed-priority order (Audsley, else deadline-monotonic)
     /// and show what changes.
+    #[command(after_help = "Example:\n  rtlab tune configs/demo.toml --write")]
     Tune {
         /// The config file.
         config: PathBuf,
@@ -186,6 +203,7 @@ pub(crate) enum Command {
         write: bool,
     },
     /// Write a commented starter config (templates: `rtlab init --list`).
+    #[command(after_help = "Example:\n  rtlab init pathfinder --out my-robot.toml")]
     Init {
         /// Template name (default: starter).
         template: Option<String>,
@@ -198,9 +216,15 @@ pub(crate) enum Command {
     },
     /// Random task sets: acceptance ratio against utilization per test,
     /// breakdown utilization; sweep.json, sweep.csv, sweep.png.
+    #[command(
+        after_help = "Example:\n  rtlab sweep --tasks 10 --cpus 2 --util 0.5:1:0.1 --sets 200"
+    )]
     Sweep(sweep::SweepArgs),
     /// Merge shards: sweep.json files of one sweep (counts add) or
     /// result.json files of one config (histograms merge losslessly).
+    #[command(
+        after_help = "Example:\n  rtlab merge shard-1/sweep.json shard-2/sweep.json --out sweep.json"
+    )]
     Merge {
         /// The files to merge (all sweep.json or all result.json).
         #[arg(required = true, value_name = "FILE.json")]
@@ -287,5 +311,33 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         }) => init::run(template.as_deref(), out.as_deref(), list),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Merge { files, out }) => merge::run(&files, &out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every subcommand's help ends with an example, and the example is a
+    /// command line rtlab accepts.
+    #[test]
+    fn every_subcommand_has_an_example_that_parses() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let example = help
+                .strip_prefix("Example:\n  ")
+                .unwrap_or_else(|| panic!("`rtlab {}` has no example: {help:?}", sub.get_name()));
+            let args: Vec<&str> = example.split_whitespace().collect();
+            assert_eq!(args.get(1), Some(&sub.get_name()), "{example}");
+            if let Err(e) = Cli::try_parse_from(&args) {
+                panic!("`{example}` does not parse: {e}");
+            }
+        }
     }
 }
