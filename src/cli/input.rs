@@ -51,11 +51,33 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
 /// be ([`MAX_HORIZON`]).
 pub(super) fn parse_horizon(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
-    if d > MAX_HORIZON {
+    if d.is_zero() {
+        Err("must be greater than 0".to_string())
+    } else if d > MAX_HORIZON {
         Err(format!(
             "longer than {MAX_HORIZON} (about 126 years), the longest run (as for a config's `duration`)"
         ))
     } else {
         Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run's length says the bound it breaks: 0 is not a run, a minus
+    /// sign is not a duration.
+    #[test]
+    fn a_zero_or_negative_run_length_says_its_bound() {
+        assert_eq!(
+            parse_horizon("0s"),
+            Err("must be greater than 0".to_string())
+        );
+        assert_eq!(
+            parse_horizon("-5ms"),
+            Err("`-5ms` is negative: a duration cannot be".to_string())
+        );
+        assert_eq!(parse_horizon("2s"), Ok(Duration::from_nanos(2_000_000_000)));
     }
 }

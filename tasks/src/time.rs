@@ -51,7 +51,7 @@ pub enum TimeError {
         unit: String,
     },
     /// The text starts with a minus sign.
-    #[error("`{0}` is negative; durations are at least 0")]
+    #[error("`{0}` is negative: a duration cannot be")]
     Negative(String),
     /// The number part is not a plain decimal number.
     #[error(
