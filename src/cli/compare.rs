@@ -84,9 +84,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         .collect::<Result<_, _>>()?;
     let out = match (req.out, loaded.as_slice()) {
         (Some(o), _) => o.to_path_buf(),
-        (None, [one]) => PathBuf::from("rtlab-out")
-            .join(&one.system.name)
-            .join("compare"),
+        (None, [one]) => super::record::default_out(one, &one.system, None, "compare"),
         (None, _) => PathBuf::from("rtlab-out").join("compare"),
     };
     let jobs = plan(&loaded, req.engine);

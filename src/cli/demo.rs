@@ -89,7 +89,7 @@ pub(super) fn run() -> Result<Exit, CliError> {
     print(&analyses(&loaded, &all, &cpu_note))?;
 
     let mut dirs: Vec<PathBuf> = Vec::new();
-    let (sims, mut out) = simulations(base, &all, &mut dirs)?;
+    let (sims, mut out) = simulations(&loaded, &all, &mut dirs)?;
     out.push_str(&format!(
         "\n== 3. live run ({} of each, on real threads) ==\n\n",
         LIVE_EACH
@@ -136,18 +136,18 @@ fn analyses(loaded: &Loaded, all: &[Subject<'_>], cpu_note: &str) -> String {
 /// `dirs`); the outcomes and the text (the base's summary, a line per
 /// variant).
 fn simulations(
-    base: &System,
+    loaded: &Loaded,
     all: &[Subject<'_>],
     dirs: &mut Vec<PathBuf>,
 ) -> Result<(Vec<Outcome>, String), CliError> {
     let mut out = format!(
         "\n== 2. simulation ({} of virtual time, seed {}) ==\n\n",
-        base.duration, base.seed
+        loaded.system.duration, loaded.system.seed
     );
     let mut sims: Vec<Outcome> = Vec::new();
     for &subject in all {
         let (system, variant) = (subject.system, subject.variant);
-        let dir = default_out(system, variant, "simulation");
+        let dir = default_out(loaded, system, variant, "simulation");
         let outcome = simulate_into(subject, &des::Options::of(system), &dir, false)?;
         match variant {
             None => out.push_str(&render_summary(system, &outcome)),
@@ -170,7 +170,7 @@ fn live_runs(
     let mut out = String::new();
     for &subject in all {
         let (system, variant) = (subject.system, subject.variant);
-        let dir = default_out(system, variant, "live");
+        let dir = default_out(loaded, system, variant, "live");
         let options = live::Options {
             duration: LIVE_EACH,
             seed: system.seed,

@@ -25,13 +25,58 @@ use super::output::print;
 use super::summary::render;
 
 /// The default result directory of a config (and variant) for an engine
-/// (`"simulation"` or `"live"`).
-pub(super) fn default_out(system: &System, variant: Option<&str>, engine: &str) -> PathBuf {
+/// (`"simulation"`, `"live"`, `"compare"`): `rtlab-out/NAME/...`, claimed
+/// for the config file `loaded` was read from (see [`claim`]).
+pub(super) fn default_out(
+    loaded: &Loaded,
+    system: &System,
+    variant: Option<&str>,
+    engine: &str,
+) -> PathBuf {
     let mut dir = PathBuf::from("rtlab-out").join(&system.name);
+    claim(&dir, loaded.source.name(), loaded.source.text());
     if let Some(v) = variant {
         dir.push(v);
     }
     dir.join(engine)
+}
+
+/// Name of the file in `rtlab-out/NAME/` that says which config file its
+/// results are of.
+const CLAIM: &str = ".rtlab-config";
+
+/// Records that `dir` (`rtlab-out/NAME`) holds the results of the config
+/// file `config` (its text: `text`). Two different configs with the same
+/// `name` share that directory: when it held the other's results, a
+/// warning says so (they are being replaced). The same text under another
+/// path (the demo's embedded config and `configs/demo.toml`) is the same
+/// config. A directory that cannot be written is left to the writer to
+/// report.
+fn claim(dir: &Path, config: &str, text: &str) {
+    use std::hash::{Hash, Hasher};
+    let path = std::fs::canonicalize(config)
+        .map_or_else(|_| config.to_string(), |p| p.display().to_string());
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let line = format!("{:016x} {path}", hasher.finish());
+    let marker = dir.join(CLAIM);
+    if let Ok(before) = std::fs::read_to_string(&marker)
+        && let Some((hash, other)) = before.trim_end().split_once(' ')
+        && !line.starts_with(hash)
+    {
+        eprintln!(
+            "rtlab: warning: {} held results of {other}, a different config also named {:?}: \
+             they are replaced by those of {path} (give the configs different `name`s, or use --out)",
+            dir.display(),
+            dir.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+        );
+    }
+    let tmp = dir.join(format!("{CLAIM}.tmp"));
+    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, format!("{line}\n")).is_ok() {
+        let _ = std::fs::rename(&tmp, &marker);
+    }
 }
 
 /// What a recorded run is of: the system, its variant's name, and its

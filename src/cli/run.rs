@@ -41,7 +41,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         strict: req.strict,
     };
     let dir = req.out.map_or_else(
-        || default_out(system, req.variant, "live"),
+        || default_out(&loaded, system, req.variant, "live"),
         Path::to_path_buf,
     );
     if !req.json {

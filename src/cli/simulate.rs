@@ -39,7 +39,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         seed: req.seed.unwrap_or(system.seed),
     };
     let dir = req.out.map_or_else(
-        || default_out(system, req.variant, "simulation"),
+        || default_out(&loaded, system, req.variant, "simulation"),
         Path::to_path_buf,
     );
     let analysis = rtlab_tasks::analysis::analyze(system);

@@ -296,3 +296,35 @@ fn a_duration_beyond_the_longest_is_rejected_and_the_longest_runs() {
         );
     }
 }
+
+/// Two different configs with the same `name` share `rtlab-out/NAME/`:
+/// the second run says it replaces the first's results; the same config
+/// again (or the same text under another path) says nothing.
+#[test]
+fn a_different_config_with_the_same_name_is_told_it_replaces_results() {
+    let sb = Sandbox::new();
+    let text = std::fs::read_to_string(config("rm-textbook.toml")).unwrap();
+    std::fs::create_dir_all(sb.path().join("a")).unwrap();
+    std::fs::create_dir_all(sb.path().join("b")).unwrap();
+    let a = sb.write("a/x.toml", &text);
+    let same = sb.write("b/same.toml", &text);
+    let other = sb.write(
+        "b/x.toml",
+        text.replacen("period = \"4ms\"", "period = \"5ms\"", 1),
+    );
+    let simulate = |p: &std::path::Path| {
+        let run = sb.rtlab(["simulate".as_ref(), p.as_os_str()]);
+        run.expect_code(0);
+        run.stderr
+    };
+    assert_eq!(simulate(&a), "");
+    assert_eq!(simulate(&same), "");
+    let warned = simulate(&other);
+    assert!(
+        warned.contains("rtlab-out/rm-textbook held results of")
+            && warned.contains("b/same.toml, a different config also named \"rm-textbook\"")
+            && warned.contains("use --out"),
+        "{warned}"
+    );
+    assert_eq!(simulate(&other), "");
+}
