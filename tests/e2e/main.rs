@@ -14,6 +14,7 @@ mod live;
 mod live_classes;
 mod live_latency;
 mod live_preemption;
+mod prose;
 mod report;
 mod simulate;
 mod sweep;
