@@ -8,6 +8,8 @@
 //! file in place: `scheduler.priorities = "explicit"` and one `priority`
 //! per task, comments and layout kept.
 
+mod advice;
+
 use std::path::Path;
 
 use rtlab_tasks::analysis::{self, Analysis, priority};
@@ -61,10 +63,20 @@ pub(super) fn run(path: &Path, write: bool) -> Result<Exit, CliError> {
     if same_order {
         out.push_str("\nThe current order is already this one; only the numbers differ.\n");
     }
+    if let Some(advice) = advice::advice(&tuned, &after) {
+        out.push_str(&advice);
+    }
     if write {
         write_priorities(path, system, &new_priority)?;
+        let why = match system.scheduler.priorities {
+            PriorityOrder::Explicit => String::new(),
+            order => format!(
+                ": the file derived them ({}); they are now written out, in the order found",
+                order.as_str()
+            ),
+        };
         out.push_str(&format!(
-            "\nwrote the new priorities to {} (scheduler.priorities = \"explicit\")\n",
+            "\nwrote the new priorities to {} (scheduler.priorities = \"explicit\"{why})\n",
             path.display()
         ));
     } else if !same_order || system.scheduler.priorities != PriorityOrder::Explicit {

@@ -135,6 +135,15 @@ fn tune_fixes_the_demo_and_write_keeps_comments() {
         "comments lost:\n{after}"
     );
     assert!(after.contains("priority = 90"), "{after}");
+    // The comment after the rewritten priority keeps its column.
+    let column = |t: &str| {
+        let l = t
+            .lines()
+            .find(|l| l.contains("# lowest: the mistake"))
+            .unwrap();
+        l.find('#').unwrap()
+    };
+    assert_eq!(column(&after), column(&before), "{after}");
     let analysis = sb.rtlab(["analyze", "--json", "demo.toml"]);
     analysis.expect_code(0);
     assert_eq!(analysis.json()["schedulable"], true);
@@ -151,6 +160,40 @@ fn tune_fixes_the_demo_and_write_keeps_comments() {
             .unwrap()
     };
     assert!(prio("sensor") > prio("control") && prio("control") > prio("telemetry"));
+}
+
+/// When no priority order helps, `tune` says what would, with the
+/// analysis' numbers; `--write` on a file whose order was derived says why
+/// it now holds explicit priorities.
+#[test]
+fn tune_says_what_helps_when_no_order_does_and_why_it_writes_explicit_priorities() {
+    let sb = Sandbox::new();
+    let path = sb.path().join("pathfinder.toml");
+    std::fs::copy(config("pathfinder.toml"), &path).unwrap();
+    let dry = sb.rtlab(["tune", "pathfinder.toml"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout
+            .contains("No priority order proves that `bus_manager` meets its deadline. What would:")
+            && dry.stdout.contains(
+                "- locking = \"inherit\" under [scheduler]: `bus_manager` bound 27ms -> 3ms (deadline 10ms); every task proven"
+            ),
+        "{}",
+        dry.stdout
+    );
+    let rm = sb.write(
+        "rm.toml",
+        std::fs::read_to_string(config("rm-textbook.toml")).unwrap(),
+    );
+    let wrote = sb.rtlab(["tune".as_ref(), "--write".as_ref(), rm.as_os_str()]);
+    wrote.expect_code(0);
+    assert!(
+        wrote.stdout.contains(
+            "(scheduler.priorities = \"explicit\": the file derived them (rate-monotonic)"
+        ),
+        "{}",
+        wrote.stdout
+    );
 }
 
 #[test]

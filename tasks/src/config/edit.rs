@@ -52,10 +52,7 @@ pub fn set_priorities(
     // [scheduler] priorities = "explicit"
     match root.get("scheduler").map(|s| (s.span(), s.get_ref())) {
         Some((span, DeValue::Table(sched))) => match sched.get("priorities") {
-            Some(v) => splices.push(Splice {
-                range: v.span(),
-                text: "\"explicit\"".into(),
-            }),
+            Some(v) => splices.push(value_splice(text, v.span(), "\"explicit\"")),
             None => splices.push(insert_after_header(text, span, "priorities = \"explicit\"")),
         },
         _ => {
@@ -87,10 +84,7 @@ pub fn set_priorities(
             return Err(EditError::NoSuchTask(task_name.clone()));
         };
         match table.get("priority") {
-            Some(v) => splices.push(Splice {
-                range: v.span(),
-                text: priority.to_string(),
-            }),
+            Some(v) => splices.push(value_splice(text, v.span(), &priority.to_string())),
             None => {
                 let _ = tspan;
                 splices.push(insert_line_after(
@@ -109,6 +103,27 @@ pub fn set_priorities(
     }
     let loaded = load_str(&out, name).map_err(|e| EditError::Invalid(Box::new(e)))?;
     Ok((out, loaded))
+}
+
+/// Replaces the value at `span` with `new`, keeping a comment after it in
+/// its column: the spaces before the comment shrink or grow by the change
+/// in width (down to one space).
+fn value_splice(text: &str, span: Range<usize>, new: &str) -> Splice {
+    let old = span.end - span.start;
+    let rest = &text[span.end..];
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if !rest[spaces..].starts_with('#') || spaces == 0 {
+        return Splice {
+            range: span,
+            text: new.to_string(),
+        };
+    }
+    let width = old + spaces;
+    let pad = width.saturating_sub(new.len()).max(1);
+    Splice {
+        range: span.start..span.end + spaces,
+        text: format!("{new}{}", " ".repeat(pad)),
+    }
 }
 
 /// Byte offset of the first line that starts a table (`[` at column 1).
@@ -211,5 +226,25 @@ mod tests {
             set_priorities(TEXT, "t.toml", &[("zz".into(), 1)]),
             Err(EditError::NoSuchTask(_))
         ));
+    }
+
+    /// A comment after a rewritten value stays in its column (tune on a
+    /// file with aligned comments).
+    #[test]
+    fn a_comment_after_a_rewritten_value_keeps_its_column() {
+        let text = "name = \"x\"\n[scheduler]\npriorities = \"rate-monotonic\"  # was RM\n\n[[task]]\nname = \"a\"\nperiod = \"1ms\"\nwcet = \"0.1ms\"\npriority = 1                    # lowest\n";
+        let (out, _) = set_priorities(text, "x.toml", &[("a".to_string(), 90)]).unwrap();
+        let column = |t: &str, key: &str| {
+            t.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.find('#'))
+                .unwrap()
+        };
+        assert_eq!(column(&out, "priority ="), column(text, "priority ="));
+        assert_eq!(column(&out, "priorities"), column(text, "priorities"));
+        assert!(
+            out.contains("priority = 90                   # lowest"),
+            "{out}"
+        );
     }
 }
