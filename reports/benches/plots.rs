@@ -197,6 +197,7 @@ fn window(rng: &mut Sequence) -> Window {
         resources: vec!["bus".to_string()],
         deadlines_ns: TASKS.iter().map(|t| t.1 * 1_000_000).collect(),
         events,
+        around_misses: Vec::new(),
     }
 }
 

@@ -8,7 +8,8 @@
 //! |---|---|---|
 //! | `response-vs-deadline` | response times per task and run as a fraction of the deadline, with the analysis bound and any excess over it | always |
 //! | `misses` | share of jobs that missed, and the worst tardiness, per task and run | always (zeros shown) |
-//! | `gantt-N` | a timeline of the run around its first miss (runs with the same tasks show the same stretch) | runs with a `window.json` |
+//! | `gantt-N` | a timeline of the run's first stretch, around its first miss there (runs with the same tasks show the same stretch) | runs with a `window.json` |
+//! | `gantt-N-miss-M` | a timeline around the worst miss of a task (of several tasks, when their windows show much the same stretch), in time order, titled with its time range | runs whose `window.json` has `around_misses` |
 //! | `response-percentiles` | response time by percentile, one panel per run | always |
 //! | `latency-N-response-time` | response-time distribution (OSADL style) | every run |
 //! | `latency-N-release-jitter` | wake-up latency distribution | runs where some release was late (live runs; simulations with `release_jitter`) |
@@ -56,9 +57,7 @@ pub fn all(runs: &[RunView], dir: &Path) -> Result<Vec<Figure>, ReportError> {
     let mut figures = vec![set.response_vs_deadline(dir)?, set.misses(dir)?];
     let shared = set.shared_span();
     for i in 0..runs.len() {
-        if let Some(f) = set.gantt(dir, i, shared)? {
-            figures.push(f);
-        }
+        figures.extend(set.gantt(dir, i, shared)?);
     }
     figures.push(set.percentiles(dir)?);
     // Distributions of one metric share their axes across runs.
@@ -366,28 +365,48 @@ impl<'a> RunSet<'a> {
         })
     }
 
+    /// The timelines of run `i`: its first stretch, then one around each
+    /// task's worst miss (merged where they show much the same stretch).
     fn gantt(
         &self,
         dir: &Path,
         i: usize,
         shared: Option<(usize, Span)>,
-    ) -> Result<Option<Figure>, ReportError> {
+    ) -> Result<Vec<Figure>, ReportError> {
         let Some(window) = &self.runs[i].window else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let colors: Vec<usize> = window.tasks.iter().map(|n| self.color(n)).collect();
+        let periods = self.periods(i, window);
         let (span, from) = match shared {
             Some((j, s)) if j != i => (gantt::fixed_span(window, s.start_ns, s.end_ns), Some(j)),
-            _ => (gantt::choose_span(window, &self.periods(i, window)), None),
+            _ => (gantt::choose_span(window, &periods), None),
         };
+        let around = gantt::miss_windows(window, &periods, self.runs[i].outcome.duration_ns);
         let f = Self::figure(
             format!("gantt-{}", i + 1),
             format!("Timeline: {}", self.numbered(i)),
-            gantt_caption(window, span, from),
+            gantt_caption(window, span, from, !around.is_empty()),
             dir,
         );
         gantt::gantt(&f.files, &f.title, window, span, &colors)?;
-        Ok(Some(f))
+        let mut figures = vec![f];
+        for (m, w) in around.iter().enumerate() {
+            let range = gantt::time_range(w.span.start_ns, w.span.end_ns);
+            let f = Self::figure(
+                format!("gantt-{}-miss-{}", i + 1, m + 1),
+                format!("Timeline, t = {range}: {}", self.numbered(i)),
+                format!(
+                    "{}. {GANTT_LEGEND}{}",
+                    w.label(),
+                    if w.window.truncated { TRUNCATED } else { "" }
+                ),
+                dir,
+            );
+            gantt::gantt(&f.files, &f.title, &w.window, w.span, &colors)?;
+            figures.push(f);
+        }
+        Ok(figures)
     }
 
     fn percentiles(&self, dir: &Path) -> Result<Figure, ReportError> {
@@ -535,9 +554,20 @@ impl<'a> RunSet<'a> {
     }
 }
 
-/// What the timeline shows, in words; `same_as` is the run whose stretch
-/// it shows, if another's.
-fn gantt_caption(window: &Window, span: Span, same_as: Option<usize>) -> String {
+/// How to read a timeline.
+const GANTT_LEGEND: &str = "One row per CPU (who ran there), then one per task: bars are \
+    execution, the thin line a job waiting, hatched boxes blocking on a resource, the black \
+    strip a lock held. Up arrows are releases, down arrows deadlines; a red arrow is a missed \
+    deadline, with the lateness in red.";
+
+/// Said of a window around a miss that lost events.
+const TRUNCATED: &str = " The recorded window lost events (too many, or the miss came too late \
+    for the recent events kept): some jobs are not shown.";
+
+/// What the first timeline shows, in words; `same_as` is the run whose
+/// stretch it shows, if another's; `later` whether timelines around later
+/// misses follow.
+fn gantt_caption(window: &Window, span: Span, same_as: Option<usize>, later: bool) -> String {
     let range = if span.start_ns == 0 {
         format!(
             "Shows the first {} of the run",
@@ -568,6 +598,9 @@ fn gantt_caption(window: &Window, span: Span, same_as: Option<usize>) -> String 
             window.tasks.get(task).map_or("?", String::as_str),
             format::duration(deadline)
         ),
+        None if later => "; no deadline missed in it (the run's misses come later: the \
+                          timelines after this one show each task's worst)."
+            .to_string(),
         None => "; no deadline missed in it.".to_string(),
     };
     let truncated = if window.truncated {
@@ -575,10 +608,5 @@ fn gantt_caption(window: &Window, span: Span, same_as: Option<usize>) -> String 
     } else {
         ""
     };
-    format!(
-        "{range}{focus} One row per CPU (who ran there), then one per task: bars are execution, \
-         the thin line a job waiting, hatched boxes blocking on a resource, the black strip a \
-         lock held. Up arrows are releases, down arrows deadlines; a red arrow is a missed \
-         deadline, with the lateness in red.{truncated}"
-    )
+    format!("{range}{focus} {GANTT_LEGEND}{truncated}")
 }

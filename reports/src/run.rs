@@ -1,5 +1,5 @@
-//! A run as a report sees it: a label, the result, and the timeline window
-//! if the result directory has one.
+//! A run as a report sees it: a label, the result, and the timeline windows
+//! if the result directory has them.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,8 @@ pub struct RunView {
     pub dir: PathBuf,
     /// The result.
     pub outcome: Outcome,
-    /// The first stretch of its events, if recorded.
+    /// Its timeline windows (the first stretch of its events, and those
+    /// around each task's worst miss), if recorded.
     pub window: Option<Window>,
 }
 

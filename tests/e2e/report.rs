@@ -296,3 +296,72 @@ fn report_renders_in_headless_chromium_without_network() {
         "the network check does not see requests"
     );
 }
+
+/// A config whose only misses come late: `burst` (more urgent) is first
+/// released at 1.2 s and runs 15 ms, so `sensor` misses then and only then,
+/// long after the first timeline window (200 ms).
+const LATE_MISS: &str = r#"
+name = "late-miss"
+description = "A burst at 1.2 s makes the sensor miss, once."
+duration = "2s"
+
+[platform]
+cpus = [0]
+
+[scheduler]
+policy = "fixed-priority"
+priorities = "explicit"
+
+[[task]]
+name = "sensor"
+period = "10ms"
+wcet = "2ms"
+priority = 1
+
+[[task]]
+name = "burst"
+period = "1s"
+wcet = "15ms"
+offset = "1200ms"
+priority = 2
+"#;
+
+#[test]
+fn report_of_a_run_missing_only_late_has_a_labelled_timeline_around_the_miss() {
+    let sb = Sandbox::new();
+    let cfg = sb.write("late-miss.toml", LATE_MISS);
+    sb.rtlab([
+        "simulate".as_ref(),
+        cfg.as_os_str(),
+        "--out".as_ref(),
+        "runs/sim".as_ref(),
+    ])
+    .expect_code(0);
+    let window: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join("runs/sim/window.json")).unwrap())
+            .unwrap();
+    assert_eq!(window["end_ns"], 200_000_000);
+    let around = window["around_misses"].as_array().unwrap();
+    assert_eq!(around.len(), 1, "{around:?}");
+    assert_eq!(around[0]["task"], 0);
+    assert_eq!(around[0]["job"], 120);
+    sb.rtlab(["report", "runs/sim"]).expect_code(0);
+    let html = std::fs::read_to_string(sb.path().join("runs/sim/report.html")).unwrap();
+    let files = figure_files(&html);
+    assert!(
+        files.iter().any(|(png, _)| png.contains("gantt-1-miss-1")),
+        "{files:?}"
+    );
+    // The first timeline no longer claims the run missed nothing, and the
+    // one around the miss (released 1.20 s, deadline 1.21 s, 7 ms late)
+    // says where it is and what it shows.
+    let html = html.replace("&#39;", "'");
+    assert!(html.contains("no deadline missed in it (the run's misses come later"));
+    assert!(
+        html.contains(
+            "<strong>Timeline, t = 1.191–1.220 s: late-miss · simulation</strong> t = \
+             1.191–1.220 s, around `sensor`'s worst miss (job 120, 7.00 ms late)."
+        ),
+        "no labelled timeline around the miss:\n{html}"
+    );
+}

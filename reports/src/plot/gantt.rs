@@ -20,7 +20,10 @@
 //! first miss (from the last idle instant before the missed job's release
 //! to the first one after its end), or else two longest periods, at most 25
 //! of the shortest, so that the bars stay readable; [`fixed_span`] shows
-//! the same stretch of another run, to compare.
+//! the same stretch of another run, to compare. [`miss_windows`] readies
+//! the windows around each task's worst miss (merged when they show much
+//! the same stretch), each drawn around its misses ([`span_around`]) and
+//! labelled with its time range ([`MissWindow::label`]).
 //!
 //! The live engine records a preemption only when the preempted thread
 //! notices it; a task that is still "running" on a CPU when another starts
@@ -41,9 +44,11 @@ use super::style::{
 use crate::{ReportError, format};
 use timeline::Timeline;
 
+mod around;
 mod timeline;
 
-pub use timeline::{Span, choose_span, fixed_span};
+pub use around::{MissWindow, miss_windows, time_range};
+pub use timeline::{Span, choose_span, fixed_span, span_around};
 
 /// Draws the timeline of `span` of `window` into `files`; `colors` are the
 /// palette indices of the window's tasks.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use rtlab_reports::figures::all;
 use rtlab_reports::run::RunView;
 use rtlab_tasks::model::SystemBuilder;
-use rtlab_tasks::outcome::window::{WINDOW_SCHEMA, Window, WindowEvent};
+use rtlab_tasks::outcome::window::{AroundMiss, WINDOW_SCHEMA, Window, WindowEvent};
 use rtlab_tasks::outcome::{
     CpuOutcome, Engine, Environment, Miss, MissKind, Outcome, RESULT_SCHEMA, TaskOutcome,
     TaskPrediction, TaskStats,
@@ -114,6 +114,7 @@ fn run(engine: Engine, late: bool) -> RunView {
             ev(21_000_000, 0, 0, "complete"),
             ev(10_000_000, 0, 0, "miss"),
         ],
+        around_misses: Vec::new(),
     };
     let label = match engine {
         Engine::Live => "pair · live",
@@ -192,6 +193,69 @@ fn every_figure_that_applies_is_drawn_with_stable_stems() {
             fs::read(&b.files.png).unwrap()
         );
     }
+}
+
+#[test]
+fn a_late_miss_gets_its_own_timeline_labelled_with_its_time_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = run(Engine::Simulation, false);
+    let ev = |t, job, kind: &str| WindowEvent {
+        t,
+        task: 0,
+        job,
+        cpu: Some(1),
+        kind: kind.into(),
+        resource: None,
+    };
+    let ms = 1_000_000;
+    if let Some(w) = r.window.as_mut() {
+        // Nothing missed in the first window; `fast` job 45 (released at
+        // 450 ms) misses its 460 ms deadline by 2 ms, late in the run.
+        w.events.retain(|e| e.kind != "miss");
+        w.around_misses = vec![AroundMiss {
+            task: 0,
+            job: 45,
+            deadline_ns: 460 * ms,
+            lateness_ns: 2 * ms,
+            start_ns: 430 * ms,
+            end_ns: 470 * ms,
+            truncated: false,
+            events: vec![
+                ev(440 * ms, 44, "release"),
+                ev(440 * ms, 44, "start"),
+                ev(441 * ms, 44, "complete"),
+                ev(450 * ms, 45, "release"),
+                ev(450 * ms, 45, "start"),
+                ev(462 * ms, 45, "complete"),
+                ev(460 * ms, 45, "miss"),
+            ],
+        }];
+    }
+    let figures = all(&[r], dir.path()).unwrap();
+    let ids: Vec<&str> = figures.iter().map(|f| f.id.as_str()).collect();
+    assert!(
+        ids.contains(&"gantt-1") && ids.contains(&"gantt-1-miss-1"),
+        "{ids:?}"
+    );
+    let first = figures.iter().find(|f| f.id == "gantt-1").unwrap();
+    assert!(
+        first
+            .caption
+            .contains("no deadline missed in it (the run's misses come later"),
+        "{}",
+        first.caption
+    );
+    let late = figures.iter().find(|f| f.id == "gantt-1-miss-1").unwrap();
+    assert!(
+        late.caption
+            .starts_with("t = 440–463 ms, around `fast`'s worst miss (job 45, 2.00 ms late)."),
+        "{}",
+        late.caption
+    );
+    assert_eq!(late.title, "Timeline, t = 440–463 ms: pair · simulation");
+    let svg = fs::read_to_string(&late.files.svg).unwrap();
+    assert!(svg.contains("t = 440–463 ms"));
+    assert!(fs::metadata(&late.files.png).unwrap().len() > 5_000);
 }
 
 #[test]

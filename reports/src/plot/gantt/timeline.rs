@@ -13,39 +13,73 @@ pub struct Span {
     pub start_ns: u64,
     /// End, in nanoseconds from the start of the run.
     pub end_ns: u64,
-    /// The first miss in the window, which the span shows: `(task index,
-    /// job, absolute deadline in ns)`.
+    /// The miss the span is drawn around (the first in the window, or the
+    /// one asked for): `(task index, job, absolute deadline in ns)`.
     pub first_miss: Option<(usize, u64, u64)>,
 }
 
 /// The stretch of `window` worth drawing. Without a miss: twice the longest
 /// period, at most 25 of the shortest (but never less than one longest
-/// period). With one: the busy period of the first missed job (from the
-/// last instant before its release when no job was pending to the first
-/// one after its end), as long as it fits in that default length, and at
-/// least the missed job itself and two of its task's periods.
-/// `periods_ns` are the tasks' periods, in window task order.
+/// period). With one: the busy period of the first missed job (see
+/// [`span_around`]). `periods_ns` are the tasks' periods, in window task
+/// order.
 pub fn choose_span(window: &Window, periods_ns: &[u64]) -> Span {
-    let end = window.end_ns.max(1);
-    let longest = periods_ns.iter().copied().max().unwrap_or(end).max(1);
+    let events = sorted(window);
+    match events.iter().find(|e| e.kind == "miss") {
+        Some(miss) => around(window, &events, periods_ns, miss, 0),
+        None => Span {
+            start_ns: 0,
+            end_ns: default_length(window.end_ns.max(1), periods_ns),
+            first_miss: None,
+        },
+    }
+}
+
+/// The stretch of `window` (which starts at `from_ns`: a window around a
+/// miss) worth drawing around the miss of job `job` of task `task`: the
+/// busy period of the missed job (from the last instant before its release
+/// when no job was pending to the first one after its end), as long as it
+/// fits in the default length, and at least the missed job itself and two
+/// of its task's periods. `None` if the window has no such miss.
+pub fn span_around(
+    window: &Window,
+    periods_ns: &[u64],
+    from_ns: u64,
+    (task, job): (usize, u64),
+) -> Option<Span> {
+    let events = sorted(window);
+    let miss = events
+        .iter()
+        .find(|e| e.kind == "miss" && e.task == task && e.job == job)?;
+    Some(around(window, &events, periods_ns, miss, from_ns))
+}
+
+/// Two longest periods, at most 25 of the shortest (but never less than
+/// one longest period), at most `len` (the window's length), in ns.
+fn default_length(len: u64, periods_ns: &[u64]) -> u64 {
+    let longest = periods_ns.iter().copied().max().unwrap_or(len).max(1);
     let shortest = periods_ns
         .iter()
         .copied()
         .filter(|&p| p > 0)
         .min()
         .unwrap_or(longest);
-    let default_len = end
-        .min(longest.saturating_mul(2))
+    len.min(longest.saturating_mul(2))
         .min(longest.max(shortest.saturating_mul(25)))
-        .max(1);
-    let events = sorted(window);
-    let Some(miss) = events.iter().find(|e| e.kind == "miss") else {
-        return Span {
-            start_ns: 0,
-            end_ns: default_len,
-            first_miss: None,
-        };
-    };
+        .max(1)
+}
+
+/// The span around `miss` (one of `events`, `window`'s sorted events; the
+/// window starts at `from_ns`).
+fn around(
+    window: &Window,
+    events: &[&WindowEvent],
+    periods_ns: &[u64],
+    miss: &WindowEvent,
+    from_ns: u64,
+) -> Span {
+    let end = window.end_ns.max(from_ns + 1);
+    let default_len = default_length(end - from_ns, periods_ns);
     let deadline_of = window.deadlines_ns.get(miss.task).copied().unwrap_or(0);
     let of_job = |kinds: &[&str]| {
         events
@@ -58,8 +92,8 @@ pub fn choose_span(window: &Window, periods_ns: &[u64]) -> Span {
     // The busy period around it: from the last instant before the release
     // with no job pending to the first such instant after the job's end.
     let mut pending: BTreeMap<(usize, u64), ()> = BTreeMap::new();
-    let (mut busy_from, mut busy_to) = (0, None);
-    for e in &events {
+    let (mut busy_from, mut busy_to) = (from_ns, None);
+    for e in events {
         match e.kind.as_str() {
             "release" => {
                 pending.insert((e.task, e.job), ());
@@ -87,7 +121,7 @@ pub fn choose_span(window: &Window, periods_ns: &[u64]) -> Span {
         .max(period.saturating_mul(2))
         .min(end.saturating_sub(busy_from))
         .max(1);
-    let start = busy_from.saturating_sub(len / 20);
+    let start = busy_from.saturating_sub(len / 20).max(from_ns);
     Span {
         start_ns: start,
         end_ns: (start + len).min(end).max(start + 1),
@@ -343,6 +377,7 @@ pub(super) mod tests {
                 ev(ms(23.1), 2, 0, "resume", None),
                 ev(ms(25.0), 2, 0, "complete", None),
             ],
+            around_misses: Vec::new(),
         }
     }
 

@@ -1,0 +1,232 @@
+//! The windows around each task's worst miss, captured while the run
+//! streams by: a ring of the recent events, and one capture per task.
+//!
+//! Both engines emit a job's `miss` right after its `complete` (or
+//! `abort`), timestamped at the deadline it missed: when the miss arrives
+//! its lateness is known (the end's time minus the miss's), and the events
+//! before its deadline are in the ring. A miss later than the task's worst
+//! so far (strictly: on a tie the first stays) starts a new capture from
+//! the ring, which then takes the events that follow until its end.
+
+use std::collections::VecDeque;
+
+use super::{AroundMiss, MAX_WINDOW_EVENTS, WindowEvent};
+
+/// The ring of recent events and each task's worst miss, with its window.
+#[derive(Debug)]
+pub(super) struct Captures {
+    /// How long a window is, in ns (the first window's length).
+    length_ns: u64,
+    /// Per task, how far before the missed deadline its window starts,
+    /// in ns: three quarters of the window, or the relative deadline and a
+    /// sixteenth more when that is longer, so the release is inside.
+    leads_ns: Vec<u64>,
+    /// How far back the ring keeps events, in ns: the longest lead and one
+    /// window more, so a miss up to one window late still finds its start.
+    keep_ns: u64,
+    ring: VecDeque<WindowEvent>,
+    /// The latest time of an event the ring let go, in ns: a window that
+    /// starts at or before it lost events.
+    evicted_until: Option<u64>,
+    /// The latest event time seen, in ns.
+    newest_ns: u64,
+    /// Per task: the last job that ended, and when (ns).
+    last_end: Vec<Option<(u64, u64)>>,
+    /// Per task: the worst miss so far, its window possibly still filling.
+    worst: Vec<Option<AroundMiss>>,
+}
+
+impl Captures {
+    /// Captures of `length_ns` for tasks of relative deadlines
+    /// `deadlines_ns`.
+    pub(super) fn new(length_ns: u64, deadlines_ns: &[u64]) -> Captures {
+        let three_quarters = length_ns / 4 * 3;
+        let leads_ns: Vec<u64> = deadlines_ns
+            .iter()
+            .map(|&d| three_quarters.max(d.saturating_add(length_ns / 16)))
+            .collect();
+        let longest = leads_ns.iter().copied().max().unwrap_or(three_quarters);
+        Captures {
+            length_ns,
+            keep_ns: longest.saturating_add(length_ns),
+            leads_ns,
+            ring: VecDeque::new(),
+            evicted_until: None,
+            newest_ns: 0,
+            last_end: vec![None; deadlines_ns.len()],
+            worst: vec![None; deadlines_ns.len()],
+        }
+    }
+
+    /// Takes one event (in the order the engine emitted it).
+    pub(super) fn event(&mut self, e: WindowEvent) {
+        self.newest_ns = self.newest_ns.max(e.t);
+        for w in self.worst.iter_mut().flatten() {
+            if e.t >= w.start_ns && e.t < w.end_ns {
+                if w.events.len() < MAX_WINDOW_EVENTS {
+                    w.events.push(e.clone());
+                } else {
+                    w.truncated = true;
+                }
+            }
+        }
+        match e.kind.as_str() {
+            "complete" | "abort" | "fault" => {
+                if let Some(end) = self.last_end.get_mut(e.task) {
+                    *end = Some((e.job, e.t));
+                }
+            }
+            "miss" => self.missed(&e),
+            _ => {}
+        }
+        self.remember(e);
+    }
+
+    /// A miss: if it is the task's latest yet, its window replaces the
+    /// task's capture, from what the ring still holds.
+    fn missed(&mut self, e: &WindowEvent) {
+        let (Some(&lead), Some(end)) = (self.leads_ns.get(e.task), self.last_end.get(e.task))
+        else {
+            return;
+        };
+        let lateness_ns = match *end {
+            Some((job, at)) if job == e.job => at.saturating_sub(e.t),
+            _ => 0,
+        };
+        if self.worst[e.task]
+            .as_ref()
+            .is_some_and(|w| w.lateness_ns >= lateness_ns)
+        {
+            return;
+        }
+        let wanted = e.t.saturating_sub(lead);
+        // Events the ring already let go of are lost to this window: it
+        // starts after them and says so.
+        let lost = self.evicted_until.filter(|&u| u >= wanted);
+        let start_ns = lost.map_or(wanted, |u| u + 1);
+        let end_ns = e.t.saturating_add(self.length_ns - self.length_ns / 4 * 3);
+        let mut events: Vec<WindowEvent> = self
+            .ring
+            .iter()
+            .filter(|r| r.t >= start_ns && r.t < end_ns)
+            .cloned()
+            .collect();
+        events.push(e.clone());
+        let over = events.len() > MAX_WINDOW_EVENTS;
+        events.truncate(MAX_WINDOW_EVENTS);
+        self.worst[e.task] = Some(AroundMiss {
+            task: e.task,
+            job: e.job,
+            deadline_ns: e.t,
+            lateness_ns,
+            start_ns,
+            end_ns,
+            truncated: lost.is_some() || over,
+            events,
+        });
+    }
+
+    /// Keeps `e` in the ring, and lets go of what is too old or too many.
+    fn remember(&mut self, e: WindowEvent) {
+        self.ring.push_back(e);
+        let horizon = self.newest_ns.saturating_sub(self.keep_ns);
+        while self.ring.front().is_some_and(|f| f.t < horizon)
+            || self.ring.len() > MAX_WINDOW_EVENTS
+        {
+            if let Some(f) = self.ring.pop_front() {
+                self.evicted_until = Some(self.evicted_until.map_or(f.t, |u| u.max(f.t)));
+            }
+        }
+    }
+
+    /// How many events are held in all (ring and captures): what the
+    /// memory bound is about.
+    #[cfg(test)]
+    pub(super) fn held(&self) -> usize {
+        self.ring.len()
+            + self
+                .worst
+                .iter()
+                .flatten()
+                .map(|w| w.events.len())
+                .sum::<usize>()
+    }
+
+    /// The windows, in time order (then task order), each clipped to the
+    /// last event of the run.
+    pub(super) fn finish(self) -> Vec<AroundMiss> {
+        let newest = self.newest_ns;
+        let mut out: Vec<AroundMiss> = self
+            .worst
+            .into_iter()
+            .flatten()
+            .map(|mut w| {
+                w.end_ns = w
+                    .end_ns
+                    .min(newest.saturating_add(1))
+                    .max(w.deadline_ns + 1);
+                w
+            })
+            .collect();
+        out.sort_by_key(|w| (w.start_ns, w.task));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: u64, task: usize, job: u64, kind: &str) -> WindowEvent {
+        WindowEvent {
+            t,
+            task,
+            job,
+            cpu: Some(0),
+            kind: kind.into(),
+            resource: None,
+        }
+    }
+
+    #[test]
+    fn memory_stays_bounded_however_dense_the_run() {
+        // A 1 ms window over a run with an event every 10 ns, and a miss
+        // later than the one before every 100 µs: the ring and the
+        // capture each hold at most MAX_WINDOW_EVENTS.
+        let mut c = Captures::new(1_000_000, &[50_000]);
+        let mut peak = 0;
+        for i in 0..400_000u64 {
+            let t = i * 10;
+            c.event(ev(t, 0, i, "complete"));
+            if i % 10_000 == 9_999 {
+                c.event(ev(t - i / 1_000, 0, i, "miss"));
+            }
+            peak = peak.max(c.held());
+        }
+        assert!(peak <= 2 * MAX_WINDOW_EVENTS, "{peak}");
+        let windows = c.finish();
+        assert_eq!(windows.len(), 1);
+        let w = &windows[0];
+        assert_eq!(w.job, 399_999);
+        assert!(w.truncated, "a 1 ms window of 100 000 events is cut");
+        assert_eq!(w.events.len(), MAX_WINDOW_EVENTS);
+    }
+
+    #[test]
+    fn a_miss_later_than_the_ring_reaches_says_its_window_lost_events() {
+        // Window 8 ms, deadline 2 ms: the ring keeps 6 + 8 = 14 ms. A job
+        // released at 0 ends 30 ms after its deadline at 2 ms.
+        let mut c = Captures::new(8_000_000, &[2_000_000]);
+        c.event(ev(0, 0, 0, "release"));
+        for k in 1..=32u64 {
+            c.event(ev(k * 1_000_000, 1, k, "release"));
+        }
+        c.event(ev(32_000_000, 0, 0, "complete"));
+        c.event(ev(2_000_000, 0, 0, "miss"));
+        let w = c.finish();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].truncated);
+        assert_eq!(w[0].lateness_ns, 30_000_000);
+        assert!(w[0].start_ns > 0, "{:?}", w[0]);
+    }
+}
