@@ -7,7 +7,8 @@
 //! - [`hgrm`]: one metric as HdrHistogram's percentile distribution text;
 //! - [`csv`]: the per-task summary table;
 //! - [`perfetto`]: a streaming trace writer for `--trace`;
-//! - [`window`]: the first stretch of a run's events, for Gantt timelines.
+//! - [`window`]: the first stretch of a run's events and the stretches
+//!   around each task's worst miss, for Gantt timelines.
 //!
 //! Every file is written under a temporary name in its directory and
 //! renamed into place once complete, so a reader (or a run interrupted

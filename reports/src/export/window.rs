@@ -1,5 +1,6 @@
-//! `window.json`: the first stretch of a run's job events, which reports
-//! draw as a Gantt timeline.
+//! `window.json`: the first stretch of a run's job events and the
+//! stretches around each task's worst miss, which reports draw as Gantt
+//! timelines.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,10 +1,13 @@
 //! The windows around each task's worst miss, captured while the run
 //! streams by: a ring of the recent events, and one capture per task.
 //!
-//! Both engines emit a job's `miss` right after its `complete` (or
-//! `abort`), timestamped at the deadline it missed: when the miss arrives
-//! its lateness is known (the end's time minus the miss's), and the events
-//! before its deadline are in the ring. A miss later than the task's worst
+//! A job's `miss` is timestamped at the deadline it missed. The simulator
+//! emits it right after the job's `complete` (or `abort`); a live run's
+//! events reach the sink sorted by time, so there the miss comes first and
+//! the end later. Either way the lateness is known once both have come
+//! (the end's time minus the miss's; a job still unfinished when the run
+//! ends counts until the last event), and the events before its deadline
+//! are in the ring. A miss later than the task's worst
 //! so far (strictly: on a tie the first stays) starts a new capture from
 //! the ring, which then takes the events that follow until its end.
 
@@ -34,7 +37,14 @@ pub(super) struct Captures {
     last_end: Vec<Option<(u64, u64)>>,
     /// Per task: the worst miss so far, its window possibly still filling.
     worst: Vec<Option<AroundMiss>>,
+    /// Per task: the misses whose jobs have not ended yet, in job order
+    /// (a job can end after the deadlines of several later jobs), at most
+    /// [`MAX_PENDING`] (the oldest let go).
+    pending: Vec<VecDeque<WindowEvent>>,
 }
+
+/// The most misses per task waiting for their job's end.
+const MAX_PENDING: usize = 4096;
 
 impl Captures {
     /// Captures of `length_ns` for tasks of relative deadlines
@@ -55,6 +65,7 @@ impl Captures {
             newest_ns: 0,
             last_end: vec![None; deadlines_ns.len()],
             worst: vec![None; deadlines_ns.len()],
+            pending: vec![VecDeque::new(); deadlines_ns.len()],
         }
     }
 
@@ -75,23 +86,48 @@ impl Captures {
                 if let Some(end) = self.last_end.get_mut(e.task) {
                     *end = Some((e.job, e.t));
                 }
+                if let Some(m) = self.ended(e.task, e.job) {
+                    self.consider(&m, e.t.saturating_sub(m.t));
+                }
             }
-            "miss" => self.missed(&e),
+            "miss" => match self.last_end.get(e.task).copied().flatten() {
+                Some((job, at)) if job == e.job => self.consider(&e, at.saturating_sub(e.t)),
+                _ => {
+                    if let Some(p) = self.pending.get_mut(e.task) {
+                        if p.len() == MAX_PENDING {
+                            p.pop_front();
+                        }
+                        p.push_back(e.clone());
+                    }
+                }
+            },
             _ => {}
         }
         self.remember(e);
     }
 
-    /// A miss: if it is the task's latest yet, its window replaces the
-    /// task's capture, from what the ring still holds.
-    fn missed(&mut self, e: &WindowEvent) {
-        let (Some(&lead), Some(end)) = (self.leads_ns.get(e.task), self.last_end.get(e.task))
-        else {
+    /// The pending miss of `task`'s job `job`, which just ended (misses of
+    /// earlier jobs still pending are let go: their jobs ended unseen).
+    fn ended(&mut self, task: usize, job: u64) -> Option<WindowEvent> {
+        let pending = self.pending.get_mut(task)?;
+        while let Some(m) = pending.pop_front() {
+            match m.job.cmp(&job) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => return Some(m),
+                std::cmp::Ordering::Greater => {
+                    pending.push_front(m);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    /// A miss `e`, `lateness_ns` late: if it is the task's latest yet, its
+    /// window replaces the task's capture, from what the ring still holds.
+    fn consider(&mut self, e: &WindowEvent, lateness_ns: u64) {
+        let Some(&lead) = self.leads_ns.get(e.task) else {
             return;
-        };
-        let lateness_ns = match *end {
-            Some((job, at)) if job == e.job => at.saturating_sub(e.t),
-            _ => 0,
         };
         if self.worst[e.task]
             .as_ref()
@@ -111,7 +147,9 @@ impl Captures {
             .filter(|r| r.t >= start_ns && r.t < end_ns)
             .cloned()
             .collect();
-        events.push(e.clone());
+        if !events.contains(e) {
+            events.push(e.clone());
+        }
         let over = events.len() > MAX_WINDOW_EVENTS;
         events.truncate(MAX_WINDOW_EVENTS);
         self.worst[e.task] = Some(AroundMiss {
@@ -154,8 +192,13 @@ impl Captures {
 
     /// The windows, in time order (then task order), each clipped to the
     /// last event of the run.
-    pub(super) fn finish(self) -> Vec<AroundMiss> {
+    pub(super) fn finish(mut self) -> Vec<AroundMiss> {
         let newest = self.newest_ns;
+        // Jobs still unfinished at the end: late until the last event.
+        let pending: Vec<WindowEvent> = self.pending.iter_mut().flat_map(std::mem::take).collect();
+        for m in pending {
+            self.consider(&m, newest.saturating_sub(m.t));
+        }
         let mut out: Vec<AroundMiss> = self
             .worst
             .into_iter()
@@ -228,5 +271,36 @@ mod tests {
         assert!(w[0].truncated);
         assert_eq!(w[0].lateness_ns, 30_000_000);
         assert!(w[0].start_ns > 0, "{:?}", w[0]);
+    }
+
+    /// A live run's events come sorted by time: the miss (at the deadline)
+    /// before the job's end. The window knows the lateness all the same.
+    #[test]
+    fn a_miss_that_comes_before_its_jobs_end_gets_its_lateness() {
+        let mut c = Captures::new(20_000_000, &[2_000_000]);
+        c.event(ev(0, 0, 0, "release"));
+        c.event(ev(2_000_000, 0, 0, "miss"));
+        c.event(ev(9_000_000, 0, 0, "complete"));
+        c.event(ev(10_000_000, 0, 1, "release"));
+        c.event(ev(12_000_000, 0, 1, "miss"));
+        let w = c.finish();
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].job, w[0].lateness_ns), (0, 7_000_000));
+        assert_eq!(w[0].events.iter().filter(|e| e.kind == "miss").count(), 1);
+    }
+
+    /// A job late by more than a period ends after the next jobs' deadlines:
+    /// each miss waits for its own job's end.
+    #[test]
+    fn misses_of_overlapping_late_jobs_each_wait_for_their_own_end() {
+        let mut c = Captures::new(40_000_000, &[2_000_000]);
+        c.event(ev(2_000_000, 0, 0, "miss"));
+        c.event(ev(4_000_000, 0, 1, "miss"));
+        c.event(ev(5_000_000, 0, 0, "complete"));
+        c.event(ev(6_000_000, 0, 2, "miss"));
+        c.event(ev(14_000_000, 0, 1, "complete"));
+        c.event(ev(15_000_000, 0, 2, "complete"));
+        let w = c.finish();
+        assert_eq!((w[0].job, w[0].lateness_ns), (1, 10_000_000));
     }
 }
