@@ -18,6 +18,8 @@
 //! A task keeps one colour in every plot: its place in the order tasks
 //! first appear across the runs (config order for one config).
 
+mod gantt_text;
+
 use std::path::Path;
 
 use rtlab_tasks::outcome::TaskOutcome;
@@ -33,6 +35,7 @@ use crate::plot::response::{ResponseRun, ResponseStats, ResponseTask, response};
 use crate::plot::utilization::{CpuGroup, CpuUse, utilization};
 use crate::run::RunView;
 use crate::{ReportError, format};
+use gantt_text::{GANTT_LEGEND, TRUNCATED, gantt_caption};
 
 /// One plot of the report.
 #[derive(Clone, Debug)]
@@ -205,18 +208,7 @@ impl<'a> RunSet<'a> {
                     runs.push(ResponseRun::default());
                     continue;
                 };
-                let m = &t.response_time;
-                let stats = match (m.min_ns, m.p50_ns, m.p99_ns, m.max_ns) {
-                    (Some(min_ns), Some(p50_ns), Some(p99_ns), Some(max_ns)) => {
-                        Some(ResponseStats {
-                            min_ns,
-                            p50_ns,
-                            p99_ns,
-                            max_ns,
-                        })
-                    }
-                    _ => None,
-                };
+                let stats = response_stats(&t.response_time);
                 if let Some(s) = stats.filter(|s| s.max_ns > t.deadline_ns) {
                     let f = s.max_ns as f64 / t.deadline_ns.max(1) as f64;
                     if worst.as_ref().is_none_or(|w| f > w.0) {
@@ -253,35 +245,43 @@ impl<'a> RunSet<'a> {
                 runs,
             });
         }
+        let caption = self.response_caption(worst.map(|w| w.1), over);
         let f = Self::figure(
             "response-vs-deadline".into(),
             "Response time against deadline".into(),
-            format!(
-                "Each task's response times as a share of its own deadline: the box spans the \
-                 median to the 99th percentile, the whisker the fastest to the slowest job, the \
-                 diamond is the response-time analysis bound. The deadline is the dashed line; \
-                 anything above it (red) missed. {}{}{}",
-                worst.map_or_else(
-                    || "Every job finished before its deadline.".to_string(),
-                    |w| w.1
-                ),
-                over.map_or_else(String::new, |(x, name, i)| format!(
-                    " An orange bar from a diamond up marks a worst response above the analysis \
-                     bound: the run did what the analysis' model leaves out (work outside the \
-                     tasks, overheads, longer executions); the most, `{name}`, by {}{}.",
-                    format::duration(x),
-                    if self.runs.len() > 1 {
-                        format!(" in run {}", i + 1)
-                    } else {
-                        String::new()
-                    }
-                )),
-                self.key()
-            ),
+            caption,
             dir,
         );
         response(&f.files, &f.title, &tasks, &self.labels())?;
         Ok(f)
+    }
+
+    /// The caption of the response-vs-deadline figure: the worst miss (in
+    /// words), and the largest excess over an analysis bound (ns, task,
+    /// run index).
+    fn response_caption(&self, worst: Option<String>, over: Option<(u64, &str, usize)>) -> String {
+        let in_run = |i: usize| {
+            if self.runs.len() > 1 {
+                format!(" in run {}", i + 1)
+            } else {
+                String::new()
+            }
+        };
+        format!(
+            "Each task's response times as a share of its own deadline: the box spans the \
+             median to the 99th percentile, the whisker the fastest to the slowest job, the \
+             diamond is the response-time analysis bound. The deadline is the dashed line; \
+             anything above it (red) missed. {}{}{}",
+            worst.unwrap_or_else(|| "Every job finished before its deadline.".to_string()),
+            over.map_or_else(String::new, |(x, name, i)| format!(
+                " An orange bar from a diamond up marks a worst response above the analysis \
+                 bound: the run did what the analysis' model leaves out (work outside the \
+                 tasks, overheads, longer executions); the most, `{name}`, by {}{}.",
+                format::duration(x),
+                in_run(i)
+            )),
+            self.key()
+        )
     }
 
     fn misses(&self, dir: &Path) -> Result<Figure, ReportError> {
@@ -554,59 +554,15 @@ impl<'a> RunSet<'a> {
     }
 }
 
-/// How to read a timeline.
-const GANTT_LEGEND: &str = "One row per CPU (who ran there), then one per task: bars are \
-    execution, the thin line a job waiting, hatched boxes blocking on a resource, the black \
-    strip a lock held. Up arrows are releases, down arrows deadlines; a red arrow is a missed \
-    deadline, with the lateness in red.";
-
-/// Said of a window around a miss that lost events.
-const TRUNCATED: &str = " The recorded window lost events (too many, or the miss came too late \
-    for the recent events kept): some jobs are not shown.";
-
-/// What the first timeline shows, in words; `same_as` is the run whose
-/// stretch it shows, if another's; `later` whether timelines around later
-/// misses follow.
-fn gantt_caption(window: &Window, span: Span, same_as: Option<usize>, later: bool) -> String {
-    let range = if span.start_ns == 0 {
-        format!(
-            "Shows the first {} of the run",
-            format::duration(span.end_ns)
-        )
-    } else {
-        format!(
-            "Shows {} to {} of the run",
-            format::duration(span.start_ns),
-            format::duration(span.end_ns)
-        )
-    };
-    let range = match same_as {
-        Some(j) => format!(
-            "{range} (the same stretch as the timeline of run {}, to compare)",
-            j + 1
-        ),
-        None => range,
-    };
-    let focus = match span.first_miss {
-        Some((task, job, deadline)) => format!(
-            "{} `{}` job {job}, deadline {}.",
-            if same_as.is_some() {
-                "; the first missed deadline in it:"
-            } else {
-                ", around the first missed deadline:"
-            },
-            window.tasks.get(task).map_or("?", String::as_str),
-            format::duration(deadline)
-        ),
-        None if later => "; no deadline missed in it (the run's misses come later: the \
-                          timelines after this one show each task's worst)."
-            .to_string(),
-        None => "; no deadline missed in it.".to_string(),
-    };
-    let truncated = if window.truncated {
-        " The recorded window was cut short (too many events): later jobs are not shown."
-    } else {
-        ""
-    };
-    format!("{range}{focus} {GANTT_LEGEND}{truncated}")
+/// A response-time metric's box-plot figures, when it recorded any.
+fn response_stats(m: &Metric) -> Option<ResponseStats> {
+    match (m.min_ns, m.p50_ns, m.p99_ns, m.max_ns) {
+        (Some(min_ns), Some(p50_ns), Some(p99_ns), Some(max_ns)) => Some(ResponseStats {
+            min_ns,
+            p50_ns,
+            p99_ns,
+            max_ns,
+        }),
+        _ => None,
+    }
 }
