@@ -1,5 +1,5 @@
-//! Time advance: CPU time to the running jobs, and every waiting job's
-//! time charged to exactly one cause (the ledger's partition).
+//! Time advance, and every waiting job's time charged to exactly one cause
+//! (the ledger's partition).
 //!
 //! Over an interval where nothing happens:
 //! - a ready job is charged to the task running in its domain, the one it
@@ -15,33 +15,115 @@
 //!   (`blocking`), a task less urgent than the blocked job
 //!   (`priority-inversion`: the Pathfinder's `comms`), or a more urgent
 //!   one (`interference`).
+//!
+//! # Lazy charging
+//!
+//! What a ready job is charged depends only on who runs in its domain, so
+//! nothing is charged while time advances. Each domain keeps a [`WaitLog`]:
+//! at the end of every instant where something it records may have
+//! changed, the entry "from now on, `ran`" (only when `ran` differs from
+//! the last entry). A ready job remembers the entry and the time its wait
+//! began ([`Waiting`]), and is charged when it leaves the ready queue
+//! (started, aborted, or the run ends), one step per entry of its wait: the
+//! same intervals, in the same order, with the same causes as charging
+//! every ready job at every event, which cost O(ready jobs) per event.
+//!
+//! The log keeps the entries back to the oldest uncharged wait. So that it
+//! never grows with the horizon (a job of an overloaded domain may wait for
+//! ever), a domain whose log reaches [`CHECKPOINT`] entries and twice its
+//! ready jobs charges them all up to now and drops the old entries: each
+//! entry is still walked once per job waiting over it, so the cost stays
+//! one step per (waiting job, change of who runs), amortized.
+//!
+//! Blocked jobs (rare: only with resources) are charged eagerly at each
+//! advance, O(blocked jobs) per event.
+
+use std::collections::VecDeque;
 
 use rtlab_tasks::model::Policy;
 use rtlab_tasks::outcome::DelayKind;
 
 use super::engine::Engine;
-use super::state::Where;
-use crate::policy;
+use super::state::{Waiting, Where};
+
+/// A log at least this long is settled at once (if its domain has fewer
+/// than half as many ready jobs).
+const CHECKPOINT: usize = 64;
+
+/// Who a ready job of a domain waits behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ran {
+    /// The running job it would displace: its task and that job's own
+    /// absolute deadline (ns; EDF's base urgency).
+    Task { task: usize, deadline: u64 },
+    /// Nobody runs; the stack resource policy keeps the ready jobs out
+    /// while `holder` holds `resource`.
+    Held { resource: usize, holder: usize },
+    /// Nobody runs and nothing explains it (never expected).
+    Nobody,
+}
+
+/// Who ran in a domain, from when, back to its oldest uncharged wait.
+#[derive(Clone, Debug)]
+pub(super) struct WaitLog {
+    /// (start ns, who ran from then on), oldest first.
+    entries: VecDeque<(u64, Ran)>,
+    /// Absolute index of `entries[0]`.
+    first: u64,
+}
+
+impl WaitLog {
+    /// A log saying nobody ran from time 0.
+    pub(super) fn new() -> Self {
+        WaitLog {
+            entries: VecDeque::from([(0, Ran::Nobody)]),
+            first: 0,
+        }
+    }
+
+    /// The absolute index of the newest entry.
+    #[inline]
+    fn last(&self) -> u64 {
+        self.first + self.entries.len() as u64 - 1
+    }
+
+    /// Records that `ran` runs from `now` on; with no job waiting, the
+    /// older entries are dropped.
+    fn record(&mut self, now: u64, ran: Ran, waiting: bool) {
+        let Some(&(start, last)) = self.entries.back() else {
+            return;
+        };
+        if last == ran {
+            return;
+        }
+        if start == now {
+            // A zero-length entry: no wait overlaps it.
+            if let Some(e) = self.entries.back_mut() {
+                e.1 = ran;
+            }
+        } else {
+            self.entries.push_back((now, ran));
+        }
+        if !waiting {
+            self.drop_old();
+        }
+    }
+
+    /// Keeps only the newest entry.
+    fn drop_old(&mut self) {
+        let old = self.entries.len() - 1;
+        self.entries.drain(..old);
+        self.first += old as u64;
+    }
+}
 
 impl Engine<'_, '_> {
-    /// Moves time forward to `t`, charging the interval to the jobs.
+    /// Moves time forward to `t`, charging the blocked jobs (ready jobs
+    /// are charged lazily).
     #[inline]
     pub(super) fn advance(&mut self, t: u64) {
         let dt = t.saturating_sub(self.now);
         if dt > 0 {
-            for d in 0..self.domains.len() {
-                if self.domains[d].ready.is_empty() {
-                    continue;
-                }
-                let ran = match self.domains[d].cpus.as_slice() {
-                    [c] => self.cpus[*c].running,
-                    _ => self.displaceable(d),
-                };
-                for r in 0..self.domains[d].ready.len() {
-                    let task = self.domains[d].ready[r];
-                    self.charge_ready(task, ran, dt);
-                }
-            }
             for b in 0..self.blocked.len() {
                 let task = self.blocked[b];
                 self.charge_blocked(task, dt);
@@ -51,45 +133,121 @@ impl Engine<'_, '_> {
     }
 
     /// The task a ready job of domain `d` waits behind: the running one
-    /// dispatch would preempt first (ties: the CPU listed last).
+    /// dispatch would preempt first.
     #[inline]
-    fn displaceable(&self, d: usize) -> Option<usize> {
-        let cpus = &self.domains[d].cpus;
-        if let [c] = cpus.as_slice() {
-            return self.cpus[*c].running;
-        }
-        let mut worst: Option<(usize, (u64, u64, usize))> = None;
-        for &c in cpus {
-            if let Some(r) = self.cpus[c].running {
-                let k = policy::key(self.policy, &self.candidate(r));
-                if worst.is_none_or(|(_, wk)| k >= wk) {
-                    worst = Some((r, k));
+    pub(super) fn displaceable(&self, d: usize) -> Option<usize> {
+        let (_, c) = self.domains[d].running.peek()?;
+        self.cpus[c].running
+    }
+
+    /// A ready job of `task` starts waiting now.
+    #[inline]
+    pub(super) fn start_wait(&mut self, task: usize) {
+        let d = self.tasks[task].domain;
+        self.tasks[task].active.waiting = Some(Waiting {
+            entry: self.domains[d].log.last(),
+            since: self.now,
+        });
+    }
+
+    /// Charges `task`'s wait for a CPU up to now and ends it.
+    pub(super) fn settle_wait(&mut self, task: usize) {
+        let Some(w) = self.tasks[task].active.waiting.take() else {
+            return;
+        };
+        let now = self.now;
+        let t = &self.tasks[task];
+        let (priority, deadline) = (t.priority, t.jobs.front().map_or(u64::MAX, |j| j.deadline));
+        let log = &self.domains[t.domain].log;
+        let tasks = &mut self.tasks;
+        let from = (w.entry - log.first) as usize;
+        for i in from..log.entries.len() {
+            let (start, ran) = log.entries[i];
+            let end = log.entries.get(i + 1).map_or(now, |e| e.0);
+            let dt = end.saturating_sub(start.max(w.since));
+            if dt == 0 {
+                continue;
+            }
+            match ran {
+                Ran::Task {
+                    task: other,
+                    deadline: other_deadline,
+                } => {
+                    let less_urgent = match self.policy {
+                        Policy::FixedPriority => tasks[other].priority < priority,
+                        Policy::Edf => other_deadline > deadline,
+                        Policy::Fifo | Policy::RoundRobin => false,
+                    };
+                    let kind = if self.track_inversion && less_urgent {
+                        DelayKind::PriorityInversion
+                    } else {
+                        DelayKind::Interference
+                    };
+                    tasks[task].active.causes.wait(other, kind, dt);
+                }
+                Ran::Held { resource, holder } => {
+                    let causes = &mut tasks[task].active.causes;
+                    causes.block(resource, holder, None, DelayKind::Blocking, dt);
+                }
+                Ran::Nobody => {
+                    debug_assert!(false, "a ready job with its domain idle");
+                    tasks[task].active.causes.unexplained += dt;
                 }
             }
         }
-        worst.map(|(r, _)| r)
     }
 
-    #[inline]
-    fn charge_ready(&mut self, task: usize, ran: Option<usize>, dt: u64) {
-        match ran {
-            Some(other) => {
-                let kind = self.kind_of(other, task);
-                self.tasks[task].active.causes.wait(other, kind, dt);
+    /// Records, for every domain touched during this instant, who its
+    /// ready jobs wait behind from now on.
+    pub(super) fn log_who_runs(&mut self) {
+        for i in 0..self.touched.len() {
+            let d = self.touched[i];
+            self.domains[d].touched = false;
+            let ran = self.ran_in(d);
+            let now = self.now;
+            let dom = &mut self.domains[d];
+            let waiting = dom.ready.len();
+            dom.log.record(now, ran, waiting > 0);
+            if dom.log.entries.len() >= CHECKPOINT && dom.log.entries.len() > 2 * waiting {
+                self.checkpoint(d);
             }
+        }
+        self.touched.clear();
+    }
+
+    /// Charges every ready job of `d` up to now and drops the log's old
+    /// entries.
+    fn checkpoint(&mut self, d: usize) {
+        let mut waiting = std::mem::take(&mut self.scratch);
+        waiting.clear();
+        waiting.extend(self.domains[d].ready.iter().map(|(_, t)| t));
+        for &task in &waiting {
+            self.settle_wait(task);
+            self.start_wait(task);
+        }
+        self.scratch = waiting;
+        // Absolute indices survive the drop: every wait now points at the
+        // newest entry, which stays.
+        self.domains[d].log.drop_old();
+    }
+
+    /// Who a ready job of `d` waits behind now.
+    fn ran_in(&self, d: usize) -> Ran {
+        match self.displaceable(d) {
+            Some(task) => Ran::Task {
+                task,
+                deadline: self.tasks[task]
+                    .jobs
+                    .front()
+                    .map_or(u64::MAX, |j| j.deadline),
+            },
             None => {
                 // Only the stack resource policy leaves a domain idle with
                 // a ready job: a resource of the domain is held.
-                let d = self.tasks[task].domain;
                 let tasks = &self.tasks;
-                let held = self.locks.held_in(|o| tasks[o].domain == d).next();
-                let causes = &mut self.tasks[task].active.causes;
-                match held {
-                    Some((r, holder)) => causes.block(r, holder, None, DelayKind::Blocking, dt),
-                    None => {
-                        debug_assert!(false, "a ready job with its domain idle");
-                        causes.unexplained += dt;
-                    }
+                match self.locks.held_in(|o| tasks[o].domain == d).next() {
+                    Some((resource, holder)) => Ran::Held { resource, holder },
+                    None => Ran::Nobody,
                 }
             }
         }

@@ -7,7 +7,7 @@ use rtlab_tasks::model::{Locking, Overrun, Policy};
 use rtlab_tasks::outcome::trace::EventKind;
 
 use super::engine::Engine;
-use super::state::Where;
+use super::state::{Key, Where};
 use crate::policy::{self, Candidate};
 
 impl Engine<'_, '_> {
@@ -65,16 +65,81 @@ impl Engine<'_, '_> {
         self.make_ready(task);
     }
 
-    /// Puts the head job of `task` in its domain's ready list, at the back
+    /// Puts the head job of `task` in its domain's ready queue, at the back
     /// of the round-robin queue with a fresh quantum.
     pub(super) fn make_ready(&mut self, task: usize) {
         self.sequence += 1;
         let t = &mut self.tasks[task];
         t.active.sequence = self.sequence;
         t.active.quantum_left = self.quantum;
-        t.active.at = Where::Ready;
-        let d = t.domain;
-        self.domains[d].ready.push(task);
+        self.enqueue(task);
+    }
+
+    /// Puts the head job of `task` in its domain's ready queue; its wait
+    /// for a CPU starts now.
+    fn enqueue(&mut self, task: usize) {
+        self.tasks[task].active.at = Where::Ready;
+        let d = self.tasks[task].domain;
+        let key = self.key_of(task);
+        self.domains[d].ready.set(task, key);
+        self.start_wait(task);
+        self.mark(d);
+    }
+
+    /// Takes the head job of `task` out of its domain's ready queue, its
+    /// wait charged.
+    pub(super) fn dequeue(&mut self, task: usize) {
+        let d = self.tasks[task].domain;
+        if self.domains[d].ready.remove(task).is_some() {
+            self.settle_wait(task);
+            self.mark(d);
+        }
+    }
+
+    /// The policy's key of `task`'s head job now.
+    #[inline]
+    pub(super) fn key_of(&self, task: usize) -> Key {
+        policy::key(self.policy, &self.candidate(task))
+    }
+
+    /// `task`'s effective priority or deadline changed: its place in the
+    /// ready queue, or its CPU's place among the running ones, follows.
+    pub(super) fn rekey(&mut self, task: usize) {
+        let d = self.tasks[task].domain;
+        match self.tasks[task].active.at {
+            Where::Ready => {
+                let key = self.key_of(task);
+                self.domains[d].ready.set(task, key);
+            }
+            Where::Running(c) => {
+                let key = self.key_of(task);
+                self.domains[d].running.set(c, Reverse(key));
+            }
+            _ => {}
+        }
+        self.mark(d);
+    }
+
+    /// CPU `c` now runs `task`'s head job.
+    fn occupy(&mut self, c: usize, task: usize) {
+        self.cpus[c].running = Some(task);
+        let d = self.cpus[c].domain;
+        let key = self.key_of(task);
+        let dom = &mut self.domains[d];
+        dom.idle.remove(c);
+        dom.running.set(c, Reverse(key));
+        self.mark(d);
+    }
+
+    /// CPU `c` runs nothing now.
+    pub(super) fn vacate(&mut self, c: usize) {
+        self.cpus[c].running = None;
+        self.set_next_event(c, u64::MAX);
+        let d = self.cpus[c].domain;
+        let dom = &mut self.domains[d];
+        dom.running.remove(c);
+        dom.idle.set(c, c);
+        self.mark(d);
     }
 
     pub(super) fn candidate(&self, task: usize) -> Candidate {
@@ -105,57 +170,37 @@ impl Engine<'_, '_> {
     /// only when it is the most urgent ready job *and* its preemption level
     /// is above the system ceiling: when the most urgent one may not start,
     /// only jobs already started may run (a less urgent job above the
-    /// ceiling does not jump ahead of it).
-    fn best_ready(&self, d: usize) -> Option<(usize, usize)> {
-        let most_urgent = |admit: &dyn Fn(usize) -> bool| {
-            let mut best: Option<(usize, usize, (u64, u64, usize))> = None;
-            for (i, &task) in self.domains[d].ready.iter().enumerate() {
-                if !admit(task) {
-                    continue;
-                }
-                let k = policy::key(self.policy, &self.candidate(task));
-                if best.is_none_or(|(_, _, bk)| k < bk) {
-                    best = Some((i, task, k));
-                }
-            }
-            best.map(|(i, task, _)| (i, task))
-        };
-        let (i, task) = most_urgent(&|_| true)?;
+    /// ceiling does not jump ahead of it). That case (EDF with `ceiling`
+    /// only) scans the ready jobs.
+    fn best_ready(&self, d: usize) -> Option<usize> {
+        let (_, task) = self.domains[d].ready.peek()?;
         if self.may_start(task) {
-            Some((i, task))
-        } else {
-            most_urgent(&|t| self.tasks[t].active.started)
+            return Some(task);
         }
+        self.domains[d]
+            .ready
+            .iter()
+            .filter(|&(_, t)| self.tasks[t].active.started)
+            .min()
+            .map(|(_, t)| t)
     }
 
-    /// Gives CPUs to the most urgent ready jobs of domain `d`.
+    /// Gives CPUs to the most urgent ready jobs of domain `d`: an idle
+    /// CPU (the first in platform order) if there is one, else the CPU of
+    /// the least urgent running job, if the ready job preempts it.
     pub(super) fn dispatch(&mut self, d: usize) {
         loop {
-            let Some((index, task)) = self.best_ready(d) else {
+            let Some(task) = self.best_ready(d) else {
                 return;
             };
-            let idle = self.domains[d]
-                .cpus
-                .iter()
-                .copied()
-                .find(|&c| self.cpus[c].running.is_none());
-            if let Some(c) = idle {
-                self.domains[d].ready.swap_remove(index);
+            if let Some((_, c)) = self.domains[d].idle.peek() {
+                self.dequeue(task);
                 self.start(task, c);
                 continue;
             }
-            // Preempt the least urgent running job, if the best ready one
-            // beats it (ties: the CPU listed last).
-            let mut worst: Option<(usize, (u64, u64, usize))> = None;
-            for &c in &self.domains[d].cpus {
-                if let Some(r) = self.cpus[c].running {
-                    let k = policy::key(self.policy, &self.candidate(r));
-                    if worst.is_none_or(|(_, wk)| k >= wk) {
-                        worst = Some((c, k));
-                    }
-                }
-            }
-            let Some((c, _)) = worst else { return };
+            let Some((_, c)) = self.domains[d].running.peek() else {
+                return;
+            };
             let Some(running) = self.cpus[c].running else {
                 return;
             };
@@ -167,7 +212,7 @@ impl Engine<'_, '_> {
             ) {
                 return;
             }
-            self.domains[d].ready.swap_remove(index);
+            self.dequeue(task);
             self.preempt(c);
             self.start(task, c);
         }
@@ -176,12 +221,9 @@ impl Engine<'_, '_> {
     /// Takes the running job off CPU `c` (back to ready).
     fn preempt(&mut self, c: usize) {
         let Some(task) = self.settle(c) else { return };
-        self.cpus[c].running = None;
-        self.cpus[c].next_event = u64::MAX;
+        self.vacate(c);
         self.ledger.task(task).preempted();
-        self.tasks[task].active.at = Where::Ready;
-        let d = self.tasks[task].domain;
-        self.domains[d].ready.push(task);
+        self.enqueue(task);
         let k = self.head_k(task);
         self.emit(task, k, Some(c), EventKind::Preempt);
     }
@@ -199,7 +241,7 @@ impl Engine<'_, '_> {
                 self.ledger.task(task).started(job, now);
             }
         }
-        self.cpus[c].running = Some(task);
+        self.occupy(c, task);
         self.cpus[c].since = now;
         self.emit(
             task,

@@ -12,6 +12,7 @@ use rtlab_tasks::outcome::Deadlock;
 use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
 
 use super::Options;
+use super::heap::IndexedHeap;
 use super::resources::Locks;
 use super::state::{Active, CpuState, Domain, TaskState, Where, ops_of};
 use crate::ledger::{Arrivals, Ledger};
@@ -38,7 +39,17 @@ pub(super) struct Engine<'s, 't> {
     pub(super) now: u64,
     pub(super) tasks: Vec<TaskState>,
     pub(super) cpus: Vec<CpuState>,
+    /// CPUs with a next event, by (time, CPU).
+    pub(super) events: IndexedHeap<(u64, usize)>,
     pub(super) domains: Vec<Domain>,
+    /// Domains to dispatch at this instant.
+    pub(super) dirty: Vec<usize>,
+    /// Domains whose log may change at this instant.
+    pub(super) touched: Vec<usize>,
+    /// A reusable buffer of tasks.
+    pub(super) scratch: Vec<usize>,
+    /// CPUs whose event at this instant waits for a dispatch.
+    deferred: Vec<usize>,
     /// (ready time, task) of every task's next release.
     pub(super) releases: BinaryHeap<Reverse<(u64, usize)>>,
     /// (deadline, task, job) of pending jobs, with `on_miss = "abort"`.
@@ -68,15 +79,20 @@ impl<'s, 't> Engine<'s, 't> {
             .platform
             .cpus
             .iter()
-            .map(|&id| CpuState {
+            .enumerate()
+            .map(|(c, &id)| CpuState {
                 id,
                 running: None,
                 since: 0,
                 next_event: u64::MAX,
                 busy: 0,
+                domain: match s.placement {
+                    Placement::Global => 0,
+                    Placement::Partitioned => c,
+                },
             })
             .collect();
-        let domains = domains(s.placement, cpus.len());
+        let domains = domains(s.placement, cpus.len(), sys.tasks.len());
         let mut releases = BinaryHeap::with_capacity(sys.tasks.len());
         let mut tasks = Vec::with_capacity(sys.tasks.len());
         for t in &sys.tasks {
@@ -115,8 +131,13 @@ impl<'s, 't> Engine<'s, 't> {
             now: 0,
             track_inversion: !sys.resources.is_empty() || !s.preemptive,
             tasks,
+            events: IndexedHeap::new(cpus.len()),
             cpus,
             domains,
+            dirty: Vec::new(),
+            touched: Vec::new(),
+            scratch: Vec::new(),
+            deferred: Vec::new(),
             releases,
             aborts: BinaryHeap::new(),
             locks: Locks::new(sys),
@@ -163,22 +184,61 @@ impl<'s, 't> Engine<'s, 't> {
         if let Some(a) = self.aborts.peek() {
             t = t.min(a.0.0);
         }
-        for c in &self.cpus {
-            t = t.min(c.next_event);
+        if let Some(((e, _), _)) = self.events.peek() {
+            t = t.min(e);
         }
         t
+    }
+
+    /// Sets when the job on CPU `c` next reaches an event (`u64::MAX`:
+    /// none).
+    #[inline]
+    pub(super) fn set_next_event(&mut self, c: usize, t: u64) {
+        self.cpus[c].next_event = t;
+        if t == u64::MAX {
+            self.events.remove(c);
+        } else {
+            self.events.set(c, (t, c));
+        }
+    }
+
+    /// Something of domain `d` that dispatch or the wait log looks at
+    /// changed.
+    #[inline]
+    pub(super) fn mark(&mut self, d: usize) {
+        let dom = &mut self.domains[d];
+        if !dom.dirty {
+            dom.dirty = true;
+            self.dirty.push(d);
+        }
+        if !dom.touched {
+            dom.touched = true;
+            self.touched.push(d);
+        }
     }
 
     /// Handles everything that happens at `self.now`, in the documented
     /// order, until no event is left at this instant.
     fn instant(&mut self) {
         loop {
-            // Every CPU's events of the instant are handled, even after a
-            // deadlock on one of them: a job elsewhere that completes now
-            // must not be aborted at its deadline below.
-            for c in 0..self.cpus.len() {
-                while self.cpus[c].next_event == self.now && self.cpu_event(c) {}
+            // Every CPU's events of the instant are handled, in CPU order,
+            // even after a deadlock on one of them: a job elsewhere that
+            // completes now must not be aborted at its deadline below. (A
+            // CPU's event changes only that CPU's next event.)
+            while let Some(((t, c), _)) = self.events.peek() {
+                if t != self.now {
+                    break;
+                }
+                if !self.cpu_event(c) {
+                    self.events.remove(c);
+                    self.deferred.push(c);
+                }
             }
+            for i in 0..self.deferred.len() {
+                let c = self.deferred[i];
+                self.events.set(c, (self.now, c));
+            }
+            self.deferred.clear();
             while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
                 if t != self.now {
                     break;
@@ -202,9 +262,18 @@ impl<'s, 't> Engine<'s, 't> {
                 }
             }
             self.requeue.clear();
-            for d in 0..self.domains.len() {
+            // Only domains where something changed: dispatch elsewhere
+            // would change nothing. In domain order, as the trace shows.
+            let mut dirty = std::mem::take(&mut self.dirty);
+            dirty.sort_unstable();
+            for &d in &dirty {
                 self.dispatch(d);
             }
+            for &d in &dirty {
+                self.domains[d].dirty = false;
+            }
+            dirty.clear();
+            self.dirty = dirty;
             // Until nothing is left at this instant: CPU events a dispatch
             // created, locks after an unlock, aborts of jobs released at or
             // after their deadline.
@@ -212,6 +281,7 @@ impl<'s, 't> Engine<'s, 't> {
                 break;
             }
         }
+        self.log_who_runs();
     }
 
     pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {
@@ -239,19 +309,13 @@ impl<'s, 't> Engine<'s, 't> {
     }
 }
 
-/// The scheduling domains of `cpus` CPUs: one for all (global) or one per
-/// CPU (partitioned).
-fn domains(placement: Placement, cpus: usize) -> Vec<Domain> {
+/// The scheduling domains of `cpus` CPUs for `tasks` tasks: one for all
+/// (global) or one per CPU (partitioned).
+fn domains(placement: Placement, cpus: usize, tasks: usize) -> Vec<Domain> {
     match placement {
-        Placement::Global => vec![Domain {
-            cpus: (0..cpus).collect(),
-            ready: Vec::new(),
-        }],
+        Placement::Global => vec![Domain::new((0..cpus).collect(), tasks, cpus)],
         Placement::Partitioned => (0..cpus)
-            .map(|c| Domain {
-                cpus: vec![c],
-                ready: Vec::new(),
-            })
+            .map(|c| Domain::new(vec![c], tasks, cpus))
             .collect(),
     }
 }

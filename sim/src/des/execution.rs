@@ -25,12 +25,12 @@ impl Engine<'_, '_> {
     /// Computes when the job running on `c` next reaches an event.
     pub(super) fn schedule_cpu(&mut self, c: usize) {
         let Some(task) = self.cpus[c].running else {
-            self.cpus[c].next_event = u64::MAX;
+            self.set_next_event(c, u64::MAX);
             return;
         };
         let t = &self.tasks[task];
         let Some(job) = t.jobs.front() else {
-            self.cpus[c].next_event = u64::MAX;
+            self.set_next_event(c, u64::MAX);
             return;
         };
         let done = t.active.executed;
@@ -46,7 +46,8 @@ impl Engine<'_, '_> {
         if self.policy == Policy::RoundRobin {
             d = d.min(t.active.quantum_left);
         }
-        self.cpus[c].next_event = self.now.saturating_add(d);
+        let at = self.now.saturating_add(d);
+        self.set_next_event(c, at);
     }
 
     /// Handles what the job running on `c` reaches now. Returns false when
@@ -55,11 +56,11 @@ impl Engine<'_, '_> {
     /// handled again after the CPUs are dispatched.
     pub(super) fn cpu_event(&mut self, c: usize) -> bool {
         let Some(task) = self.settle(c) else {
-            self.cpus[c].next_event = u64::MAX;
+            self.set_next_event(c, u64::MAX);
             return true;
         };
         let Some(job) = self.tasks[task].jobs.front().copied() else {
-            self.cpus[c].next_event = u64::MAX;
+            self.set_next_event(c, u64::MAX);
             return true;
         };
         let done = self.tasks[task].active.executed;
@@ -97,8 +98,7 @@ impl Engine<'_, '_> {
             return true;
         }
         if self.policy == Policy::RoundRobin && self.tasks[task].active.quantum_left == 0 {
-            self.cpus[c].running = None;
-            self.cpus[c].next_event = u64::MAX;
+            self.vacate(c);
             self.ledger.task(task).preempted();
             self.tasks[task].active.at = Where::Requeue;
             self.requeue.push(task);

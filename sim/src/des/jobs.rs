@@ -15,14 +15,10 @@ impl Engine<'_, '_> {
     pub(super) fn end_job(&mut self, task: usize, cpu: Option<usize>, how: End) {
         let now = self.now;
         if let Some(c) = cpu {
-            self.cpus[c].running = None;
-            self.cpus[c].next_event = u64::MAX;
+            self.vacate(c);
         }
         match self.tasks[task].active.at {
-            Where::Ready => {
-                let d = self.tasks[task].domain;
-                self.domains[d].ready.retain(|&t| t != task);
-            }
+            Where::Ready => self.dequeue(task),
             Where::Blocked(res) => {
                 self.blocked.retain(|&t| t != task);
                 self.locks.remove_waiter(res, task);
@@ -92,6 +88,9 @@ impl Engine<'_, '_> {
     pub(super) fn finish(mut self, end: u64) -> Run {
         for c in 0..self.cpus.len() {
             self.settle(c);
+        }
+        for task in 0..self.tasks.len() {
+            self.settle_wait(task);
         }
         let whole = self.deadlock.is_none();
         for task in 0..self.tasks.len() {

@@ -20,6 +20,7 @@ impl Engine<'_, '_> {
         match self.locks.owner(r) {
             None => {
                 self.locks.set_owner(r, Some(task));
+                self.mark(self.tasks[task].domain);
                 self.locks.acquired_at[r] = now;
                 self.ledger.resource(r).acquired(0);
                 self.tasks[task].active.held.push(r);
@@ -36,8 +37,7 @@ impl Engine<'_, '_> {
             }
             Some(holder) => {
                 self.ledger.resource(r).contended();
-                self.cpus[c].running = None;
-                self.cpus[c].next_event = u64::MAX;
+                self.vacate(c);
                 self.tasks[task].active.at = Where::Blocked(r);
                 self.locks.waiters[r].push((task, now));
                 self.blocked.push(task);
@@ -79,11 +79,13 @@ impl Engine<'_, '_> {
                 resource: ResourceId(r),
             },
         );
+        self.mark(self.tasks[task].domain);
         match self.most_urgent_waiter(r) {
             None => self.locks.set_owner(r, None),
             Some(i) => {
                 let (w, since) = self.locks.waiters[r].remove(i);
                 self.locks.set_owner(r, Some(w));
+                self.mark(self.tasks[w].domain);
                 self.locks.acquired_at[r] = now;
                 self.ledger.resource(r).acquired(now - since);
                 self.blocked.retain(|&b| b != w);
@@ -169,8 +171,10 @@ impl Engine<'_, '_> {
             }
             a.priority = priority;
             a.deadline = deadline;
+            let at = a.at;
+            self.rekey(task);
             // A blocked job passes its new urgency on to its holder.
-            match a.at {
+            match at {
                 Where::Blocked(r) => match self.locks.owner(r) {
                     Some(o) if o != task => task = o,
                     _ => return,

@@ -5,11 +5,28 @@
 //! task never run in parallel), so everything dynamic about a running job
 //! lives once per task in [`Active`]; queued jobs are plain [`JobPlan`]s.
 
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 
 use rtlab_tasks::model::{CpuId, Task};
 
+use super::charge::WaitLog;
+use super::heap::IndexedHeap;
 use crate::ledger::{Arrivals, JobCauses, JobPlan};
+
+/// A job's place in the policy's order ([`crate::policy::key`]): smaller
+/// is more urgent, distinct for distinct tasks.
+pub(super) type Key = (u64, u64, usize);
+
+/// Since when, and from which entry of its domain's [`WaitLog`], a ready
+/// job's wait for a CPU is not yet charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Waiting {
+    /// Absolute index of the log entry that covered `since`.
+    pub(super) entry: u64,
+    /// Start of the uncharged wait, in ns.
+    pub(super) since: u64,
+}
 
 /// One step of a job's critical sections, at an execution time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +91,8 @@ pub(super) struct Active {
     pub(super) held: Vec<usize>,
     /// Where its time went so far (the ledger's partition).
     pub(super) causes: JobCauses,
+    /// While it is ready: its wait not yet charged to `causes`.
+    pub(super) waiting: Option<Waiting>,
 }
 
 impl Active {
@@ -89,6 +108,7 @@ impl Active {
             quantum_left: 0,
             held: Vec::new(),
             causes: JobCauses::default(),
+            waiting: None,
         }
     }
 
@@ -100,6 +120,7 @@ impl Active {
         self.started = false;
         self.held.clear();
         self.causes.clear();
+        self.waiting = None;
     }
 }
 
@@ -135,16 +156,50 @@ pub(super) struct CpuState {
     pub(super) next_event: u64,
     /// Execution time of task jobs so far, in ns.
     pub(super) busy: u64,
+    /// Its scheduling domain (index into the engine's domains).
+    pub(super) domain: usize,
 }
 
 /// A set of CPUs sharing one ready queue: one CPU (partitioned) or all
-/// (global).
-#[derive(Clone, Debug, Default)]
+/// (global). Every query dispatch makes is a heap's top: O(log n) per
+/// change, no scan of the ready jobs or of the CPUs.
+#[derive(Clone, Debug)]
 pub(super) struct Domain {
-    /// Indices into the engine's CPUs.
+    /// Indices into the engine's CPUs, in platform order.
     pub(super) cpus: Vec<usize>,
-    /// Tasks whose head job is ready.
-    pub(super) ready: Vec<usize>,
+    /// Tasks whose head job is ready, most urgent first.
+    pub(super) ready: IndexedHeap<Key>,
+    /// CPUs running a job, the least urgent job first (the one dispatch
+    /// preempts, and the one a ready job waits behind).
+    pub(super) running: IndexedHeap<Reverse<Key>>,
+    /// Idle CPUs, the first in platform order first.
+    pub(super) idle: IndexedHeap<usize>,
+    /// Who its ready jobs waited behind, until they are charged.
+    pub(super) log: WaitLog,
+    /// Something dispatch looks at changed since its last dispatch.
+    pub(super) dirty: bool,
+    /// Something the log records may have changed during this instant.
+    pub(super) touched: bool,
+}
+
+impl Domain {
+    /// A domain of `cpus` (all idle) for `tasks` tasks and `all_cpus`
+    /// CPUs in the platform.
+    pub(super) fn new(cpus: Vec<usize>, tasks: usize, all_cpus: usize) -> Self {
+        let mut idle = IndexedHeap::new(all_cpus);
+        for &c in &cpus {
+            idle.set(c, c);
+        }
+        Domain {
+            cpus,
+            ready: IndexedHeap::new(tasks),
+            running: IndexedHeap::new(all_cpus),
+            idle,
+            log: WaitLog::new(),
+            dirty: false,
+            touched: false,
+        }
+    }
 }
 
 /// How a head job ends.
