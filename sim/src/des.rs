@@ -64,6 +64,7 @@ mod charge;
 mod dispatch;
 mod engine;
 mod execution;
+mod heap;
 mod jobs;
 mod locking;
 mod resources;

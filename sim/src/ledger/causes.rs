@@ -8,6 +8,8 @@
 //! task that ran meanwhile), or, live only, unexplained time. The parts
 //! of a [`Miss`] are these, so they add up to the job's response.
 
+use std::collections::HashMap;
+
 use rtlab_tasks::outcome::{Delay, DelayKind, Miss};
 
 use super::Names;
@@ -31,6 +33,10 @@ struct Block {
     ns: u64,
 }
 
+/// Up to this many waits are found by a linear search; beyond, through
+/// an index.
+const SEARCHED: usize = 16;
+
 /// What one job's time went to so far (ns).
 #[derive(Clone, Debug, Default)]
 pub struct JobCauses {
@@ -43,6 +49,10 @@ pub struct JobCauses {
     /// Time the engine could not attribute (live only), in ns.
     pub unexplained: u64,
     waited: Vec<Wait>,
+    /// Where each (task that ran, kind) is in `waited`, once `waited` is
+    /// too long to search (a job of a large set waits behind hundreds of
+    /// tasks).
+    waited_at: HashMap<(usize, DelayKind), usize>,
     blocked: Vec<Block>,
     /// The `blocking` metric so far (kept as the parts are charged).
     blocking: u64,
@@ -67,6 +77,7 @@ impl JobCauses {
         self.executed = 0;
         self.unexplained = 0;
         self.waited.clear();
+        self.waited_at.clear();
         self.blocked.clear();
         self.blocking = 0;
     }
@@ -77,13 +88,29 @@ impl JobCauses {
         if kind == DelayKind::PriorityInversion {
             self.blocking += ns;
         }
-        match self
-            .waited
-            .iter_mut()
-            .find(|w| w.ran == ran && w.kind == kind)
-        {
-            Some(w) => w.ns += ns,
-            None => self.waited.push(Wait { ran, kind, ns }),
+        if self.waited.len() < SEARCHED {
+            match self
+                .waited
+                .iter_mut()
+                .find(|w| w.ran == ran && w.kind == kind)
+            {
+                Some(w) => w.ns += ns,
+                None => {
+                    self.waited.push(Wait { ran, kind, ns });
+                    if self.waited.len() == SEARCHED {
+                        let at = self.waited.iter().enumerate();
+                        self.waited_at = at.map(|(i, w)| ((w.ran, w.kind), i)).collect();
+                    }
+                }
+            }
+            return;
+        }
+        match self.waited_at.entry((ran, kind)) {
+            std::collections::hash_map::Entry::Occupied(i) => self.waited[*i.get()].ns += ns,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(self.waited.len());
+                self.waited.push(Wait { ran, kind, ns });
+            }
         }
     }
 

@@ -37,6 +37,12 @@ pub(super) struct Captures {
     last_end: Vec<Option<(u64, u64)>>,
     /// Per task: the worst miss so far, its window possibly still filling.
     worst: Vec<Option<AroundMiss>>,
+    /// Tasks whose window ended after the newest event when last looked
+    /// at: the only ones an event in time order can fall into (an event
+    /// older than the newest, a miss stamped at its deadline, is checked
+    /// against every window). Keeps the cost per event independent of the
+    /// number of tasks.
+    open: Vec<usize>,
     /// Per task: the misses whose jobs have not ended yet, in job order
     /// (a job can end after the deadlines of several later jobs), at most
     /// [`MAX_PENDING`] (the oldest let go).
@@ -65,20 +71,26 @@ impl Captures {
             newest_ns: 0,
             last_end: vec![None; deadlines_ns.len()],
             worst: vec![None; deadlines_ns.len()],
+            open: Vec::new(),
             pending: vec![VecDeque::new(); deadlines_ns.len()],
         }
     }
 
     /// Takes one event (in the order the engine emitted it).
     pub(super) fn event(&mut self, e: WindowEvent) {
-        self.newest_ns = self.newest_ns.max(e.t);
-        for w in self.worst.iter_mut().flatten() {
-            if e.t >= w.start_ns && e.t < w.end_ns {
-                if w.events.len() < MAX_WINDOW_EVENTS {
-                    w.events.push(e.clone());
-                } else {
-                    w.truncated = true;
+        if e.t >= self.newest_ns {
+            self.newest_ns = e.t;
+            let worst = &self.worst;
+            self.open
+                .retain(|&t| worst[t].as_ref().is_some_and(|w| w.end_ns > e.t));
+            for &t in &self.open {
+                if let Some(w) = self.worst[t].as_mut() {
+                    take(w, &e);
                 }
+            }
+        } else {
+            for w in self.worst.iter_mut().flatten() {
+                take(w, &e);
             }
         }
         match e.kind.as_str() {
@@ -152,6 +164,9 @@ impl Captures {
         }
         let over = events.len() > MAX_WINDOW_EVENTS;
         events.truncate(MAX_WINDOW_EVENTS);
+        if end_ns > self.newest_ns && !self.open.contains(&e.task) {
+            self.open.push(e.task);
+        }
         self.worst[e.task] = Some(AroundMiss {
             task: e.task,
             job: e.job,
@@ -213,6 +228,17 @@ impl Captures {
             .collect();
         out.sort_by_key(|w| (w.start_ns, w.task));
         out
+    }
+}
+
+/// Adds `e` to window `w` if it falls inside it.
+fn take(w: &mut AroundMiss, e: &WindowEvent) {
+    if e.t >= w.start_ns && e.t < w.end_ns {
+        if w.events.len() < MAX_WINDOW_EVENTS {
+            w.events.push(e.clone());
+        } else {
+            w.truncated = true;
+        }
     }
 }
 
