@@ -119,6 +119,11 @@ impl Ledger {
         &mut self.tasks[t]
     }
 
+    /// Deadline misses recorded for every task so far.
+    pub fn deadline_misses(&self) -> u64 {
+        self.tasks.iter().map(TaskBook::deadline_misses).sum()
+    }
+
     /// The book of resource `r`.
     #[inline]
     pub fn resource(&mut self, r: usize) -> &mut ResourceBook {

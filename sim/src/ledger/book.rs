@@ -167,6 +167,11 @@ impl TaskBook {
         self.stats.merge(&other.stats)
     }
 
+    /// Deadline misses recorded so far.
+    pub fn deadline_misses(&self) -> u64 {
+        self.stats.deadline_misses
+    }
+
     /// The counters and metrics recorded.
     pub fn into_stats(self) -> TaskStats {
         self.stats
