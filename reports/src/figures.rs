@@ -15,8 +15,9 @@
 //! | `latency-N-release-jitter` | wake-up latency distribution | runs where some release was late (live runs; simulations with `release_jitter`) |
 //! | `utilization` | CPU busy share per run, with the worst-case demand | always |
 //!
-//! A task keeps one colour in every plot: its place in the order tasks
-//! first appear across the runs (config order for one config).
+//! A task keeps one colour in every plot: the report's colour assignment
+//! (built once from the task names in the order they first appear across
+//! the runs, config order for one config; the rule is in `plot::style`).
 
 mod gantt_text;
 
@@ -26,13 +27,13 @@ use rtlab_tasks::outcome::TaskOutcome;
 use rtlab_tasks::outcome::metrics::{Metric, Recorder};
 use rtlab_tasks::outcome::window::Window;
 
-use crate::plot::PlotFiles;
 use crate::plot::cdf::{PercentilePanel, PercentileSeries, percentiles};
 use crate::plot::gantt::{self, Span};
 use crate::plot::latency::{LatencyAxes, LatencySeries, latency};
 use crate::plot::misses::{MissCount, MissTask, misses};
 use crate::plot::response::{ResponseRun, ResponseStats, ResponseTask, response};
 use crate::plot::utilization::{CpuGroup, CpuUse, utilization};
+use crate::plot::{PlotFiles, TaskColors};
 use crate::run::RunView;
 use crate::{ReportError, format};
 use gantt_text::{GANTT_LEGEND, TRUNCATED, gantt_caption};
@@ -63,15 +64,15 @@ pub fn all(runs: &[RunView], dir: &Path) -> Result<Vec<Figure>, ReportError> {
         figures.extend(set.gantt(dir, i, shared)?);
     }
     figures.push(set.percentiles(dir)?);
-    // Distributions of one metric share their axes across runs.
-    let response_axes = LatencyAxes::covering(set.response.iter().flatten());
+    // Distributions of one metric share their count axis across runs.
+    let response_axes = LatencyAxes::covering(&set.response);
     for i in 0..runs.len() {
         figures.push(set.latency(dir, i, Distribution::Response, response_axes)?);
     }
     let jittery: Vec<usize> = (0..runs.len())
         .filter(|&i| set.jitter[i].iter().any(|r| r.max().unwrap_or(0) > 0))
         .collect();
-    let jitter_axes = LatencyAxes::covering(jittery.iter().flat_map(|&i| &set.jitter[i]));
+    let jitter_axes = LatencyAxes::covering(jittery.iter().map(|&i| &set.jitter[i]));
     for &i in &jittery {
         figures.push(set.latency(dir, i, Distribution::Jitter, jitter_axes)?);
     }
@@ -89,9 +90,10 @@ enum Distribution {
 /// The runs with their histograms decoded once, and the task colours.
 struct RunSet<'a> {
     runs: &'a [RunView],
-    /// Task names in order of first appearance: a task's colour is its
-    /// place here.
+    /// Task names in order of first appearance.
     names: Vec<String>,
+    /// Each task's colour, assigned from `names`.
+    colors: TaskColors,
     /// Per run, per task: response times and release jitter.
     response: Vec<Vec<Recorder>>,
     jitter: Vec<Vec<Recorder>>,
@@ -128,6 +130,7 @@ impl<'a> RunSet<'a> {
         }
         Ok(RunSet {
             runs,
+            colors: TaskColors::new(names.iter().map(String::as_str)),
             names,
             response,
             jitter,
@@ -135,7 +138,7 @@ impl<'a> RunSet<'a> {
     }
 
     fn color(&self, name: &str) -> usize {
-        self.names.iter().position(|n| n == name).unwrap_or(0)
+        self.colors.slot(name)
     }
 
     fn labels(&self) -> Vec<String> {
@@ -465,7 +468,8 @@ impl<'a> RunSet<'a> {
                 "response time",
                 "How many jobs took how long, from release to completion, in linear bins with \
                  the counts on a log scale (the OSADL latency-plot convention): rare outliers \
-                 stay visible. The dashed line and its label mark each task's worst case.",
+                 stay visible. The dashed line and its label mark each task's worst case, the \
+                 solid line its deadline, the dotted one with a diamond its analysis bound.",
             ),
             Distribution::Jitter => (
                 &self.jitter[i],
@@ -486,13 +490,21 @@ impl<'a> RunSet<'a> {
                 label: t.name.clone(),
                 color: self.color(&t.name),
                 recorder: r,
+                deadline_ns: matches!(metric, Distribution::Response).then_some(t.deadline_ns),
+                bound_ns: t
+                    .analysis
+                    .wcrt_ns
+                    .filter(|_| matches!(metric, Distribution::Response)),
             })
             .collect();
         let f = Self::figure(
             format!("latency-{}-{stem}", i + 1),
             format!("{title}: {}", self.numbered(i)),
             if self.runs.len() > 1 {
-                format!("{caption} The same axes as the other runs' plots of it.")
+                format!(
+                    "{caption} Each run's plot has its own time axis: read values off it, do \
+                     not compare bar positions across runs; the count axis is shared."
+                )
             } else {
                 caption.to_string()
             },

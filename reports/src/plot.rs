@@ -41,6 +41,8 @@ use plotters::style::FontStyle;
 
 use crate::ReportError;
 
+pub(crate) use style::TaskColors;
+
 /// The font family every plot uses.
 pub(crate) const FONT: &str = "sans-serif";
 

@@ -8,6 +8,7 @@
 mod analyze;
 mod check;
 mod cli;
+mod colors;
 mod cross;
 mod engines;
 mod live;

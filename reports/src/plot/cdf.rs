@@ -28,7 +28,8 @@ use crate::ReportError;
 pub struct PercentileSeries<'a> {
     /// Legend text.
     pub label: String,
-    /// Palette index of its colour (the task's index).
+    /// Palette slot of its colour: the task's slot in the report's colour
+    /// assignment (one colour per task name, see `figures`).
     pub color: usize,
     /// The values, in nanoseconds.
     pub recorder: &'a Recorder,

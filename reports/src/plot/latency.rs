@@ -2,7 +2,9 @@
 //! cyclictest histograms: linear bins on x, the number of jobs per bin on
 //! a logarithmic y axis, one line per series (task, or run when
 //! comparing), and the worst case marked with a dashed vertical line and
-//! its value.
+//! its value. A response-time distribution also marks each task's
+//! deadline (a solid line) and its analysis bound (a dotted line with a
+//! diamond on the time axis), as the response-vs-deadline plot does.
 //!
 //! Bins are read from the HDR histogram of a metric. Their width is the
 //! round duration that gives at most 300 bins up to the largest value:
@@ -11,6 +13,13 @@
 //! bucket: at three significant digits a bucket is at most a thousandth of
 //! its value, while a bin is at least a three-hundredth of the maximum.
 //! The maximum is the exact one kept beside the histogram.
+//!
+//! Each plot has its own time axis, from zero to its own largest value
+//! (and any deadline or bound up to twice that; one further out is named
+//! in the legend instead): a SCHED_FIFO run's 20 µs wake-ups get their own
+//! bins rather than one bar beside a SCHED_OTHER run's 7 ms. Plots of one
+//! metric across runs share only their count axis ([`LatencyAxes`]), and
+//! their time-axis title says that it is the plot's own.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -23,87 +32,72 @@ use super::style::{
     self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, MUTED, Scale, TimeAxis, fail, task_color,
 };
 use crate::{ReportError, format};
+use bins::{binning, bins};
+use marks::{Kind, Mark};
+
+pub use bins::bin_width;
+
+mod bins;
+mod marks;
 
 /// Image height, in pixels.
 const HEIGHT: u32 = 520;
-/// The most bins a distribution gets.
-const MAX_BINS: u64 = 300;
+/// A deadline or bound up to this many times the largest value is drawn
+/// on the time axis; further out, the legend names it.
+const MARK_REACH: u64 = 2;
 
 /// One line of a latency distribution.
 #[derive(Clone, Debug)]
 pub struct LatencySeries<'a> {
     /// Legend text: a task's name, or a run's label.
     pub label: String,
-    /// Palette index of its colour (the task's index).
+    /// Palette slot of its colour: the task's slot in the report's colour
+    /// assignment (one colour per task name, see `figures`).
     pub color: usize,
     /// The values, in nanoseconds.
     pub recorder: &'a Recorder,
+    /// The task's relative deadline to mark, in nanoseconds (response
+    /// times; `None` for other metrics).
+    pub deadline_ns: Option<u64>,
+    /// The analysis' worst-case response-time bound to mark, in
+    /// nanoseconds, if there is one.
+    pub bound_ns: Option<u64>,
 }
 
-/// The width of one bin, in nanoseconds, for values up to `max_ns`:
-/// at most 300 bins, 1 µs when `max_ns` is between 100 µs and
-/// 300 µs.
-pub fn bin_width(max_ns: u64) -> u64 {
-    let width = style::nice_step(max_ns, MAX_BINS, 1);
-    if max_ns >= 100_000 {
-        width.max(1_000)
-    } else {
-        width
-    }
-}
-
-/// Job counts per bin of `width` nanoseconds, `n` bins from zero (values
-/// past the last bin count in it).
-fn bins(recorder: &Recorder, width: u64, n: usize) -> Vec<u64> {
-    let mut out = vec![0u64; n.max(1)];
-    let (Some(lo), Some(hi)) = (recorder.min(), recorder.max()) else {
-        return out;
-    };
-    let hist = recorder.histogram();
-    for v in hist.iter_recorded() {
-        // A bucket's middle, kept within the exact extremes.
-        let at = hist.median_equivalent(v.value_iterated_to()).clamp(lo, hi);
-        let i = usize::try_from(at / width.max(1))
-            .unwrap_or(usize::MAX)
-            .min(out.len() - 1);
-        out[i] += v.count_at_value();
-    }
-    out
-}
-
-/// Axes shared by several latency plots (the runs of a comparison), so
-/// that they compare directly: the same bins and the same count range.
+/// The count axis shared by several latency plots (the runs of a
+/// comparison), so that their heights compare. Each plot keeps its own
+/// time axis and bins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LatencyAxes {
-    /// The largest value shown, in nanoseconds (the bins reach it).
-    pub max_ns: u64,
-    /// The largest number of jobs in one bin.
+    /// The largest number of jobs in one bin of any of the plots.
     pub peak: u64,
 }
 
 impl LatencyAxes {
-    /// Axes that cover every one of `recorders`.
-    pub fn covering<'a>(recorders: impl IntoIterator<Item = &'a Recorder> + Clone) -> LatencyAxes {
-        let max_ns = recorders
-            .clone()
-            .into_iter()
-            .filter_map(Recorder::max)
-            .max()
-            .unwrap_or(0);
-        let width = bin_width(max_ns.max(1));
-        let n = usize::try_from(max_ns / width + 1).unwrap_or(1);
-        let peak = recorders
-            .into_iter()
-            .flat_map(|r| bins(r, width, n))
-            .max()
-            .unwrap_or(0);
-        LatencyAxes { max_ns, peak }
+    /// A count axis that covers every one of `plots`, each given as the
+    /// recorders of its series (binned as that plot bins them).
+    pub fn covering<'a, P>(plots: impl IntoIterator<Item = P>) -> LatencyAxes
+    where
+        P: IntoIterator<Item = &'a Recorder>,
+    {
+        let mut peak = 0;
+        for plot in plots {
+            let recorders: Vec<&Recorder> = plot.into_iter().collect();
+            let max_ns = recorders.iter().filter_map(|r| r.max()).max().unwrap_or(0);
+            let (width, n) = binning(max_ns);
+            peak = recorders
+                .iter()
+                .flat_map(|r| bins(r, width, n))
+                .fold(peak, u64::max);
+        }
+        LatencyAxes { peak }
     }
 }
 
 /// Draws the distribution of each series into `files`: `quantity` names
-/// the x axis (`"wake-up latency"`), `title` the plot. `axes` are shared
-/// with other plots if given, else they cover these series.
+/// the x axis (`"wake-up latency"`), `title` the plot. The time axis is
+/// this plot's own; the count axis is shared with other plots through
+/// `axes` if given (and the time-axis title then says it is not shared).
 pub fn latency(
     files: &PlotFiles,
     title: &str,
@@ -111,34 +105,7 @@ pub fn latency(
     series: &[LatencySeries<'_>],
     axes: Option<LatencyAxes>,
 ) -> Result<(), ReportError> {
-    let axes = axes.unwrap_or_else(|| LatencyAxes::covering(series.iter().map(|s| s.recorder)));
-    let width = bin_width(axes.max_ns.max(1));
-    let n = usize::try_from(axes.max_ns / width + 1).unwrap_or(1);
-    let lines: Vec<Line> = series
-        .iter()
-        .map(|s| Line {
-            label: s.label.clone(),
-            color: task_color(s.color),
-            max: s.recorder.max(),
-            bins: bins(s.recorder, width, n),
-        })
-        .collect();
-    let peak = lines
-        .iter()
-        .flat_map(|l| l.bins.iter().copied())
-        .max()
-        .unwrap_or(0)
-        .max(axes.peak)
-        .max(1);
-    let plot = Plot {
-        title,
-        quantity,
-        width,
-        n,
-        peak,
-        lines,
-    };
-    style::render(files, HEIGHT, &plot)
+    style::render(files, HEIGHT, &Plot::new(title, quantity, series, axes))
 }
 
 struct Line {
@@ -146,6 +113,8 @@ struct Line {
     color: RGBColor,
     max: Option<u64>,
     bins: Vec<u64>,
+    deadline: Option<u64>,
+    bound: Option<u64>,
 }
 
 struct Plot<'a> {
@@ -153,10 +122,14 @@ struct Plot<'a> {
     quantity: &'a str,
     /// Bin width, in nanoseconds.
     width: u64,
-    /// Number of bins.
-    n: usize,
+    /// The end of the time axis, in nanoseconds.
+    end: u64,
+    /// Deadlines and bounds up to here are drawn, in nanoseconds.
+    reach: u64,
     /// The largest count the y axis must show.
     peak: u64,
+    /// Whether the count axis is shared with other plots.
+    shared: bool,
     lines: Vec<Line>,
 }
 
@@ -168,6 +141,83 @@ type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale<u64>, Scale<f64>>>;
 /// so that a bin of one job shows.
 const FLOOR: f64 = -0.3;
 
+impl<'a> Plot<'a> {
+    /// The plot of `series`: bins and time axis from their own largest
+    /// value, counts up to `axes`' peak if shared.
+    fn new(
+        title: &'a str,
+        quantity: &'a str,
+        series: &[LatencySeries<'_>],
+        axes: Option<LatencyAxes>,
+    ) -> Plot<'a> {
+        let max_ns = series
+            .iter()
+            .filter_map(|s| s.recorder.max())
+            .max()
+            .unwrap_or(0);
+        let (width, n) = binning(max_ns);
+        let lines: Vec<Line> = series
+            .iter()
+            .map(|s| Line {
+                label: s.label.clone(),
+                color: task_color(s.color),
+                max: s.recorder.max(),
+                bins: bins(s.recorder, width, n),
+                deadline: s.deadline_ns,
+                bound: s.bound_ns,
+            })
+            .collect();
+        let peak = lines
+            .iter()
+            .flat_map(|l| l.bins.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(axes.map_or(0, |a| a.peak))
+            .max(1);
+        let reach = max_ns.saturating_mul(MARK_REACH);
+        let last = lines
+            .iter()
+            .flat_map(|l| [l.deadline, l.bound])
+            .flatten()
+            .filter(|&at| at <= reach)
+            .fold(width.saturating_mul(n as u64), u64::max);
+        Plot {
+            title,
+            quantity,
+            width,
+            end: last + (last / 50).max(width),
+            reach,
+            peak,
+            shared: axes.is_some(),
+            lines,
+        }
+    }
+
+    /// Every mark drawn on the chart: worst cases, and the deadlines and
+    /// bounds within reach.
+    fn marks(&self) -> Vec<Mark> {
+        let mut marks = Vec::new();
+        for l in &self.lines {
+            let within = |at: &u64| *at <= self.reach;
+            let found = [
+                (Kind::Deadline, l.deadline.filter(within)),
+                (Kind::Bound, l.bound.filter(within)),
+                (Kind::Max, l.max),
+            ];
+            for (kind, at) in found {
+                if let Some(at_ns) = at {
+                    marks.push(Mark {
+                        kind,
+                        at_ns,
+                        color: l.color,
+                    });
+                }
+            }
+        }
+        marks
+    }
+}
+
 impl Draw for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = frame(root, self.title, &self.legend(), &[])?;
@@ -177,15 +227,17 @@ impl Draw for Plot<'_> {
             // fills would only muddy each other.
             self.steps(&chart, line, self.lines.len() <= 4)?;
         }
-        // The worst cases: dashed lines, values staggered so they never
-        // overlap.
-        let mut order: Vec<&Line> = self.lines.iter().filter(|l| l.max.is_some()).collect();
-        order.sort_by_key(|l| l.max);
-        for line in &order {
-            self.worst_case(root, &chart, line)?;
+        let marks = self.marks();
+        let top = self.top();
+        for mark in &marks {
+            marks::line(root, &chart, mark, (FLOOR, top))?;
         }
-        // Then the values, over every line.
-        self.worst_case_labels(root, &chart, &order)?;
+        // Then the labels, over every line, in rows within the headroom
+        // above the bins.
+        let (_, y_range) = chart.plotting_area().get_pixel_range();
+        let headroom_px = chart.backend_coord(&(0, self.decades().max(0.0))).1 - y_range.start;
+        let rows = usize::try_from((headroom_px - 4) / (LABEL_SIZE as i32 + 4)).unwrap_or(0);
+        marks::labels(root, &chart, &marks, rows)?;
         if self.lines.iter().all(|l| l.max.is_none()) {
             let (x_range, y_range) = chart.plotting_area().get_pixel_range();
             let ((x0, y0), (x1, y1)) = ((x_range.start, y_range.start), (x_range.end, y_range.end));
@@ -201,18 +253,45 @@ impl Draw for Plot<'_> {
 }
 
 impl Plot<'_> {
-    /// The legend: each series with its worst case.
+    /// The legend: each series with its worst case, deadline and bound
+    /// (saying so when one lies beyond the time axis), then what the
+    /// marks mean when there are deadlines or bounds.
     fn legend(&self) -> Vec<Entry> {
-        self.lines
+        let mut legend: Vec<Entry> = self
+            .lines
             .iter()
-            .map(|l| match l.max {
-                Some(m) => Entry::new(
-                    Glyph::Line(l.color),
-                    format!("{} (max {})", l.label, format::duration(m)),
-                ),
-                None => Entry::new(Glyph::Line(l.color), format!("{} (no samples)", l.label)),
+            .map(|l| {
+                let Some(m) = l.max else {
+                    return Entry::new(Glyph::Line(l.color), format!("{} (no samples)", l.label));
+                };
+                let mut text = format!("{} (max {}", l.label, format::duration(m));
+                for (word, at) in [("deadline", l.deadline), ("bound", l.bound)] {
+                    if let Some(at) = at {
+                        text.push_str(&format!(", {word} {}", format::duration(at)));
+                        if at > self.reach {
+                            text.push_str(" off the axis");
+                        }
+                    }
+                }
+                text.push(')');
+                Entry::new(Glyph::Line(l.color), text)
             })
-            .collect()
+            .collect();
+        let drawn = self.marks();
+        let has = |kind: Kind| drawn.iter().any(|m| m.kind == kind);
+        if has(Kind::Deadline) || has(Kind::Bound) {
+            legend.push(Entry::new(Glyph::Dashed(INK), "worst case"));
+        }
+        if has(Kind::Deadline) {
+            legend.push(Entry::new(Glyph::Line(INK), "deadline"));
+        }
+        if has(Kind::Bound) {
+            legend.push(Entry::new(
+                Glyph::Diamond(INK),
+                "response-time analysis bound (WCRT), dotted",
+            ));
+        }
+        legend
     }
 
     /// log10 of the largest count.
@@ -221,21 +300,34 @@ impl Plot<'_> {
     }
 
     /// The top of the y axis, in log10 of a count: headroom above the
-    /// highest bin for the labels of the maxima.
+    /// highest bin for the labels of the marks.
     fn top(&self) -> f64 {
         self.decades().max(1.0) + 0.9
     }
 
-    /// Lays out the chart on `area` and draws its axes: time from zero to a
-    /// little past the last bin (room for its worst-case line) on x, counts
-    /// by powers of ten on y.
+    /// The time axis' title: the quantity with its unit and the bin width,
+    /// and, when the count axis is shared with other runs' plots, that the
+    /// time axis is not.
+    fn x_title(&self, x_axis: &TimeAxis) -> String {
+        let title = format!(
+            "{}, {} bins",
+            x_axis.title(self.quantity),
+            style::short_duration(self.width)
+        );
+        if self.shared {
+            format!("{title} (time axis not shared with the other runs)")
+        } else {
+            title
+        }
+    }
+
+    /// Lays out the chart on `area` and draws its axes: time from zero to
+    /// the plot's own end on x, counts by powers of ten on y.
     fn chart<'a, DB: DrawingBackend>(
         &self,
         area: &'a DrawingArea<DB, Shift>,
     ) -> Result<Chart<'a, DB>, String> {
-        let bins_end = self.width.saturating_mul(self.n as u64);
-        let end = bins_end + (bins_end / 50).max(self.width);
-        let x_axis = TimeAxis::new(0, end, 12);
+        let x_axis = TimeAxis::new(0, self.end, 12);
         let top = self.top();
         let y_ticks: Vec<f64> = (0..=top.floor() as i32).map(f64::from).collect();
         let mut chart = ChartBuilder::on(area)
@@ -245,18 +337,13 @@ impl Plot<'_> {
             .x_label_area_size(52)
             .y_label_area_size(76)
             .build_cartesian_2d(
-                Scale::new(0..end, x_axis.ticks.clone()),
+                Scale::new(0..self.end, x_axis.ticks.clone()),
                 Scale::new(FLOOR..top, y_ticks),
             )
             .map_err(fail)?;
-        let x_desc = format!(
-            "{}, {} bins",
-            x_axis.title(self.quantity),
-            style::short_duration(self.width)
-        );
         chart
             .configure_mesh()
-            .x_desc(x_desc)
+            .x_desc(self.x_title(&x_axis))
             .y_desc("jobs per bin (log scale)")
             .x_label_formatter(&|v| x_axis.label(*v))
             .y_label_formatter(&|v| count_label(*v))
@@ -305,88 +392,6 @@ impl Plot<'_> {
         }
         Ok(())
     }
-
-    /// Draws `line`'s worst case: a dashed vertical line in its colour, the
-    /// whole height of the chart.
-    fn worst_case<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        chart: &Chart<'_, DB>,
-        line: &Line,
-    ) -> Result<(), String> {
-        let Some(max) = line.max else { return Ok(()) };
-        let (x, y_floor) = chart.backend_coord(&(max, FLOOR));
-        let (_, y_top) = chart.backend_coord(&(max, self.top()));
-        let mut y = y_floor;
-        while y > y_top {
-            let y2 = (y - 6).max(y_top);
-            root.draw(&PathElement::new(
-                vec![(x, y), (x, y2)],
-                line.color.stroke_width(2),
-            ))
-            .map_err(fail)?;
-            y -= 10;
-        }
-        Ok(())
-    }
-
-    /// Draws the value of each worst case in `order` (smallest first)
-    /// beside its line, on a white backing, staggered in rows from the top
-    /// so that no two overlap; only as many rows as the headroom above the
-    /// bins holds (the legend has every maximum anyway).
-    fn worst_case_labels<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        chart: &Chart<'_, DB>,
-        order: &[&Line],
-    ) -> Result<(), String> {
-        // The right end of the last label in each row, in pixels.
-        let mut levels: Vec<i32> = Vec::new();
-        let (x_range, y_range) = chart.plotting_area().get_pixel_range();
-        let headroom_px = chart.backend_coord(&(0, self.decades().max(0.0))).1 - y_range.start;
-        let max_levels = usize::try_from((headroom_px - 4) / (LABEL_SIZE as i32 + 4)).unwrap_or(0);
-        for line in order {
-            let Some(max) = line.max else { continue };
-            let (x, _) = chart.backend_coord(&(max, FLOOR));
-            let label = format!("max {}", format::duration(max));
-            let font = TextStyle::from((super::FONT, LABEL_SIZE).into_font());
-            let (w, h) = root.estimate_text_size(&label, &font).map_err(fail)?;
-            let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
-            let right_side = x + 4 + w < x_range.end;
-            let (x0, x1) = if right_side {
-                (x + 4, x + 4 + w)
-            } else {
-                (x - 4 - w, x - 4)
-            };
-            let level = levels
-                .iter()
-                .position(|&right| right + 6 < x0)
-                .unwrap_or(levels.len());
-            if level >= max_levels {
-                continue;
-            }
-            if level == levels.len() {
-                levels.push(x1);
-            } else {
-                levels[level] = x1;
-            }
-            let ty = y_range.start + 4 + i32::try_from(level).unwrap_or(0) * (h + 3);
-            let anchor = if right_side { HPos::Left } else { HPos::Right };
-            let tx = if right_side { x + 4 } else { x - 4 };
-            root.draw(&Rectangle::new(
-                [(x0 - 1, ty), (x1 + 1, ty + h + 1)],
-                WHITE.mix(0.85).filled(),
-            ))
-            .map_err(fail)?;
-            root.draw(&Text::new(
-                label,
-                (tx, ty),
-                style::text(LABEL_SIZE, INK, anchor, VPos::Top),
-            ))
-            .map_err(fail)?;
-        }
-        Ok(())
-    }
 }
 
 /// A count on the log axis: `10^v` as an integer (`1`, `10`, `1000`),
@@ -406,21 +411,6 @@ mod tests {
     use std::fs;
 
     #[test]
-    fn bins_follow_the_osadl_convention() {
-        assert_eq!(bin_width(250_000), 1_000);
-        assert_eq!(bin_width(100_000), 1_000);
-        assert_eq!(bin_width(22_600_000), 100_000);
-        assert_eq!(bin_width(30_000), 100);
-        let mut r = Recorder::new();
-        for v in [1_000, 1_500, 2_100, 2_900, 250_000] {
-            r.record(v);
-        }
-        let b = bins(&r, 1_000, 251);
-        assert_eq!((b[1], b[2], b[250]), (2, 2, 1));
-        assert_eq!(b.iter().sum::<u64>(), 5);
-    }
-
-    #[test]
     fn draws_png_and_svg_with_labels() {
         let dir = tempfile::tempdir().unwrap();
         let mut sensor = Recorder::new();
@@ -436,11 +426,15 @@ mod tests {
                 label: "sensor".into(),
                 color: 0,
                 recorder: &sensor,
+                deadline_ns: None,
+                bound_ns: None,
             },
             LatencySeries {
                 label: "control".into(),
                 color: 1,
                 recorder: &control,
+                deadline_ns: None,
+                bound_ns: None,
             },
         ];
         latency(&files, "Wake-up latency", "wake-up latency", &series, None).unwrap();
@@ -462,5 +456,132 @@ mod tests {
         assert_eq!(fs::read(&again.svg).unwrap(), svg.as_bytes());
         assert_eq!(fs::read(&again.png).unwrap(), png);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+
+    /// A series of `recorder` without deadline or bound.
+    fn plain<'a>(label: &str, recorder: &'a Recorder) -> LatencySeries<'a> {
+        LatencySeries {
+            label: label.into(),
+            color: 0,
+            recorder,
+            deadline_ns: None,
+            bound_ns: None,
+        }
+    }
+
+    #[test]
+    fn each_run_has_its_own_time_axis_and_all_share_the_count_axis() {
+        // Wake-ups under SCHED_FIFO (up to 20 µs) and SCHED_OTHER (up to
+        // 7 ms), as two runs of one comparison draw them.
+        let mut fifo = Recorder::new();
+        let mut other = Recorder::new();
+        for i in 0..10_000u64 {
+            fifo.record(2_000 + (i * 7_919) % 18_000);
+            other.record(5_000 + (i * 104_729) % 6_995_000);
+        }
+        let axes = LatencyAxes::covering([[&fifo], [&other]]);
+        let fifo_plot = Plot::new(
+            "fifo",
+            "wake-up latency",
+            &[plain("fifo", &fifo)],
+            Some(axes),
+        );
+        let other_plot = Plot::new(
+            "other",
+            "wake-up latency",
+            &[plain("o", &other)],
+            Some(axes),
+        );
+        // Each panel's x range covers its own maximum and not the other's.
+        assert!(
+            fifo_plot.end >= 20_000 && fifo_plot.end < 100_000,
+            "{}",
+            fifo_plot.end
+        );
+        assert!(other_plot.end >= 7_000_000, "{}", other_plot.end);
+        // Bins fit each: 100 ns against 50 µs.
+        assert_eq!((fifo_plot.width, other_plot.width), (100, 50_000));
+        // One count axis: the larger peak (the finer bins hold fewer jobs
+        // each... or more; whichever is larger, both plots reach it).
+        assert_eq!(fifo_plot.peak, other_plot.peak);
+        assert_eq!(fifo_plot.peak, axes.peak);
+        assert!(
+            fifo_plot.lines[0]
+                .bins
+                .iter()
+                .chain(&other_plot.lines[0].bins)
+                .any(|&c| c == axes.peak)
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let files = PlotFiles::new(dir.path(), "fifo");
+        latency(
+            &files,
+            "Wake-up",
+            "wake-up latency",
+            &[plain("fifo", &fifo)],
+            Some(axes),
+        )
+        .unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        assert!(
+            svg.contains(
+                "wake-up latency (µs), 100 ns bins (time axis not shared with the other runs)"
+            ),
+            "x title"
+        );
+        // Alone, the axis is not called out.
+        latency(
+            &files,
+            "Wake-up",
+            "wake-up latency",
+            &[plain("fifo", &fifo)],
+            None,
+        )
+        .unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        assert!(!svg.contains("not shared"));
+    }
+
+    #[test]
+    fn a_response_time_distribution_marks_the_deadline_and_the_bound() {
+        let mut sensor = Recorder::new();
+        for i in 0..5_000u64 {
+            sensor.record(300_000 + (i * 7_919) % 1_200_000);
+        }
+        let series = |deadline_ns, bound_ns| LatencySeries {
+            label: "sensor".into(),
+            color: 3,
+            recorder: &sensor,
+            deadline_ns: Some(deadline_ns),
+            bound_ns: Some(bound_ns),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let files = PlotFiles::new(dir.path(), "response");
+        let near = [series(2_000_000, 1_800_000)];
+        latency(&files, "Response", "response time", &near, None).unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        // The lines' labels, each its own text element, and the legend.
+        for text in [
+            ">\ndeadline\n<",
+            ">\nbound\n<",
+            "sensor (max 1.50 ms, deadline 2.00 ms, bound 1.80 ms)",
+            "response-time analysis bound (WCRT), dotted",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+        // The axis reaches the deadline, past the largest response.
+        assert!(Plot::new("r", "r", &near, None).end >= 2_000_000);
+
+        // A deadline far beyond every response is named, not drawn.
+        let far = [series(50_000_000, 1_800_000)];
+        latency(&files, "Response", "response time", &far, None).unwrap();
+        let svg = fs::read_to_string(&files.svg).unwrap();
+        assert!(svg.contains("deadline 50.0 ms off the axis"), "legend");
+        assert!(
+            !svg.contains(">\ndeadline\n<"),
+            "a label for an undrawn line"
+        );
+        assert!(Plot::new("r", "r", &far, None).end < 4_000_000);
     }
 }

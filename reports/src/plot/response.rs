@@ -73,7 +73,8 @@ pub struct ResponseRun {
 pub struct ResponseTask {
     /// Task name.
     pub name: String,
-    /// Palette index of its colour (the task's index).
+    /// Palette slot of its colour: the task's slot in the report's colour
+    /// assignment (one colour per task name, see `figures`).
     pub color: usize,
     /// Relative deadline, in nanoseconds.
     pub deadline_ns: u64,

@@ -6,6 +6,44 @@
 //!
 //! Time stays integer nanoseconds up to the pixel: time axes are `u64`
 //! coordinates and their tick labels come from [`format::duration`].
+//!
+//! # One colour per task
+//!
+//! A task's colour follows its name, so `sensor` looks the same in every
+//! plot of a report and, as far as the rule below allows, in every report.
+//!
+//! - The palette has seven hues from Paul Tol's colour-blind-safe
+//!   schemes: blue, orange, cyan, purple, green, yellow, pink ("bright"
+//!   without its red, which marks misses, and grey, which marks neutral
+//!   things; "vibrant" orange, "light" pink). Every two are at least 25
+//!   apart in CIEDE2000 in normal vision, each at least 20 from the miss
+//!   red.
+//! - A name asks for a slot: the 64-bit FNV-1a hash of its UTF-8 bytes
+//!   modulo 7 (a fixed function, the same on every machine and release).
+//! - A report builds one assignment ([`TaskColors`]) from the ordered list
+//!   of every task name in it, and every plot of the report takes its
+//!   colours from it. The order is config order; in a comparison, the
+//!   order tasks first appear across the runs (the first run's tasks in
+//!   config order, then each later run's new ones).
+//! - In that order, each task takes, probing from its slot onward
+//!   (`slot, slot + 1, ...` modulo 7), the first slot that no earlier task
+//!   has and whose colour a protanope, deuteranope and tritanope can each
+//!   tell from the previous task's (CIEDE2000 at least 15 under Machado et
+//!   al.'s 2009 simulations at severity 1.0; the six pairs below that are
+//!   listed in `palette`). If no free slot passes, it takes the first free
+//!   slot. Past seven tasks, "free" means used by the fewest earlier
+//!   tasks, so colours repeat evenly.
+//! - Each colour has at most two look-alikes, so the first five tasks of
+//!   a report always find a free slot their neighbour is not confused
+//!   with; from the sixth on, only when one is left.
+//!
+//! The one limit: a collision moves a colour. When two tasks of a report
+//! ask for the same slot, or the later would be confused with the task
+//! before it, the later one moves on, so a task can have another colour
+//! in a report where a task before it collides with it (`camera` after
+//! `sensor` is blue, alone it is pink). A task's colour is the same
+//! in every report whose earlier tasks leave its slot alone, and always
+//! the same within one report.
 
 use std::ops::Range;
 
@@ -22,26 +60,9 @@ use crate::format;
 /// Width of every report plot, in pixels (the report page's width).
 pub(crate) const WIDTH: u32 = 1100;
 
-/// Task colours, by task index (wrapping after ten): Paul Tol's
-/// colour-blind-safe "bright" and "muted" schemes, without red, which marks
-/// misses.
-const TASK_COLORS: [RGBColor; 10] = [
-    RGBColor(0x44, 0x77, 0xAA), // blue
-    RGBColor(0xEE, 0x77, 0x33), // orange
-    RGBColor(0x22, 0x88, 0x33), // green
-    RGBColor(0xAA, 0x33, 0x77), // purple
-    RGBColor(0x66, 0xCC, 0xEE), // cyan
-    RGBColor(0xBB, 0xAA, 0x33), // ochre
-    RGBColor(0x33, 0x22, 0x88), // indigo
-    RGBColor(0x44, 0xAA, 0x99), // teal
-    RGBColor(0x88, 0x22, 0x55), // wine
-    RGBColor(0x77, 0x77, 0x77), // grey
-];
+mod palette;
 
-/// The colour of task `index`.
-pub(crate) fn task_color(index: usize) -> RGBColor {
-    TASK_COLORS[index % TASK_COLORS.len()]
-}
+pub(crate) use palette::{TaskColors, task_color};
 
 /// Misses: missed deadlines, lateness, bars above the deadline.
 pub(crate) const MISS: RGBColor = RGBColor(0xCC, 0x11, 0x11);
@@ -366,13 +387,14 @@ mod tests {
     }
 
     #[test]
-    fn task_colors_are_distinct_and_not_red() {
-        for i in 0..TASK_COLORS.len() {
+    fn task_colors_are_distinct_not_red_and_wrap() {
+        let n = palette::PALETTE.len();
+        for i in 0..n {
             for j in 0..i {
                 assert_ne!(task_color(i), task_color(j));
             }
             assert_ne!(task_color(i), MISS);
         }
-        assert_eq!(task_color(10), task_color(0));
+        assert_eq!(task_color(n), task_color(0));
     }
 }
