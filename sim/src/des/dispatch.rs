@@ -112,8 +112,10 @@ impl Engine<'_, '_> {
                 self.domains[d].ready.set(task, key);
             }
             Where::Running(c) => {
-                let key = self.key_of(task);
-                self.domains[d].running.set(c, Reverse(key));
+                if self.domains[d].only.is_none() {
+                    let key = self.key_of(task);
+                    self.domains[d].running.set(c, Reverse(key));
+                }
             }
             _ => {}
         }
@@ -124,10 +126,12 @@ impl Engine<'_, '_> {
     fn occupy(&mut self, c: usize, task: usize) {
         self.cpus[c].running = Some(task);
         let d = self.cpus[c].domain;
-        let key = self.key_of(task);
-        let dom = &mut self.domains[d];
-        dom.idle.remove(c);
-        dom.running.set(c, Reverse(key));
+        if self.domains[d].only.is_none() {
+            let key = self.key_of(task);
+            let dom = &mut self.domains[d];
+            dom.idle.remove(c);
+            dom.running.set(c, Reverse(key));
+        }
         self.mark(d);
     }
 
@@ -137,9 +141,29 @@ impl Engine<'_, '_> {
         self.set_next_event(c, u64::MAX);
         let d = self.cpus[c].domain;
         let dom = &mut self.domains[d];
-        dom.running.remove(c);
-        dom.idle.set(c, c);
+        if dom.only.is_none() {
+            dom.running.remove(c);
+            dom.idle.set(c, c);
+        }
         self.mark(d);
+    }
+
+    /// An idle CPU of domain `d`, the first in platform order.
+    #[inline]
+    fn idle_cpu(&self, d: usize) -> Option<usize> {
+        match self.domains[d].only {
+            Some(c) => self.cpus[c].running.is_none().then_some(c),
+            None => self.domains[d].idle.peek().map(|(_, c)| c),
+        }
+    }
+
+    /// The CPU of domain `d` running its least urgent job.
+    #[inline]
+    pub(super) fn least_urgent_cpu(&self, d: usize) -> Option<usize> {
+        match self.domains[d].only {
+            Some(c) => self.cpus[c].running.is_some().then_some(c),
+            None => self.domains[d].running.peek().map(|(_, c)| c),
+        }
     }
 
     pub(super) fn candidate(&self, task: usize) -> Candidate {
@@ -193,12 +217,12 @@ impl Engine<'_, '_> {
             let Some(task) = self.best_ready(d) else {
                 return;
             };
-            if let Some((_, c)) = self.domains[d].idle.peek() {
+            if let Some(c) = self.idle_cpu(d) {
                 self.dequeue(task);
                 self.start(task, c);
                 continue;
             }
-            let Some((_, c)) = self.domains[d].running.peek() else {
+            let Some(c) = self.least_urgent_cpu(d) else {
                 return;
             };
             let Some(running) = self.cpus[c].running else {

@@ -17,6 +17,10 @@ use super::resources::Locks;
 use super::state::{Active, CpuState, Domain, TaskState, Where, ops_of};
 use crate::ledger::{Arrivals, Ledger};
 
+/// Up to this many CPUs, the next event is found by a scan of the CPUs
+/// (cheaper than a heap's upkeep at that size); beyond, from a heap.
+const SCANNED_CPUS: usize = 4;
+
 /// What a finished run hands back to `simulate`.
 pub(super) struct Run {
     pub(super) ledger: Ledger,
@@ -39,20 +43,14 @@ pub(super) struct Engine<'s, 't> {
     pub(super) now: u64,
     pub(super) tasks: Vec<TaskState>,
     pub(super) cpus: Vec<CpuState>,
-    /// CPUs with a next event, by (time, CPU).
-    pub(super) events: IndexedHeap<(u64, usize)>,
+    /// CPUs with a next event, by (time, CPU); `None` on a platform of
+    /// at most [`SCANNED_CPUS`] CPUs, whose events are found by a scan.
+    events: Option<IndexedHeap<(u64, usize)>>,
     pub(super) domains: Vec<Domain>,
     /// Domains to dispatch at this instant.
     pub(super) dirty: Vec<usize>,
     /// Domains whose log may change at this instant.
     pub(super) touched: Vec<usize>,
-    /// A reusable buffer of tasks.
-    pub(super) scratch: Vec<usize>,
-    /// Per (task, kind of delay): a wait being settled, in ns (zero
-    /// between settlements).
-    pub(super) wait_sums: Vec<u64>,
-    /// The slots of `wait_sums` in use, in the order they were first used.
-    pub(super) wait_order: Vec<usize>,
     /// CPUs whose event at this instant waits for a dispatch.
     deferred: Vec<usize>,
     /// (ready time, task) of every task's next release.
@@ -136,14 +134,11 @@ impl<'s, 't> Engine<'s, 't> {
             now: 0,
             track_inversion: !sys.resources.is_empty() || !s.preemptive,
             tasks,
-            events: IndexedHeap::new(cpus.len()),
+            events: (cpus.len() > SCANNED_CPUS).then(|| IndexedHeap::new(cpus.len())),
             cpus,
             domains,
             dirty: Vec::new(),
             touched: Vec::new(),
-            scratch: Vec::new(),
-            wait_sums: vec![0; 2 * sys.tasks.len()],
-            wait_order: Vec::new(),
             deferred: Vec::new(),
             releases,
             aborts: BinaryHeap::new(),
@@ -191,8 +186,17 @@ impl<'s, 't> Engine<'s, 't> {
         if let Some(a) = self.aborts.peek() {
             t = t.min(a.0.0);
         }
-        if let Some(((e, _), _)) = self.events.peek() {
-            t = t.min(e);
+        match &self.events {
+            Some(heap) => {
+                if let Some(((e, _), _)) = heap.peek() {
+                    t = t.min(e);
+                }
+            }
+            None => {
+                for c in &self.cpus {
+                    t = t.min(c.next_event);
+                }
+            }
         }
         t
     }
@@ -202,10 +206,12 @@ impl<'s, 't> Engine<'s, 't> {
     #[inline]
     pub(super) fn set_next_event(&mut self, c: usize, t: u64) {
         self.cpus[c].next_event = t;
-        if t == u64::MAX {
-            self.events.remove(c);
-        } else {
-            self.events.set(c, (t, c));
+        if let Some(heap) = self.events.as_mut() {
+            if t == u64::MAX {
+                heap.remove(c);
+            } else {
+                heap.set(c, (t, c));
+            }
         }
     }
 
@@ -224,28 +230,43 @@ impl<'s, 't> Engine<'s, 't> {
         }
     }
 
+    /// Handles what running jobs reach at this instant, in CPU order, even
+    /// after a deadlock on one of them: a job elsewhere that completes now
+    /// must not be aborted at its deadline afterwards. A CPU whose job
+    /// stopped at a scheduling point keeps its event for the next pass. (A
+    /// CPU's event changes only that CPU's next event.)
+    fn cpu_events(&mut self) {
+        if self.events.is_none() {
+            for c in 0..self.cpus.len() {
+                while self.cpus[c].next_event == self.now && self.cpu_event(c) {}
+            }
+            return;
+        }
+        while let Some(((t, c), _)) = self.events.as_ref().and_then(IndexedHeap::peek) {
+            if t != self.now {
+                break;
+            }
+            if !self.cpu_event(c) {
+                if let Some(heap) = self.events.as_mut() {
+                    heap.remove(c);
+                }
+                self.deferred.push(c);
+            }
+        }
+        for i in 0..self.deferred.len() {
+            let c = self.deferred[i];
+            if let Some(heap) = self.events.as_mut() {
+                heap.set(c, (self.now, c));
+            }
+        }
+        self.deferred.clear();
+    }
+
     /// Handles everything that happens at `self.now`, in the documented
     /// order, until no event is left at this instant.
     fn instant(&mut self) {
         loop {
-            // Every CPU's events of the instant are handled, in CPU order,
-            // even after a deadlock on one of them: a job elsewhere that
-            // completes now must not be aborted at its deadline below. (A
-            // CPU's event changes only that CPU's next event.)
-            while let Some(((t, c), _)) = self.events.peek() {
-                if t != self.now {
-                    break;
-                }
-                if !self.cpu_event(c) {
-                    self.events.remove(c);
-                    self.deferred.push(c);
-                }
-            }
-            for i in 0..self.deferred.len() {
-                let c = self.deferred[i];
-                self.events.set(c, (self.now, c));
-            }
-            self.deferred.clear();
+            self.cpu_events();
             while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
                 if t != self.now {
                     break;
@@ -288,7 +309,7 @@ impl<'s, 't> Engine<'s, 't> {
                 break;
             }
         }
-        self.log_who_runs();
+        self.note_who_runs();
     }
 
     pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {

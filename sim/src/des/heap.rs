@@ -31,8 +31,8 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Number of items in the heap.
-    #[inline]
-    pub(super) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.heap.len()
     }
 

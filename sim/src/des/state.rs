@@ -10,23 +10,13 @@ use std::collections::VecDeque;
 
 use rtlab_tasks::model::{CpuId, Task};
 
-use super::charge::WaitLog;
+use super::charge::Ran;
 use super::heap::IndexedHeap;
 use crate::ledger::{Arrivals, JobCauses, JobPlan};
 
 /// A job's place in the policy's order ([`crate::policy::key`]): smaller
 /// is more urgent, distinct for distinct tasks.
 pub(super) type Key = (u64, u64, usize);
-
-/// Since when, and from which entry of its domain's [`WaitLog`], a ready
-/// job's wait for a CPU is not yet charged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Waiting {
-    /// Absolute index of the log entry that covered `since`.
-    pub(super) entry: u64,
-    /// Start of the uncharged wait, in ns.
-    pub(super) since: u64,
-}
 
 /// One step of a job's critical sections, at an execution time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,8 +81,9 @@ pub(super) struct Active {
     pub(super) held: Vec<usize>,
     /// Where its time went so far (the ledger's partition).
     pub(super) causes: JobCauses,
-    /// While it is ready: its wait not yet charged to `causes`.
-    pub(super) waiting: Option<Waiting>,
+    /// While it is ready: since when (ns) its wait is not yet charged to
+    /// `causes`.
+    pub(super) waiting: Option<u64>,
 }
 
 impl Active {
@@ -167,6 +158,10 @@ pub(super) struct CpuState {
 pub(super) struct Domain {
     /// Indices into the engine's CPUs, in platform order.
     pub(super) cpus: Vec<usize>,
+    /// Its CPU, when it has only one: then `running` and `idle` are not
+    /// kept (the CPU's own state answers), which keeps the common
+    /// partitioned case as cheap as it was before the heaps.
+    pub(super) only: Option<usize>,
     /// Tasks whose head job is ready, most urgent first.
     pub(super) ready: IndexedHeap<Key>,
     /// CPUs running a job, the least urgent job first (the one dispatch
@@ -174,8 +169,9 @@ pub(super) struct Domain {
     pub(super) running: IndexedHeap<Reverse<Key>>,
     /// Idle CPUs, the first in platform order first.
     pub(super) idle: IndexedHeap<usize>,
-    /// Who its ready jobs waited behind, until they are charged.
-    pub(super) log: WaitLog,
+    /// Who its ready jobs wait behind (what they are charged to), as of
+    /// the end of the last instant that touched it.
+    pub(super) ran: Ran,
     /// Something dispatch looks at changed since its last dispatch.
     pub(super) dirty: bool,
     /// Something the log records may have changed during this instant.
@@ -191,11 +187,15 @@ impl Domain {
             idle.set(c, c);
         }
         Domain {
+            only: match cpus.as_slice() {
+                [c] => Some(*c),
+                _ => None,
+            },
             cpus,
             ready: IndexedHeap::new(tasks),
             running: IndexedHeap::new(all_cpus),
             idle,
-            log: WaitLog::new(),
+            ran: Ran::Nobody,
             dirty: false,
             touched: false,
         }
