@@ -138,7 +138,7 @@ pub fn latency(
         peak,
         lines,
     };
-    style::render(files, HEIGHT, &plot)
+    super::layout::render(files, HEIGHT, &plot)
 }
 
 struct Line {
