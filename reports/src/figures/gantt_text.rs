@@ -10,7 +10,9 @@ use crate::plot::gantt::Span;
 pub(super) const GANTT_LEGEND: &str = "One row per CPU (who ran there), then one per task: bars are \
     execution, the thin line a job waiting, hatched boxes blocking on a resource, the black \
     strip a lock held. Up arrows are releases, down arrows deadlines; a red arrow is a missed \
-    deadline, with the lateness in red.";
+    deadline, and the red line from it runs to the job's end (a tick where each late job \
+    ended; one line for jobs late one after another), labelled with how late where there is \
+    room.";
 
 /// Said of a window around a miss that lost events.
 pub(super) const TRUNCATED: &str = " The recorded window lost events (too many, or the miss came too late \

@@ -104,7 +104,7 @@ pub fn percentiles(
         cols,
         rows,
     };
-    style::render(files, u32::try_from(height).unwrap_or(1000), &plot)
+    super::layout::render(files, u32::try_from(height).unwrap_or(1000), &plot)
 }
 
 /// Columns and rows for `n` panels: side by side up to three, then rows

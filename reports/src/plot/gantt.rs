@@ -10,7 +10,9 @@
 //! - releases as upward arrows, absolute deadlines (release + relative
 //!   deadline, or the engine's own deadline for a missed job) as downward
 //!   grey arrows; a missed deadline is red, with a red bracket from the
-//!   deadline to the job's end and the lateness written on it;
+//!   deadline to the job's end and the lateness written on it, clear of
+//!   the arrows (one line and one label for a backlog of late jobs:
+//!   `lateness`);
 //! - blocking on a resource as a hatched box from block to unblock, named
 //!   where there is room, and a lock held as a dark strip under the bar;
 //! - aborts (red) and faults (black) as crosses, skipped releases as
@@ -41,10 +43,12 @@ use super::style::{
     self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, Scale, TimeAxis, fail,
     task_color,
 };
-use crate::{ReportError, format};
+use crate::ReportError;
+use lateness::{Room, clusters, lateness_label};
 use timeline::Timeline;
 
 mod around;
+mod lateness;
 mod timeline;
 
 pub use around::{MissWindow, miss_windows, time_range};
@@ -69,7 +73,7 @@ pub fn gantt(
         colors,
         timeline,
     };
-    style::render(files, u32::try_from(height).unwrap_or(760), &plot)
+    layout::render(files, u32::try_from(height).unwrap_or(760), &plot)
 }
 
 struct Plot<'a> {
@@ -85,7 +89,7 @@ struct Plot<'a> {
 const BAR: (f64, f64) = (0.28, 0.72);
 const ARROW: (f64, f64) = (0.06, 0.94);
 const LOCK: (f64, f64) = (0.14, 0.22);
-const BRACKET: [f64; 2] = [0.88, 0.8];
+const BRACKET: f64 = 0.88;
 
 /// Where things land in pixels, once the chart is laid out: time maps to
 /// x over the span, rows (task rows from the top down, CPU rows above them)
@@ -408,6 +412,9 @@ impl Plot<'_> {
     ) -> Result<(), String> {
         let mut brackets: Vec<(usize, u64, u64)> = Vec::new();
         let mut deadlines: Vec<(bool, i32, f64)> = Vec::new();
+        // The pixel columns of each task row's arrows, which a lateness
+        // label must leave clear.
+        let mut columns: Vec<Vec<i32>> = vec![Vec::new(); g.tasks];
         for (&(k, _), job) in &self.timeline.jobs {
             if k >= g.tasks {
                 continue;
@@ -415,6 +422,7 @@ impl Plot<'_> {
             let row = g.task_row(k);
             if let Some(r) = job.release.filter(|&r| g.within(r)) {
                 layout::arrow(root, g.x(r), g.y(row + ARROW.0), g.y(row + ARROW.1), INK)?;
+                columns[k].push(g.x(r));
             }
             let deadline = job.missed_at.or_else(|| {
                 let d = self.window.deadlines_ns.get(k)?;
@@ -422,6 +430,7 @@ impl Plot<'_> {
             });
             if let Some(d) = deadline.filter(|&d| g.within(d)) {
                 deadlines.push((job.missed_at.is_some(), g.x(d), row));
+                columns[k].push(g.x(d));
             }
             let end = job.end.as_ref().map_or(self.window.end_ns, |e| e.0);
             if let Some(d) = job.missed_at.filter(|&d| d < g.span.1) {
@@ -439,7 +448,7 @@ impl Plot<'_> {
             let color = if missed { MISS } else { MUTED };
             layout::arrow(root, x, g.y(row + ARROW.1), g.y(row + ARROW.0), color)?;
         }
-        self.brackets(root, g, &brackets)?;
+        self.brackets(root, g, &brackets, &columns)?;
         for &(k, t) in &self.timeline.skips {
             if k < g.tasks && g.within(t) {
                 let (x, y) = (g.x(t), g.y(g.task_row(k) + 0.5));
@@ -451,62 +460,52 @@ impl Plot<'_> {
     }
 
     /// Red brackets from each missed deadline to the job's end, `(task,
-    /// deadline, end)` in task then job order. Brackets of one task that
-    /// overlap in time form a cluster: they alternate between two heights
-    /// and share one label at the first, listing every lateness.
+    /// deadline, end)` in task then job order; `columns[k]` are the pixel
+    /// columns of task `k`'s arrows. Brackets of one task that overlap in
+    /// time (a backlog: each job late because the one before was) form a
+    /// cluster, drawn as one line from its first deadline with a tick where
+    /// each of its jobs ended, and labelled once (see [`lateness_label`]):
+    /// stacked brackets and a label over them would be unreadable.
     fn brackets<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         g: &Geometry,
         brackets: &[(usize, u64, u64)],
+        columns: &[Vec<i32>],
     ) -> Result<(), String> {
-        let mut i = 0;
-        while i < brackets.len() {
-            let (k, first, mut reach) = brackets[i];
-            let mut j = i + 1;
-            while j < brackets.len() && brackets[j].0 == k && brackets[j].1 < reach {
-                reach = reach.max(brackets[j].2);
-                j += 1;
-            }
-            let row = g.task_row(k);
-            for (level, &(_, d, end)) in brackets[i..j].iter().enumerate() {
-                let (x0, x1) = (g.x(d), g.x(end).max(g.x(d) + 2));
-                let y = g.y(row + BRACKET[level % 2]);
-                root.draw(&Rectangle::new([(x0, y - 1), (x1, y + 1)], MISS.filled()))
-                    .map_err(fail)?;
-                if end <= g.span.1 {
-                    root.draw(&PathElement::new(
-                        vec![(x1, y - 5), (x1, y + 5)],
-                        MISS.stroke_width(2),
-                    ))
-                    .map_err(fail)?;
-                }
-            }
-            let mut lates: Vec<String> = brackets[i..j]
-                .iter()
-                .take(3)
-                .map(|&(_, d, end)| format!("+{}", format::duration(end.saturating_sub(d))))
-                .collect();
-            if j - i > 3 {
-                lates.push("…".into());
-            }
-            let label = format!("{} late", lates.join(", "));
-            let w = style::text_width(root, &label, SMALL_SIZE)?;
-            let (x0, x1, y) = (g.x(first), g.x(reach), g.y(row + BRACKET[0]));
-            if w + 16 < x1 - x0 {
-                root.draw(&Rectangle::new(
-                    [(x0 + 6, y - 7), (x0 + 10 + w, y + 7)],
-                    WHITE.filled(),
+        let clusters = clusters(brackets);
+        for (n, cluster) in clusters.iter().enumerate() {
+            let Some(&(k, first, _)) = cluster.first() else {
+                continue;
+            };
+            let reach = cluster.iter().map(|b| b.2).max().unwrap_or(first);
+            let y = g.y(g.task_row(k) + BRACKET);
+            let (x0, x1) = (g.x(first), g.x(reach).max(g.x(first) + 2));
+            root.draw(&Rectangle::new([(x0, y - 1), (x1, y + 1)], MISS.filled()))
+                .map_err(fail)?;
+            let mut clear_of = columns.get(k).cloned().unwrap_or_default();
+            for &(_, _, end) in cluster.iter().filter(|b| b.2 <= g.span.1) {
+                let x = g.x(end).max(x0 + 2);
+                root.draw(&PathElement::new(
+                    vec![(x, y - 5), (x, y + 5)],
+                    MISS.stroke_width(2),
                 ))
                 .map_err(fail)?;
-                root.draw(&Text::new(
-                    label,
-                    (x0 + 8, y),
-                    style::bold(SMALL_SIZE, MISS, HPos::Left, VPos::Center),
-                ))
-                .map_err(fail)?;
+                clear_of.push(x);
             }
-            i = j;
+            // The label stays before the task's next cluster.
+            let limit = clusters
+                .get(n + 1)
+                .and_then(|c| c.first())
+                .filter(|c| c.0 == k)
+                .map_or(g.x.1, |c| g.x(c.1));
+            let room = Room {
+                from: x0,
+                start_by: x1,
+                limit: limit.min(g.x.1),
+                clear_of,
+            };
+            lateness_label(root, cluster, &room, y)?;
         }
         Ok(())
     }

@@ -105,7 +105,7 @@ pub fn latency(
     series: &[LatencySeries<'_>],
     axes: Option<LatencyAxes>,
 ) -> Result<(), ReportError> {
-    style::render(files, HEIGHT, &Plot::new(title, quantity, series, axes))
+    super::layout::render(files, HEIGHT, &Plot::new(title, quantity, series, axes))
 }
 
 struct Line {

@@ -1,14 +1,33 @@
 //! Where things go on a report plot (not a plot itself): the title, a
 //! legend strip above the chart and a key strip of run numbers below it
 //! (never over data), the symbols they use, and the labels under grouped
-//! bars.
+//! bars; and [`render`], through which the report's plots are drawn, so
+//! that tests can measure where their texts land.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::FONT;
-use super::style::{INK, LABEL_SIZE, MUTED, SMALL_SIZE, TITLE_SIZE, bold, fail, text, text_width};
+use super::style::{
+    self, Draw, INK, LABEL_SIZE, MUTED, SMALL_SIZE, TITLE_SIZE, bold, fail, text, text_width,
+};
+use super::{FONT, PlotFiles};
+use crate::ReportError;
+
+#[cfg(test)]
+pub(crate) mod recorder;
+#[cfg(test)]
+mod shipped;
+
+/// Draws `plot` into `files` at `height` pixels, as `style::render` does;
+/// in tests, also on the recording backend when a capture is on (see
+/// `recorder`), so that a test sees every text of every report plot.
+pub(crate) fn render(files: &PlotFiles, height: u32, plot: &impl Draw) -> Result<(), ReportError> {
+    #[cfg(test)]
+    recorder::record(files, (style::WIDTH, height), plot)
+        .map_err(|e| super::plot_error(&files.png, e))?;
+    style::render(files, height, plot)
+}
 
 /// A symbol in a legend.
 #[derive(Clone, Debug)]

@@ -51,7 +51,7 @@ pub fn misses(
     tasks: &[MissTask],
     runs: &[String],
 ) -> Result<(), ReportError> {
-    style::render(files, HEIGHT, &Plot { title, tasks, runs })
+    layout::render(files, HEIGHT, &Plot { title, tasks, runs })
 }
 
 struct Plot<'a> {

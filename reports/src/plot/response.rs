@@ -132,7 +132,7 @@ pub fn response(
         runs,
         scale,
     };
-    style::render(files, HEIGHT, &plot)
+    super::layout::render(files, HEIGHT, &plot)
 }
 
 struct Plot<'a> {
@@ -256,7 +256,8 @@ impl Plot<'_> {
         let groups = self.tasks.len().max(1) as f64;
         let mut chart = ChartBuilder::on(area)
             .margin_left(10)
-            .margin_right(24)
+            // Room for the deadline line's label.
+            .margin_right(64)
             .margin_top(8)
             .x_label_area_size(layout::group_labels_height(n_runs, true))
             .y_label_area_size(76)
@@ -287,7 +288,7 @@ impl Plot<'_> {
 }
 
 /// Draws the deadline: one dashed line at 100% across every group (the
-/// pixel columns `x_range`), labelled at its right end.
+/// pixel columns `x_range`), labelled past its right end.
 fn deadline_line<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     canvas: &Canvas<'_, '_, DB>,
@@ -303,10 +304,11 @@ fn deadline_line<DB: DrawingBackend>(
         .map_err(fail)?;
         x += 15;
     }
+    // In the margin right of the plot, where no box or label goes.
     root.draw(&Text::new(
         "deadline",
-        (x_range.end - 4, dy - 3),
-        style::text(SMALL_SIZE, INK, HPos::Right, VPos::Bottom),
+        (x_range.end + 4, dy),
+        style::text(SMALL_SIZE, INK, HPos::Left, VPos::Center),
     ))
     .map_err(fail)
 }
@@ -403,59 +405,92 @@ fn run_box<DB: DrawingBackend>(
     .map_err(fail)?;
     let slot_px = (canvas.x(c + 0.4 / canvas.n_runs as f64) - cx) * 2;
     let wy = run.wcrt_ns.map(y);
-    let wx = bound(root, canvas, slot, wy, slot_px, unbounded)?;
+    let wx = bound(root, slot, wy, slot_px)?;
     let over = excess(run);
     if let (Some(wx), Some(wy), Some(_)) = (wx, wy, over) {
         excess_bar(root, (wx, wy), ymax, wx == cx)?;
     }
-    let over_text = over.map(|o| format!("+{} over bound", format::duration(o)));
-    let label = match (missed, over_text) {
-        (true, Some(o)) => Some((format!("max {}, {o}", format::duration(st.max_ns)), MISS)),
-        (true, None) => Some((format!("max {}", format::duration(st.max_ns)), MISS)),
-        (false, Some(o)) => Some((o, EXCEEDED)),
-        (false, None) => None,
+    // One label above the whisker, in the slot's own column: what missed,
+    // the excess over the bound, or that this run has none.
+    let mut parts = Vec::new();
+    if missed {
+        parts.push(format!("max {}", format::duration(st.max_ns)));
+    }
+    if let Some(o) = over {
+        parts.push(format!("+{} over bound", format::duration(o)));
+    }
+    if run.wcrt_ns.is_none() && !unbounded {
+        no_bound(root, canvas, slot, slot_px, &mut parts)?;
+    }
+    let color = if missed {
+        MISS
+    } else if over.is_some() {
+        EXCEEDED
+    } else {
+        MUTED
     };
-    if let Some((text, color)) = label {
-        layout::bar_label(root, &text, (cx, ymax), slot_px, color)?;
+    if !parts.is_empty() {
+        layout::bar_label(root, &parts.join(", "), (cx, ymax), slot_px, color)?;
     }
     Ok(())
 }
 
-/// Draws the analysis bound of one box, at pixel row `wy` if there is one:
-/// a diamond beside the box, or on it when the slot (`slot_px` wide) is too
-/// narrow for both. Without one it says so, rather than leave the reader
-/// looking for a diamond (once for the group when no run has one:
-/// `unbounded`). Returns the diamond's pixel column, if drawn.
-fn bound<DB: DrawingBackend>(
+/// Says that a run has no analysis bound (when others of its task have
+/// one), rather than leave the reader looking for a diamond: along the
+/// bottom where the diamond would go, beside the box, when the slot
+/// (`slot_px` wide) has room for it clear of the next box; otherwise as
+/// the box's label, in its own column, unless the box already has one (a
+/// miss, which matters more: the headroom above the box holds one short
+/// label).
+fn no_bound<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     canvas: &Canvas<'_, '_, DB>,
     slot: &Slot,
+    slot_px: i32,
+    parts: &mut Vec<String>,
+) -> Result<(), String> {
+    let (_, h) = root
+        .estimate_text_size(
+            "no bound",
+            &TextStyle::from((super::FONT, SMALL_SIZE).into_font()),
+        )
+        .map_err(fail)?;
+    let h = i32::try_from(h).unwrap_or(i32::MAX);
+    if slot_px - 2 * slot.hw < 2 * (h + 6) {
+        if parts.is_empty() {
+            parts.push("no bound".to_string());
+        }
+        return Ok(());
+    }
+    root.draw(&Text::new(
+        "no bound",
+        (slot.cx + slot.hw + 4, canvas.y_range.end - 4),
+        style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Top).transform(FontTransform::Rotate270),
+    ))
+    .map_err(fail)
+}
+
+/// Draws the analysis bound of one box, at pixel row `wy` if there is one:
+/// a diamond beside the box, or on it when the slot (`slot_px` wide) is too
+/// narrow for both. (Without one, the box's label says so.) Returns the
+/// diamond's pixel column, if drawn.
+fn bound<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    slot: &Slot,
     wy: Option<i32>,
     slot_px: i32,
-    unbounded: bool,
 ) -> Result<Option<i32>, String> {
     let (cx, hw) = (slot.cx, slot.hw);
-    match wy {
-        Some(wy) => {
-            let wx = if slot_px >= 2 * hw + 12 {
-                cx + hw + 7
-            } else {
-                cx
-            };
-            diamond(root, (wx, wy), wx == cx)?;
-            Ok(Some(wx))
-        }
-        None if !unbounded => root
-            .draw(&Text::new(
-                "no bound",
-                (cx + hw + 4, canvas.y_range.end - 4),
-                style::text(SMALL_SIZE, MUTED, HPos::Left, VPos::Top)
-                    .transform(FontTransform::Rotate270),
-            ))
-            .map(|()| None)
-            .map_err(fail),
-        None => Ok(None),
-    }
+    let Some(wy) = wy else {
+        return Ok(None);
+    };
+    let wx = if slot_px >= 2 * hw + 12 {
+        cx + hw + 7
+    } else {
+        cx
+    };
+    diamond(root, (wx, wy), wx == cx)?;
+    Ok(Some(wx))
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 
 use super::PlotFiles;
 use super::layout::{self, Entry, Glyph, frame};
-use super::style::{self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, Scale, fail};
+use super::style::{self, AXIS_SIZE, Draw, GRID, INK, LABEL_SIZE, SMALL_SIZE, Scale, fail};
 use crate::{ReportError, format};
 
 /// Image height, in pixels.
@@ -44,7 +45,7 @@ pub fn utilization(
     cpus: &[CpuGroup],
     runs: &[String],
 ) -> Result<(), ReportError> {
-    style::render(files, HEIGHT, &Plot { title, cpus, runs })
+    layout::render(files, HEIGHT, &Plot { title, cpus, runs })
 }
 
 struct Plot<'a> {
@@ -149,7 +150,8 @@ impl Plot<'_> {
 
 /// Draws the bar of `u` at `(c, half)` (centre and half width, in x units;
 /// one of `n_runs` in its group): the busy share, the demand as a black
-/// line across it, and the share as a label above both.
+/// line across it, and the share as a label at the bar's top (see
+/// [`share_label`]).
 fn bar<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &Chart<'_, DB>,
@@ -166,29 +168,77 @@ fn bar<DB: DrawingBackend>(
         .map_err(fail)?;
     root.draw(&Rectangle::new([(x0, yt), (x1, yb)], INK.stroke_width(1)))
         .map_err(fail)?;
-    let mut label_y = yt;
-    if let Some(d) = u.demand {
-        let (_, dy) = px(c, d);
+    let demand_y = u.demand.map(|d| px(c, d).1);
+    if let Some(dy) = demand_y {
         root.draw(&PathElement::new(
             vec![(x0 - 5, dy), (x1 + 5, dy)],
-            INK.stroke_width(3),
+            INK.stroke_width(DEMAND_WIDTH),
         ))
         .map_err(fail)?;
-        label_y = label_y.min(dy - 2);
     }
     let room = (px(c + 0.4 / n_runs as f64, 0.0).0 - cx) * 2;
-    layout::bar_label(
+    share_label(
         root,
         &format::percent(u.busy_ratio),
-        (cx, label_y),
+        (cx, yt, yb),
         room,
-        INK,
+        demand_y,
     )
+}
+
+/// Width of the demand line, in pixels.
+const DEMAND_WIDTH: u32 = 3;
+
+/// Writes the busy share `label` of the bar at pixel column `x` from row
+/// `top` down to `bottom`, in a slot `room` pixels wide: just above the
+/// bar, where it reads as the bar's value; when the demand line (pixel row
+/// `demand`) would cross it there, inside the bar under its top (a label
+/// above the line would read as the demand's value), or, on a bar too short
+/// to hold it, above the line.
+fn share_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    label: &str,
+    (x, top, bottom): (i32, i32, i32),
+    room: i32,
+    demand: Option<i32>,
+) -> Result<(), String> {
+    let (w, h) = root
+        .estimate_text_size(
+            label,
+            &TextStyle::from((super::FONT, SMALL_SIZE).into_font()),
+        )
+        .map_err(fail)?;
+    let upright = i32::try_from(w).unwrap_or(i32::MAX) + 2 > room;
+    // How far the label reaches along y: its height, or its width turned.
+    let reach = i32::try_from(if upright { w } else { h }).unwrap_or(i32::MAX);
+    // Above the bar, `bar_label` puts the label within `top - 4 - reach`
+    // to `top - 3`; the line is clear of it by 2 pixels or more.
+    let clear = |line: i32| {
+        let half = DEMAND_WIDTH as i32 / 2 + 2;
+        line + half < top - 4 - reach || line - half > top - 3
+    };
+    match demand {
+        Some(line) if !clear(line) && bottom - top >= reach + 8 => {
+            let style = if upright {
+                style::text(SMALL_SIZE, INK, HPos::Right, VPos::Center)
+                    .transform(FontTransform::Rotate270)
+            } else {
+                style::text(SMALL_SIZE, INK, HPos::Center, VPos::Top)
+            };
+            root.draw(&Text::new(label.to_string(), (x, top + 5), style))
+                .map_err(fail)
+        }
+        Some(line) if !clear(line) => {
+            layout::bar_label(root, label, (x, top.min(line - 2)), room, INK)
+        }
+        _ => layout::bar_label(root, label, (x, top), room, INK),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::layout::recorder::Bounds;
     use std::fs;
 
     #[test]
@@ -238,5 +288,123 @@ mod tests {
         ] {
             assert!(svg.contains(text), "{text}");
         }
+    }
+
+    /// Every share label of `cpus` drawn at `runs` runs: its box, and the
+    /// bar (box) and demand line (row) it belongs to.
+    fn labels(cpus: &[CpuGroup], runs: usize) -> Vec<(String, Bounds, Bounds, Option<i32>)> {
+        use crate::plot::layout::recorder::{self, Mark, Shape};
+        let runs: Vec<String> = (0..runs).map(|i| format!("run {i}")).collect();
+        let plot = Plot {
+            title: "CPU utilization",
+            cpus,
+            runs: &runs,
+        };
+        let rec = recorder::draw("utilization", (style::WIDTH, HEIGHT), &plot).unwrap();
+        assert!(rec.problems().is_empty(), "{:?}", rec.problems());
+        let bars: Vec<Bounds> = rec
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Shape {
+                    shape: Shape::Area(b),
+                    color,
+                } if *color == (BAR.0, BAR.1, BAR.2) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        let lines: Vec<(i32, i32, i32)> = rec
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Shape {
+                    shape: Shape::Segment { a, b, width },
+                    ..
+                } if *width == DEMAND_WIDTH => Some((a.0, b.0, a.1)),
+                _ => None,
+            })
+            .collect();
+        rec.texts()
+            .filter(|(t, _)| t.contains('.') && t.ends_with('%'))
+            .map(|(t, b)| {
+                let x = (b.x0 + b.x1) / 2;
+                let bar = *bars
+                    .iter()
+                    .find(|bar| bar.x0 <= x && x <= bar.x1)
+                    .expect("a label over a bar");
+                let line = lines.iter().find(|l| l.0 <= x && x <= l.1).map(|l| l.2);
+                (t.to_string(), b, bar, line)
+            })
+            .collect()
+    }
+
+    fn cpu(cpu: u32, uses: &[(f64, f64)]) -> CpuGroup {
+        CpuGroup {
+            cpu,
+            runs: uses
+                .iter()
+                .map(|&(busy_ratio, demand)| {
+                    Some(CpuUse {
+                        busy_ratio,
+                        demand: Some(demand),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn share_labels_sit_at_their_bar_top_clear_of_the_demand_line() {
+        // The demand far above, just above, at, just below and far below
+        // the bar's top, and over a short bar; three runs (labels read
+        // across) and eight (labels turned upright).
+        let uses = [
+            (0.31, 0.57),
+            (0.5, 0.52),
+            (0.6, 0.6),
+            (0.7, 0.69),
+            (0.84, 0.57),
+            (0.02, 0.03),
+        ];
+        for runs in [3, 8] {
+            let cpus: Vec<CpuGroup> = uses
+                .chunks(2)
+                .enumerate()
+                .map(|(i, pair)| {
+                    let mut all = pair.to_vec();
+                    all.resize(runs, pair[0]);
+                    cpu(i as u32, &all)
+                })
+                .collect();
+            let labels = labels(&cpus, runs);
+            assert_eq!(labels.len(), 3 * runs);
+            for (text, b, bar, line) in labels {
+                let line = line.expect("a demand line");
+                let half = DEMAND_WIDTH as i32 / 2;
+                assert!(
+                    line + half < b.y0 || line - half > b.y1,
+                    "{text} {b} crosses the demand line at {line}"
+                );
+                // Short bars aside, the label touches its bar's top, from
+                // above or from inside.
+                if bar.y1 - bar.y0 > 60 {
+                    let gap = if b.y1 <= bar.y0 {
+                        bar.y0 - b.y1
+                    } else {
+                        b.y0 - bar.y0
+                    };
+                    assert!((0..=5).contains(&gap), "{text} {b}, bar {bar}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_share_label_is_never_just_above_a_demand_line_over_its_bar() {
+        // 31% busy against a 33% demand: above the line the label would
+        // read as the demand's value; it goes inside the bar.
+        let labels = labels(&[cpu(1, &[(0.31, 0.33)])], 1);
+        let (_, b, bar, _) = &labels[0];
+        assert!(b.y0 >= bar.y0 && b.y1 <= bar.y1, "{b} not inside {bar}");
     }
 }
