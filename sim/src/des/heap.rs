@@ -90,10 +90,15 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         let p = p as usize;
         let key = self.heap[p].0;
         let last = self.heap.len() - 1;
+        self.pos[item] = ABSENT;
+        if p == last {
+            self.heap.pop();
+            return Some(key);
+        }
         self.swap(p, last);
         self.heap.pop();
         self.pos[item] = ABSENT;
-        if p < self.heap.len() {
+        {
             // The moved item may belong above or below its new place.
             self.up(p);
             self.down(p);

@@ -153,6 +153,11 @@ impl Captures {
         let lost = self.evicted_until.filter(|&u| u >= wanted);
         let start_ns = lost.map_or(wanted, |u| u + 1);
         let end_ns = e.t.saturating_add(self.length_ns - self.length_ns / 4 * 3);
+        if start_ns >= end_ns {
+            // The ring let go of the whole window (a job unfinished at the
+            // end, its miss long past): nothing left to show.
+            return;
+        }
         let mut events: Vec<WindowEvent> = self
             .ring
             .iter()
