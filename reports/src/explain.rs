@@ -44,9 +44,11 @@ use rtlab_tasks::outcome::{Delay, DelayKind, Engine, Interference, Miss, MissKin
 use crate::format;
 
 mod foreign;
+mod verdict;
 
 pub use foreign::foreign_cause;
 use foreign::foreign_part;
+pub use verdict::{Tally, tally, worst_tardiness_ns};
 
 /// How many delays (other tasks, resources, foreign work) are named; the
 /// rest are summed as "other delays".

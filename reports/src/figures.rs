@@ -14,12 +14,20 @@
 //! | `latency-N-response-time` | response-time distribution (OSADL style) | every run |
 //! | `latency-N-release-jitter` | wake-up latency distribution | runs where some release was late (live runs; simulations with `release_jitter`) |
 //! | `utilization` | CPU busy share per run, with the worst-case demand | always |
+//! | `side-by-side-response` | response time against deadline, a row per task, a column per run with its verdict | two runs or more |
+//! | `side-by-side-misses` | missed share of jobs and worst tardiness, the same grid | two runs or more |
+//! | `side-by-side-release-jitter` | wake-up latency, the same grid | two runs or more, some release late |
+//! | `side-by-side-start-delay` | release to first execution, the same grid | two runs or more, some start delayed |
+//!
+//! The `side-by-side-*` figures are the comparison's (their
+//! [`Section`] is [`Section::Comparison`]); the rest are the runs' plots.
 //!
 //! A task keeps one colour in every plot: the report's colour assignment
 //! (built once from the task names in the order they first appear across
 //! the runs, config order for one config; the rule is in `plot::style`).
 
 mod gantt_text;
+mod multiples;
 
 use std::path::Path;
 
@@ -27,6 +35,7 @@ use rtlab_tasks::outcome::TaskOutcome;
 use rtlab_tasks::outcome::metrics::{Metric, Recorder};
 use rtlab_tasks::outcome::window::Window;
 
+use crate::explain::worst_tardiness_ns;
 use crate::plot::cdf::{PercentilePanel, PercentileSeries, percentiles};
 use crate::plot::gantt::{self, Span};
 use crate::plot::latency::{LatencyAxes, LatencySeries, latency};
@@ -37,6 +46,15 @@ use crate::plot::{PlotFiles, TaskColors};
 use crate::run::RunView;
 use crate::{ReportError, format};
 use gantt_text::{GANTT_LEGEND, TRUNCATED, gantt_caption};
+
+/// Where the report page shows a figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// With the plots of the runs.
+    Plots,
+    /// In the comparison: the runs side by side.
+    Comparison,
+}
 
 /// One plot of the report.
 #[derive(Clone, Debug)]
@@ -49,6 +67,8 @@ pub struct Figure {
     pub caption: String,
     /// Its PNG and SVG files.
     pub files: PlotFiles,
+    /// Where the page shows it.
+    pub section: Section,
 }
 
 /// Draws every plot that applies to `runs` into `dir` and returns them in
@@ -77,6 +97,7 @@ pub fn all(runs: &[RunView], dir: &Path) -> Result<Vec<Figure>, ReportError> {
         figures.push(set.latency(dir, i, Distribution::Jitter, jitter_axes)?);
     }
     figures.push(set.utilization(dir)?);
+    figures.extend(set.side_by_side(dir)?);
     Ok(figures)
 }
 
@@ -190,6 +211,7 @@ impl<'a> RunSet<'a> {
             id,
             title,
             caption,
+            section: Section::Plots,
         }
     }
 
@@ -296,14 +318,7 @@ impl<'a> RunSet<'a> {
                     t.map_or_else(MissCount::default, |t| MissCount {
                         jobs: t.jobs,
                         missed: t.deadline_misses,
-                        worst_tardiness_ns: t
-                            .misses
-                            .iter()
-                            .map(|m| m.lateness_ns)
-                            .chain(t.tardiness.max_ns)
-                            .chain(t.lateness_max_ns.and_then(|l| u64::try_from(l).ok()))
-                            .max()
-                            .unwrap_or(0),
+                        worst_tardiness_ns: worst_tardiness_ns(t),
                     })
                 })
                 .collect();

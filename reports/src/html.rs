@@ -3,10 +3,14 @@
 //! The page answers "which task missed which deadline, by how much, and
 //! why" first (one verdict per run, with the worst miss of each task and
 //! its causes, the biggest foreign one named on its own, and every task
-//! whose measured worst response exceeded the analysis bound), then a
-//! per-task table (an exceeded bound marked), the plots (inline SVG, with
-//! links to the PNG and SVG files beside it), and what each run ran on
-//! (live: where each CPU's time went). Everything is in the one file: the
+//! whose measured worst response exceeded the analysis bound), with the
+//! warnings each run reported about its machine right under it (before
+//! any number: they say how far the numbers can be trusted); for two runs
+//! or more the runs side by side (the `side-by-side-*` figures, a row per
+//! task and a column per run); then a per-task table (an exceeded bound
+//! marked), the plots (inline SVG, with links to the PNG and SVG files
+//! beside it), and what each run ran on, its facts in words and units
+//! (live: where each CPU's time went, and its warnings again). Everything is in the one file: the
 //! CSS, the drawings, a small self-check script; no network, no external
 //! file is needed to read it, and it prints.
 //!
@@ -25,15 +29,16 @@ use rtlab_tasks::outcome::{Engine, Miss, TaskOutcome};
 use crate::ReportError;
 use crate::explain::exceeded;
 use crate::export::AtomicFile;
-use crate::figures::Figure;
+use crate::figures::{Figure, Section};
 use crate::format;
 use crate::run::RunView;
 
 mod runs;
 
-use runs::{EnvView, environment};
+use runs::{EnvView, RunWarnings, environment, warnings};
 
 const TEMPLATE: &str = include_str!("html/report.html");
+const FIGURE: &str = include_str!("html/figure.html");
 const CSS: &str = include_str!("html/report.css");
 const CHECK: &str = include_str!("html/check.js");
 
@@ -51,7 +56,11 @@ struct Page {
     header: Vec<&'static str>,
     rows: Vec<RowView>,
     exceeded: bool,
+    /// The comparison's figures (runs side by side).
+    comparison: Vec<FigureView>,
     figures: Vec<FigureView>,
+    /// Runs whose environment warned, shown under the verdict.
+    warnings: Vec<RunWarnings>,
     environments: Vec<EnvView>,
 }
 
@@ -111,7 +120,6 @@ pub fn explain_miss(task: &TaskOutcome, m: &Miss, engine: Engine) -> String {
 fn verdict(run: &RunView) -> VerdictView {
     let o = &run.outcome;
     let missed: Vec<&TaskOutcome> = o.tasks.iter().filter(|t| t.deadline_misses > 0).collect();
-    let total: u64 = missed.iter().map(|t| t.deadline_misses).sum();
     let mut details = Vec::new();
     for t in &missed {
         let head = format!(
@@ -160,30 +168,17 @@ fn verdict(run: &RunView) -> VerdictView {
     if o.interrupted {
         details.push("the run was interrupted: the figures cover what ran".to_string());
     }
-    let (class, mark, headline) = if total == 0 && o.deadlock.is_none() {
-        (
-            "ok",
-            "✔",
-            format!("no deadline missed in {}", format::duration(o.duration_ns)),
-        )
+    let tally = crate::explain::tally(o);
+    let (class, mark) = if tally.ok() {
+        ("ok", "✔")
     } else {
-        (
-            "miss",
-            "✘",
-            format!(
-                "{total} deadline{} missed by {} task{} in {}",
-                if total == 1 { "" } else { "s" },
-                missed.len(),
-                if missed.len() == 1 { "" } else { "s" },
-                format::duration(o.duration_ns)
-            ),
-        )
+        ("miss", "✘")
     };
     VerdictView {
         label: run.label.clone(),
         class,
         mark,
-        headline,
+        headline: tally.headline(),
         details,
     }
 }
@@ -275,16 +270,21 @@ fn file_name(p: &Path) -> String {
 
 /// The page for `runs` with `figures`, as HTML text.
 pub fn render(title: &str, runs: &[RunView], figures: &[Figure]) -> Result<String, ReportError> {
+    let mut comparison = Vec::new();
     let mut figure_views = Vec::with_capacity(figures.len());
     for f in figures {
-        figure_views.push(FigureView {
+        let view = FigureView {
             id: f.id.clone(),
             title: f.title.clone(),
             caption: f.caption.clone(),
             png: file_name(&f.files.png),
             svg_file: file_name(&f.files.svg),
             svg: inline_svg(&f.files.svg)?,
-        });
+        };
+        match f.section {
+            Section::Comparison => comparison.push(view),
+            Section::Plots => figure_views.push(view),
+        }
     }
     let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let page = Page {
@@ -304,11 +304,15 @@ pub fn render(title: &str, runs: &[RunView], figures: &[Figure]) -> Result<Strin
         exceeded: runs
             .iter()
             .any(|r| r.outcome.tasks.iter().any(|t| exceeded(t).is_some())),
+        comparison,
         figures: figure_views,
+        warnings: runs.iter().filter_map(warnings).collect(),
         environments: runs.iter().map(environment).collect(),
     };
     let mut tt = TinyTemplate::new();
     tt.add_template("report", TEMPLATE)
+        .map_err(|e| ReportError::Template(e.to_string()))?;
+    tt.add_template("figure", FIGURE)
         .map_err(|e| ReportError::Template(e.to_string()))?;
     tt.render("report", &page)
         .map_err(|e| ReportError::Template(e.to_string()))

@@ -15,6 +15,8 @@
 //! - [`misses`]: deadline misses and worst tardiness, per task and run.
 //! - [`gantt`]: a timeline of a run's first events, per CPU and per task.
 //! - [`utilization`]: how busy each CPU was, per run.
+//! - [`multiples`]: a comparison's configurations side by side, a row per
+//!   task and a column per configuration, one figure per metric.
 //!
 //! Every report plot shares one look (a colour per task, wherever it
 //! appears; legends outside the data; tick labels from
@@ -29,6 +31,7 @@ pub mod gantt;
 pub mod latency;
 mod layout;
 pub mod misses;
+pub mod multiples;
 pub mod response;
 mod style;
 pub mod sweep;

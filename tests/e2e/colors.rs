@@ -111,8 +111,8 @@ fn elements(svg: &str) -> Vec<Element> {
 
 /// The colour `svg` (a plot named `stem`) gives task `name`, if it shows
 /// it: the line before its legend entry, the swatch after its timeline
-/// row label, or the nearest box or bar (of a colour in `palette`) under
-/// its group label.
+/// row label, the swatch before its side-by-side row label, or the
+/// nearest box or bar (of a colour in `palette`) under its group label.
 fn color_of(stem: &str, svg: &[Element], name: &str, palette: &BTreeSet<String>) -> Option<String> {
     let is_text =
         |e: &Element, anchor: &str| e.tag == "text" && e.attr("text-anchor") == Some(anchor);
@@ -121,6 +121,13 @@ fn color_of(stem: &str, svg: &[Element], name: &str, palette: &BTreeSet<String>)
             is_text(e, "start") && (e.text == name || e.text.starts_with(&format!("{name} (")))
         })?;
         return svg[i.checked_sub(1)?].attr("stroke").map(str::to_string);
+    }
+    if stem.starts_with("side-by-side-") {
+        // A row per task: the swatch before its name (bold, left).
+        let i = svg.iter().position(|e| {
+            is_text(e, "start") && e.attr("font-weight") == Some("bold") && e.text == name
+        })?;
+        return svg[i.checked_sub(1)?].attr("fill").map(str::to_string);
     }
     if stem.starts_with("gantt-") {
         let i = svg

@@ -188,6 +188,69 @@ fn compare_pathfinder_shows_the_inversion_misses_only_without_a_protocol() {
 }
 
 #[test]
+fn compare_pathfinder_shows_the_three_configurations_side_by_side_per_metric() {
+    let sb = Sandbox::new();
+    sb.rtlab([
+        "compare".as_ref(),
+        config("pathfinder.toml").as_os_str(),
+        "--engine".as_ref(),
+        "sim".as_ref(),
+        "--out".as_ref(),
+        "cmp".as_ref(),
+    ])
+    .expect_code(0);
+    let dir = sb.path().join("cmp");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    // The comparison section, between the verdict and the per-task table,
+    // holds the side-by-side figures and nothing else.
+    let start = html
+        .find("<section id=\"comparison\">")
+        .expect("no comparison section");
+    let end = html.find("<section id=\"summary\">").unwrap();
+    assert!(start < end);
+    let section = &html[start..end];
+    let stems: Vec<String> = figure_files(section)
+        .into_iter()
+        .map(|(png, _)| png)
+        .collect();
+    assert_eq!(
+        stems,
+        [
+            "side-by-side-response.png",
+            "side-by-side-misses.png",
+            "side-by-side-start-delay.png"
+        ]
+    );
+    assert!(section.contains("a row per task, a column per configuration"));
+    for (png, svg) in figure_files(section) {
+        let bytes = std::fs::read(dir.join(&png)).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
+            "{png}"
+        );
+        let text = std::fs::read_to_string(dir.join(&svg)).unwrap();
+        // One column per configuration, its verdict on top; one row per task.
+        for want in [
+            ">\nbase\n<",
+            ">\ninherit\n<",
+            ">\nceiling\n<",
+            "✘ 40 misses, worst +12.6 ms",
+            "scheduler.locking = none",
+            "scheduler.locking = inherit",
+            "scheduler.locking = ceiling",
+            ">\nbus_manager\n<",
+            ">\ncomms\n<",
+            ">\nmeteo\n<",
+        ] {
+            assert!(text.contains(want), "{svg} lacks {want}");
+        }
+        assert_eq!(text.matches("✔ all deadlines met").count(), 2, "{svg}");
+    }
+    // Each is drawn inline as well.
+    assert_eq!(section.matches("<div class=\"plot\"><svg").count(), 3);
+}
+
+#[test]
 fn report_of_a_directory_without_a_result_is_bad_input() {
     let sb = Sandbox::new();
     std::fs::create_dir(sb.path().join("empty")).unwrap();

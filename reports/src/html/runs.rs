@@ -1,15 +1,17 @@
 //! The report's Runs section: what each run ran on, its engine's facts
-//! in readable units, and (live) where each CPU's time went, as a table
-//! with a stacked bar per CPU.
+//! in readable units (`detail`), its warnings, and (live) where each
+//! CPU's time went, as a table with a stacked bar per CPU; and the
+//! warnings again for the top of the page, under the verdict.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use rtlab_tasks::outcome::{CpuOutcome, Engine};
 
 use crate::format;
 use crate::run::RunView;
 use crate::usage;
+
+mod detail;
 
 #[derive(Serialize)]
 pub(super) struct KeyValue {
@@ -54,6 +56,24 @@ struct Segment {
 /// order of [`usage::parts`]).
 const USAGE_PARTS: [&str; 6] = ["tasks", "load", "other threads", "IRQs", "steal", "idle"];
 
+/// A run's environment warnings, for the top of the page.
+#[derive(Serialize)]
+pub(super) struct RunWarnings {
+    label: String,
+    items: Vec<String>,
+}
+
+/// The warnings of `run`'s environment (steal, CPU frequency, a missing
+/// kernel trace, ...), if it has any: shown under the verdict, before any
+/// number, as well as with the run in the Runs section.
+pub(super) fn warnings(run: &RunView) -> Option<RunWarnings> {
+    let items = &run.outcome.environment.warnings;
+    (!items.is_empty()).then(|| RunWarnings {
+        label: run.label.clone(),
+        items: items.clone(),
+    })
+}
+
 fn kv(key: &str, value: String) -> KeyValue {
     KeyValue {
         key: key.into(),
@@ -89,8 +109,7 @@ pub(super) fn environment(run: &RunView) -> EnvView {
                 items.push(kv(k, v));
             }
         }
-        for (k, v) in &e.details {
-            let (key, value) = detail(k, v);
+        for (key, value) in detail::details(&e.details) {
             items.push(KeyValue { key, value });
         }
     }
@@ -106,41 +125,6 @@ pub(super) fn environment(run: &RunView) -> EnvView {
         usage_header: USAGE_PARTS,
         usage: o.cpus.iter().filter_map(usage_row).collect(),
         warnings: e.warnings.clone(),
-    }
-}
-
-/// One engine fact as `(key, value)` for people: a `*_ns` number is a
-/// duration, and a `*_ns` map of CPU numbers to nanoseconds (`steal_ns`:
-/// `{"1": 10000000}`) reads `CPU 1 10.0 ms`, both under the key without
-/// its unit suffix; anything else is shown as it is.
-fn detail(key: &str, value: &Value) -> (String, String) {
-    let Some(name) = key.strip_suffix("_ns") else {
-        return (key.to_string(), plain(value));
-    };
-    match value {
-        Value::Number(n) => match n.as_u64() {
-            Some(ns) => (name.to_string(), format::duration(ns)),
-            None => (key.to_string(), n.to_string()),
-        },
-        Value::Object(per_cpu) => {
-            let parts: Option<Vec<String>> = per_cpu
-                .iter()
-                .map(|(cpu, v)| Some(format!("CPU {cpu} {}", format::duration(v.as_u64()?))))
-                .collect();
-            match parts {
-                Some(p) if p.is_empty() => (name.to_string(), "-".to_string()),
-                Some(p) => (name.to_string(), p.join(", ")),
-                None => (key.to_string(), plain(value)),
-            }
-        }
-        other => (key.to_string(), plain(other)),
-    }
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -183,41 +167,6 @@ fn usage_row(cpu: &CpuOutcome) -> Option<UsageRow> {
 mod tests {
     use super::*;
     use rtlab_tasks::outcome::CpuUsage;
-
-    #[test]
-    fn per_cpu_nanoseconds_read_as_durations_per_cpu() {
-        let steal = serde_json::json!({ "1": 10_000_000, "2": 0 });
-        assert_eq!(
-            detail("steal_ns", &steal),
-            ("steal".to_string(), "CPU 1 10.0 ms, CPU 2 0 ns".to_string())
-        );
-        assert_eq!(
-            detail("preemption_gap_ns", &serde_json::json!(20_000)),
-            ("preemption_gap".to_string(), "20.0 µs".to_string())
-        );
-        assert_eq!(
-            detail("foreign_ns", &serde_json::json!({})),
-            ("foreign".to_string(), "-".to_string())
-        );
-    }
-
-    #[test]
-    fn other_facts_are_shown_as_they_are() {
-        assert_eq!(
-            detail("cpu_dma_latency", &serde_json::json!("held at 0")).1,
-            "held at 0"
-        );
-        assert_eq!(
-            detail("sched_rt_runtime_us", &serde_json::json!(-1)).1,
-            "-1"
-        );
-        // Not a map of numbers: kept whole, under its own key.
-        let odd = serde_json::json!({ "1": "n/a" });
-        assert_eq!(
-            detail("steal_ns", &odd),
-            ("steal_ns".to_string(), "{\"1\":\"n/a\"}".to_string())
-        );
-    }
 
     #[test]
     fn a_usage_row_has_a_share_per_part_and_a_segment_per_nonzero_part() {

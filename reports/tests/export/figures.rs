@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rtlab_reports::figures::all;
+use rtlab_reports::figures::{Section, all};
 use rtlab_reports::run::RunView;
 use rtlab_tasks::model::SystemBuilder;
 use rtlab_tasks::outcome::window::{AroundMiss, WINDOW_SCHEMA, Window, WindowEvent};
@@ -147,7 +147,30 @@ fn every_figure_that_applies_is_drawn_with_stable_stems() {
             // The simulation has no release jitter: no plot of zeros.
             "latency-2-release-jitter",
             "utilization",
+            // Two runs: side by side, a row per task, a column per run
+            // (no start delay recorded: no figure of it).
+            "side-by-side-response",
+            "side-by-side-misses",
+            "side-by-side-release-jitter",
         ]
+    );
+    for f in &figures {
+        let side = f.id.starts_with("side-by-side-");
+        assert_eq!(f.section == Section::Comparison, side, "{}", f.id);
+    }
+    let side = fs::read_to_string(&figures[9].files.svg).unwrap();
+    for text in [
+        "simulation",
+        "live",
+        "✘ 1 miss, worst +3.14 ms",
+        "✔ all deadlines met",
+    ] {
+        assert!(side.contains(text), "side by side lacks {text}");
+    }
+    assert!(
+        figures[9]
+            .caption
+            .contains("one row per task, one column per configuration")
     );
     for f in &figures {
         assert!(

@@ -139,3 +139,70 @@ fn a_simulated_report_has_no_usage_table_and_no_excess() {
     assert!(!html.contains("exceeded by") && !html.contains("over bound"));
     assert!(!html.contains("foreign cause"));
 }
+
+/// Every `<dd>` of the Runs section's facts.
+fn facts(html: &str) -> Vec<&str> {
+    html.split("<dd>")
+        .skip(1)
+        .filter_map(|s| s.split("</dd>").next())
+        .collect()
+}
+
+#[test]
+fn environment_warnings_come_first_and_every_fact_reads_in_words() {
+    let mut o = live();
+    let steal = "the hypervisor took 12% of CPU 0 (steal): expect longer tails";
+    o.environment.warnings = vec![steal.to_string()];
+    // Everything the live engine records, as it records it.
+    let d = &mut o.environment.details;
+    for (k, v) in [
+        (
+            "clock_monotonic_start_ns",
+            serde_json::json!(26_855_489_975_792_u64),
+        ),
+        ("cpu_dma_latency", serde_json::json!("held at 0 us")),
+        (
+            "kernel_trace",
+            serde_json::json!("on: sched_switch on CPUs [0, 1]; 4108 events, 0 lost"),
+        ),
+        ("mlockall", serde_json::json!(true)),
+        ("preemption_gap_ns", serde_json::json!(20_000)),
+        ("sched_rr_timeslice_ms", serde_json::json!(100)),
+        ("sched_rt_period_us", serde_json::json!(1_000_000)),
+        ("sched_rt_runtime_us", serde_json::json!(950_000)),
+    ] {
+        d.insert(k.into(), v);
+    }
+    let html = report(o);
+    // Under the verdict, before any number, and again with the run.
+    let first = html.find(steal).expect("the warning is shown");
+    let verdict = html.find("<section id=\"verdict\">").unwrap();
+    let numbers = html.find("<section id=\"summary\">").unwrap();
+    assert!(verdict < first && first < numbers, "not under the verdict");
+    let runs = html.find("<section id=\"environment\">").unwrap();
+    assert!(html[runs..].contains(steal), "not with its run");
+    // No fact is JSON.
+    let values = facts(&html);
+    assert!(values.len() >= 12, "{values:?}");
+    for v in &values {
+        assert!(
+            !v.contains('{') && !v.contains('[') && !v.contains("&quot;"),
+            "raw JSON: {v}"
+        );
+    }
+    for text in [
+        "<dt>CLOCK_MONOTONIC at start</dt><dd>26855.489975792 s</dd>",
+        "<dt>kernel trace</dt><dd>on: sched_switch on CPUs 0, 1; 4108 events, 0 lost</dd>",
+        "<dt>mlockall</dt><dd>yes</dd>",
+        "<dt>RT throttling</dt><dd>real-time threads may use 950 ms of every 1.00 s (95.0%), \
+         then wait</dd>",
+    ] {
+        assert!(html.contains(text), "{text}");
+    }
+}
+
+#[test]
+fn a_run_without_warnings_has_no_warning_box() {
+    let html = report(live());
+    assert!(!html.contains("class=\"trust\""));
+}
