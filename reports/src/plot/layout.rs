@@ -29,6 +29,29 @@ pub(crate) fn render(files: &PlotFiles, height: u32, plot: &impl Draw) -> Result
     style::render(files, height, plot)
 }
 
+/// [`render`] at `size` (width, height) pixels, for figures whose width
+/// grows with their content (the side-by-side comparisons).
+pub(crate) fn render_sized(
+    files: &PlotFiles,
+    size: (u32, u32),
+    plot: &impl Draw,
+) -> Result<(), ReportError> {
+    #[cfg(test)]
+    recorder::record(files, size, plot).map_err(|e| super::plot_error(&files.png, e))?;
+    style::write_files(
+        files,
+        size,
+        |root| {
+            plot.draw(&root)
+                .and_then(|()| root.present().map_err(style::fail))
+        },
+        |root| {
+            plot.draw(&root)
+                .and_then(|()| root.present().map_err(style::fail))
+        },
+    )
+}
+
 /// A symbol in a legend.
 #[derive(Clone, Debug)]
 pub(crate) enum Glyph {

@@ -191,6 +191,11 @@ fn latency_plots_have_no_overlapping_or_hidden_text() {
     check(&["latency-"]);
 }
 
+#[test]
+fn side_by_side_plots_have_no_overlapping_or_hidden_text() {
+    check(&["side-by-side-"]);
+}
+
 /// The colours of misses and of grid lines, `style::MISS` and
 /// `style::GRID`.
 const MISS: (u8, u8, u8) = (0xCC, 0x11, 0x11);

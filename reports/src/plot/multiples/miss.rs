@@ -14,9 +14,7 @@ use crate::format;
 use crate::plot::PlotFiles;
 use crate::plot::layout::{Entry, Glyph, frame};
 use crate::plot::misses::MissCount;
-use crate::plot::style::{
-    self, Draw, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, fail, task_color, write_files,
-};
+use crate::plot::style::{self, Draw, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, fail, task_color};
 
 /// Row height, in pixels: the name line, two bars and a gap.
 const ROW_H: i32 = 30 + 16 + 10 + 16 + 16;
@@ -38,12 +36,7 @@ pub fn misses(
         rows,
     };
     let dims = size(columns.len(), header_height(columns), rows.len(), ROW_H);
-    write_files(
-        files,
-        dims,
-        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
-        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
-    )
+    crate::plot::layout::render_sized(files, dims, &plot)
 }
 
 struct Plot<'a> {

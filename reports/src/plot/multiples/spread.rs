@@ -22,7 +22,7 @@ use crate::format;
 use crate::plot::PlotFiles;
 use crate::plot::layout::{Entry, Glyph, frame};
 use crate::plot::style::{
-    self, Draw, GRID, INK, MISS, MUTED, SMALL_SIZE, TimeAxis, fail, task_color, write_files,
+    self, Draw, GRID, INK, MISS, MUTED, SMALL_SIZE, TimeAxis, fail, task_color,
 };
 
 /// A distribution's box-plot figures, in nanoseconds.
@@ -71,12 +71,7 @@ pub fn spreads(
         rows,
     };
     let dims = size(columns.len(), header_height(columns), rows.len(), ROW_H);
-    write_files(
-        files,
-        dims,
-        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
-        |root| plot.draw(&root).and_then(|()| root.present().map_err(fail)),
-    )
+    crate::plot::layout::render_sized(files, dims, &plot)
 }
 
 struct Plot<'a> {
