@@ -99,13 +99,32 @@ impl Engine<'_, '_> {
     /// jobs are charged up to now first.
     pub(super) fn note_who_runs(&mut self) {
         let now = self.now;
-        for i in 0..self.touched.len() {
-            let d = self.touched[i];
-            self.domains[d].touched = false;
+        for w in 0..self.touched.len() {
+            let mut bits = std::mem::take(&mut self.touched[w]);
+            while bits != 0 {
+                let d = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.note_who_runs_in(d, now);
+            }
+        }
+    }
+
+    /// [`Self::note_who_runs`] for domain `d`.
+    fn note_who_runs_in(&mut self, d: usize, now: u64) {
+        // With nobody waiting there is nothing to charge; `ran` goes stale
+        // and is noted again at the end of the instant a job starts
+        // waiting (its enqueue touches a stale domain), before any time
+        // passes.
+        if self.domains[d].ready.is_empty() {
+            self.domains[d].ran_stale = true;
+            return;
+        }
+        self.domains[d].ran_stale = false;
+        {
             let ran = self.ran_in(d);
             let before = self.domains[d].ran;
             if ran == before {
-                continue;
+                return;
             }
             self.domains[d].ran = ran;
             for (_, task) in self.domains[d].ready.iter() {
@@ -122,7 +141,6 @@ impl Engine<'_, '_> {
                 );
             }
         }
-        self.touched.clear();
     }
 
     /// Charges `dt` ns of `task`'s wait for a CPU to `ran`.
@@ -201,7 +219,7 @@ impl Engine<'_, '_> {
 /// Charges `dt` ns of `task`'s wait for a CPU to `ran`: `interference`,
 /// or `priority-inversion` when `track` and the task that ran is less
 /// urgent by base priority (EDF: its own job's deadline is later).
-#[inline]
+#[inline(always)]
 fn charge(tasks: &mut [TaskState], policy: Policy, track: bool, task: usize, ran: Ran, dt: u64) {
     if dt == 0 {
         return;

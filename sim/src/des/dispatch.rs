@@ -83,7 +83,10 @@ impl Engine<'_, '_> {
         let key = self.key_of(task);
         self.domains[d].ready.set(task, key);
         self.start_wait(task);
-        self.mark(d);
+        self.mark_dispatch(d);
+        if self.domains[d].ran_stale {
+            self.touch(d);
+        }
     }
 
     /// Takes the head job of `task` out of its domain's ready queue, its
@@ -92,7 +95,7 @@ impl Engine<'_, '_> {
         let d = self.tasks[task].domain;
         if self.domains[d].ready.remove(task).is_some() {
             self.settle_wait(task);
-            self.mark(d);
+            self.mark_dispatch(d);
         }
     }
 

@@ -47,10 +47,11 @@ pub(super) struct Engine<'s, 't> {
     /// at most [`SCANNED_CPUS`] CPUs, whose events are found by a scan.
     events: Option<IndexedHeap<(u64, usize)>>,
     pub(super) domains: Vec<Domain>,
-    /// Domains to dispatch at this instant.
-    pub(super) dirty: Vec<usize>,
-    /// Domains whose log may change at this instant.
-    pub(super) touched: Vec<usize>,
+    /// Domains to dispatch at this instant (a bit per domain).
+    dirty: Vec<u64>,
+    /// Domains where who the ready jobs wait behind may have changed at
+    /// this instant (a bit per domain).
+    pub(super) touched: Vec<u64>,
     /// CPUs whose event at this instant waits for a dispatch.
     deferred: Vec<usize>,
     /// (ready time, task) of every task's next release.
@@ -96,6 +97,7 @@ impl<'s, 't> Engine<'s, 't> {
             })
             .collect();
         let domains = domains(s.placement, cpus.len(), sys.tasks.len());
+        let words = domains.len().div_ceil(64);
         let mut releases = BinaryHeap::with_capacity(sys.tasks.len());
         let mut tasks = Vec::with_capacity(sys.tasks.len());
         for t in &sys.tasks {
@@ -137,8 +139,8 @@ impl<'s, 't> Engine<'s, 't> {
             events: (cpus.len() > SCANNED_CPUS).then(|| IndexedHeap::new(cpus.len())),
             cpus,
             domains,
-            dirty: Vec::new(),
-            touched: Vec::new(),
+            dirty: vec![0; words],
+            touched: vec![0; words],
             deferred: Vec::new(),
             releases,
             aborts: BinaryHeap::new(),
@@ -215,19 +217,30 @@ impl<'s, 't> Engine<'s, 't> {
         }
     }
 
-    /// Something of domain `d` that dispatch or the wait log looks at
-    /// changed.
+    /// Something of domain `d` that dispatch and who its ready jobs wait
+    /// behind depend on changed (its running jobs, their urgency, its
+    /// locks).
     #[inline]
     pub(super) fn mark(&mut self, d: usize) {
-        let dom = &mut self.domains[d];
-        if !dom.dirty {
-            dom.dirty = true;
-            self.dirty.push(d);
+        self.mark_dispatch(d);
+        self.touch(d);
+    }
+
+    /// Something of domain `d` that dispatch depends on changed (its
+    /// ready jobs).
+    #[inline]
+    pub(super) fn mark_dispatch(&mut self, d: usize) {
+        // One domain is dispatched at every pass anyway.
+        if self.domains.len() > 1 {
+            self.dirty[d / 64] |= 1 << (d % 64);
         }
-        if !dom.touched {
-            dom.touched = true;
-            self.touched.push(d);
-        }
+    }
+
+    /// Who the ready jobs of domain `d` wait behind is to be noted at the
+    /// end of this instant.
+    #[inline]
+    pub(super) fn touch(&mut self, d: usize) {
+        self.touched[d / 64] |= 1 << (d % 64);
     }
 
     /// Handles what running jobs reach at this instant, in CPU order, even
@@ -292,16 +305,12 @@ impl<'s, 't> Engine<'s, 't> {
             self.requeue.clear();
             // Only domains where something changed: dispatch elsewhere
             // would change nothing. In domain order, as the trace shows.
-            let mut dirty = std::mem::take(&mut self.dirty);
-            dirty.sort_unstable();
-            for &d in &dirty {
-                self.dispatch(d);
+            if self.domains.len() == 1 {
+                // One domain: dispatching it is cheaper than tracking it.
+                self.dispatch(0);
+            } else {
+                self.dispatch_marked();
             }
-            for &d in &dirty {
-                self.domains[d].dirty = false;
-            }
-            dirty.clear();
-            self.dirty = dirty;
             // Until nothing is left at this instant: CPU events a dispatch
             // created, locks after an unlock, aborts of jobs released at or
             // after their deadline.
@@ -310,6 +319,21 @@ impl<'s, 't> Engine<'s, 't> {
             }
         }
         self.note_who_runs();
+    }
+
+    /// Dispatches the domains marked since their last dispatch, in domain
+    /// order (the order the trace shows).
+    fn dispatch_marked(&mut self) {
+        for w in 0..self.dirty.len() {
+            let taken = self.dirty[w];
+            let mut bits = taken;
+            while bits != 0 {
+                self.dispatch(w * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+            // Marks a domain's own dispatch made are done with.
+            self.dirty[w] &= !taken;
+        }
     }
 
     pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {

@@ -8,9 +8,18 @@
 //! O(log n), which `std::collections::BinaryHeap` cannot do. Keys are
 //! totally ordered and, in every use here, distinct (they end with the
 //! item's index), so the minimum never depends on insertion order.
+//!
+//! Up to [`SMALL`] items the heap is a plain unordered list whose minimum
+//! is found by a scan: at that size a scan is cheaper than a heap's upkeep,
+//! and most ready queues, CPUs and event lists of small systems stay that
+//! small. Past it the list is heapified; below half of it, it is a list
+//! again (any heap order is a valid list).
 
 /// Marks an item that is not in the heap.
 const ABSENT: u32 = u32::MAX;
+
+/// Up to this many items, a list scanned for its minimum.
+const SMALL: usize = 8;
 
 /// A binary min-heap over items `0..capacity` with keys `K`.
 #[derive(Clone, Debug)]
@@ -19,6 +28,8 @@ pub(super) struct IndexedHeap<K> {
     heap: Vec<(K, u32)>,
     /// Position of each item in `heap`, or [`ABSENT`].
     pos: Vec<u32>,
+    /// Whether `heap` is heap-ordered (else an unordered list).
+    ordered: bool,
 }
 
 impl<K: Ord + Copy> IndexedHeap<K> {
@@ -27,6 +38,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         IndexedHeap {
             heap: Vec::new(),
             pos: vec![ABSENT; capacity],
+            ordered: false,
         }
     }
 
@@ -36,10 +48,21 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.heap.len()
     }
 
+    /// True if the heap holds no item.
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     /// The item with the smallest key, and its key.
     #[inline]
     pub(super) fn peek(&self) -> Option<(K, usize)> {
-        self.heap.first().map(|&(k, i)| (k, i as usize))
+        let first = if self.ordered {
+            self.heap.first()
+        } else {
+            self.heap.iter().min_by(|a, b| a.0.cmp(&b.0))
+        };
+        first.map(|&(k, i)| (k, i as usize))
     }
 
     /// The key of `item`, if it is in the heap.
@@ -65,13 +88,18 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 let at = self.heap.len();
                 self.heap.push((key, item as u32));
                 self.pos[item] = at as u32;
-                self.up(at);
+                if self.ordered {
+                    self.up(at);
+                } else if at >= SMALL {
+                    self.heapify();
+                }
             }
             p => {
                 let p = p as usize;
                 let old = self.heap[p].0;
                 self.heap[p].0 = key;
-                if key < old {
+                if !self.ordered {
+                } else if key < old {
                     self.up(p);
                 } else {
                     self.down(p);
@@ -98,12 +126,23 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.swap(p, last);
         self.heap.pop();
         self.pos[item] = ABSENT;
-        {
+        if self.ordered && self.heap.len() <= SMALL / 2 {
+            self.ordered = false;
+        }
+        if self.ordered {
             // The moved item may belong above or below its new place.
             self.up(p);
             self.down(p);
         }
         Some(key)
+    }
+
+    /// Orders the list as a heap.
+    fn heapify(&mut self) {
+        self.ordered = true;
+        for at in (0..self.heap.len() / 2).rev() {
+            self.down(at);
+        }
     }
 
     fn swap(&mut self, a: usize, b: usize) {
@@ -158,8 +197,8 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (0usize..20, 0u32..50).prop_map(|(i, k)| Op::Set(i, k)),
-            (0usize..20).prop_map(Op::Remove),
+            (0usize..40, 0u32..50).prop_map(|(i, k)| Op::Set(i, k)),
+            (0usize..40).prop_map(Op::Remove),
         ]
     }
 
@@ -167,9 +206,9 @@ mod tests {
         /// After any sequence of sets and removes, the heap holds exactly
         /// what a plain map would, and its minimum is the map's.
         #[test]
-        fn matches_a_plain_map(ops in proptest::collection::vec(op(), 0..200)) {
-            let mut heap = IndexedHeap::new(20);
-            let mut model: Vec<Option<(u32, usize)>> = vec![None; 20];
+        fn matches_a_plain_map(ops in proptest::collection::vec(op(), 0..400)) {
+            let mut heap = IndexedHeap::new(40);
+            let mut model: Vec<Option<(u32, usize)>> = vec![None; 40];
             for op in ops {
                 match op {
                     Op::Set(i, k) => {

@@ -172,10 +172,9 @@ pub(super) struct Domain {
     /// Who its ready jobs wait behind (what they are charged to), as of
     /// the end of the last instant that touched it.
     pub(super) ran: Ran,
-    /// Something dispatch looks at changed since its last dispatch.
-    pub(super) dirty: bool,
-    /// Something the log records may have changed during this instant.
-    pub(super) touched: bool,
+    /// `ran` was not kept up to date (nobody waited): it is noted again at
+    /// the end of the instant a job starts waiting.
+    pub(super) ran_stale: bool,
 }
 
 impl Domain {
@@ -196,8 +195,7 @@ impl Domain {
             running: IndexedHeap::new(all_cpus),
             idle,
             ran: Ran::Nobody,
-            dirty: false,
-            touched: false,
+            ran_stale: true,
         }
     }
 }
