@@ -19,28 +19,43 @@
 //! # When ready jobs are charged
 //!
 //! What a ready job is charged depends only on who runs in its domain
-//! ([`Ran`]), so nothing is charged while time merely advances. Each
-//! domain remembers who its ready jobs wait behind as of the end of the
-//! last instant that changed something there; each ready job, since when
-//! its wait is uncharged. A job is charged when it leaves the ready queue
-//! (started, aborted, the run's end), and every ready job of a domain is
-//! charged up to now when the job they wait behind changes: the same
-//! intervals, in the same order, with the same causes as charging every
-//! ready job at every event (which cost O(ready jobs) per event), at
-//! O(ready jobs of the domain) per change of its least urgent running job
-//! and O(1) per job leaving the queue. Releases, completions elsewhere and
-//! lock steps that change nobody's wait cost nothing. (A per-CPU log of run
-//! segments walked by each job at its end, as the issue sketched, does the
-//! same number of steps and also holds the segments.)
+//! ([`Ran`]), so nothing is charged while time merely advances. Each domain
+//! keeps a [`WaitLog`] of run segments: at the end of every instant where
+//! who runs there may have changed, and a job waits there, the entry "from
+//! now on, `ran`" (only when `ran` differs from the last entry). A ready job
+//! remembers the entry and the time its wait began, and is charged when it
+//! leaves the ready queue (started, aborted, or the run ends), one step per
+//! entry of its wait: the same intervals, in the same order, with the same
+//! causes as charging every ready job at every event, which cost O(ready
+//! jobs) per event. Releases, completions and lock steps that change
+//! nobody's wait cost nothing; a long wait's steps are summed per task in a
+//! scratch array, one addition each, so a backlog of thousands of jobs
+//! (a synchronous release) costs additions, not lookups.
+//!
+//! The log keeps the entries back to the oldest uncharged wait. So that it
+//! never grows with the horizon (a job of an overloaded domain may wait for
+//! ever), a domain whose log reaches [`CHECKPOINT`] entries and twice its
+//! ready jobs charges them all up to now and drops the old entries: each
+//! entry is still walked once per job waiting over it.
 //!
 //! Blocked jobs (rare: only with resources) are charged eagerly at each
 //! advance, O(blocked jobs) per event.
+
+use std::collections::VecDeque;
 
 use rtlab_tasks::model::Policy;
 use rtlab_tasks::outcome::DelayKind;
 
 use super::engine::Engine;
-use super::state::{TaskState, Where};
+use super::state::{Waiting, Where};
+
+/// A log at least this long is settled at once (if its domain has fewer
+/// than half as many ready jobs).
+const CHECKPOINT: usize = 64;
+
+/// A wait over at most this many log entries is charged entry by entry;
+/// a longer one is summed per task first.
+const DIRECT: usize = 4;
 
 /// Who a ready job of a domain waits behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +68,65 @@ pub(super) enum Ran {
     Held { resource: usize, holder: usize },
     /// Nobody runs and nothing explains it (never expected).
     Nobody,
+}
+
+/// Who ran in a domain, from when, back to its oldest uncharged wait.
+#[derive(Clone, Debug)]
+pub(super) struct WaitLog {
+    /// (start ns, who ran from then on), oldest first.
+    entries: VecDeque<(u64, Ran)>,
+    /// Absolute index of `entries[0]`.
+    first: u64,
+    /// The last entry may be out of date: nobody waited when it would
+    /// have changed. It is brought up to date at the end of the instant a
+    /// job starts waiting, before any time passes.
+    pub(super) stale: bool,
+}
+
+impl WaitLog {
+    /// A log saying nobody ran from time 0.
+    pub(super) fn new() -> Self {
+        WaitLog {
+            entries: VecDeque::from([(0, Ran::Nobody)]),
+            first: 0,
+            stale: true,
+        }
+    }
+
+    /// The absolute index of the newest entry.
+    #[inline]
+    fn last(&self) -> u64 {
+        self.first + self.entries.len() as u64 - 1
+    }
+
+    /// Records that `ran` runs from `now` on.
+    #[inline]
+    fn record(&mut self, now: u64, ran: Ran) {
+        let Some(&(start, last)) = self.entries.back() else {
+            return;
+        };
+        if last == ran {
+            return;
+        }
+        if start == now {
+            // A zero-length entry: no wait overlaps it.
+            if let Some(e) = self.entries.back_mut() {
+                e.1 = ran;
+            }
+        } else {
+            self.entries.push_back((now, ran));
+        }
+    }
+
+    /// Keeps only the newest entry.
+    #[inline]
+    fn drop_old(&mut self) {
+        let old = self.entries.len() - 1;
+        if old > 0 {
+            self.entries.drain(..old);
+            self.first += old as u64;
+        }
+    }
 }
 
 impl Engine<'_, '_> {
@@ -81,73 +155,141 @@ impl Engine<'_, '_> {
     /// A ready job of `task` starts waiting now.
     #[inline]
     pub(super) fn start_wait(&mut self, task: usize) {
-        self.tasks[task].active.waiting = Some(self.now);
+        let d = self.tasks[task].domain;
+        self.tasks[task].active.waiting = Some(Waiting {
+            entry: self.domains[d].log.last(),
+            since: self.now,
+        });
     }
 
     /// Charges `task`'s wait for a CPU up to now and ends it.
-    #[inline]
+    ///
+    /// A long wait is summed per (task that ran, kind) in a scratch array
+    /// first, then added to the job's causes once per task, in the order
+    /// the tasks first ran: the same causes, in the same order, as
+    /// charging each entry in turn, with one lookup per task instead of
+    /// one per entry.
     pub(super) fn settle_wait(&mut self, task: usize) {
-        let Some(since) = self.tasks[task].active.waiting.take() else {
+        let Some(w) = self.tasks[task].active.waiting.take() else {
             return;
         };
-        let ran = self.domains[self.tasks[task].domain].ran;
-        self.charge_ready(task, ran, self.now - since);
+        let now = self.now;
+        if w.since == now {
+            // Dispatched at the instant it became ready: nothing to charge.
+            return;
+        }
+        let t = &self.tasks[task];
+        let (priority, deadline) = (t.priority, t.jobs.front().map_or(u64::MAX, |j| j.deadline));
+        let log = &self.domains[t.domain].log;
+        let (tasks, sums, order) = (&mut self.tasks, &mut self.wait_sums, &mut self.wait_order);
+        let from = (w.entry - log.first) as usize;
+        let direct = log.entries.len() - from <= DIRECT;
+        for i in from..log.entries.len() {
+            let (start, ran) = log.entries[i];
+            let end = log.entries.get(i + 1).map_or(now, |e| e.0);
+            let dt = end.saturating_sub(start.max(w.since));
+            if dt == 0 {
+                continue;
+            }
+            match ran {
+                Ran::Task {
+                    task: other,
+                    deadline: other_deadline,
+                } => {
+                    let less_urgent = match self.policy {
+                        Policy::FixedPriority => tasks[other].priority < priority,
+                        Policy::Edf => other_deadline > deadline,
+                        Policy::Fifo | Policy::RoundRobin => false,
+                    };
+                    let inversion = self.track_inversion && less_urgent;
+                    if direct {
+                        let kind = if inversion {
+                            DelayKind::PriorityInversion
+                        } else {
+                            DelayKind::Interference
+                        };
+                        tasks[task].active.causes.wait(other, kind, dt);
+                        continue;
+                    }
+                    let slot = 2 * other + usize::from(inversion);
+                    if sums[slot] == 0 {
+                        order.push(slot);
+                    }
+                    sums[slot] += dt;
+                }
+                Ran::Held { resource, holder } => {
+                    let causes = &mut tasks[task].active.causes;
+                    causes.block(resource, holder, None, DelayKind::Blocking, dt);
+                }
+                Ran::Nobody => {
+                    debug_assert!(false, "a ready job with its domain idle");
+                    tasks[task].active.causes.unexplained += dt;
+                }
+            }
+        }
+        let causes = &mut tasks[task].active.causes;
+        for &slot in order.iter() {
+            let kind = if slot % 2 == 1 {
+                DelayKind::PriorityInversion
+            } else {
+                DelayKind::Interference
+            };
+            causes.wait(slot / 2, kind, sums[slot]);
+            sums[slot] = 0;
+        }
+        order.clear();
     }
 
     /// Records, for every domain touched during this instant, who its
-    /// ready jobs wait behind from now on; where that changed, its ready
-    /// jobs are charged up to now first.
+    /// ready jobs wait behind from now on.
     pub(super) fn note_who_runs(&mut self) {
-        let now = self.now;
         for w in 0..self.touched.len() {
             let mut bits = std::mem::take(&mut self.touched[w]);
             while bits != 0 {
                 let d = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.note_who_runs_in(d, now);
+                self.note_who_runs_in(d);
             }
         }
     }
 
     /// [`Self::note_who_runs`] for domain `d`.
-    fn note_who_runs_in(&mut self, d: usize, now: u64) {
-        // With nobody waiting there is nothing to charge; `ran` goes stale
-        // and is noted again at the end of the instant a job starts
-        // waiting (its enqueue touches a stale domain), before any time
-        // passes.
+    fn note_who_runs_in(&mut self, d: usize) {
+        let now = self.now;
+        // With nobody waiting, nobody is charged: the log is cut to its
+        // last entry, which goes stale, and is brought up to date at the
+        // end of the instant a job starts waiting (its enqueue touches a
+        // stale domain), before any time passes.
         if self.domains[d].ready.is_empty() {
-            self.domains[d].ran_stale = true;
+            let log = &mut self.domains[d].log;
+            log.drop_old();
+            log.stale = true;
             return;
         }
-        self.domains[d].ran_stale = false;
-        {
-            let ran = self.ran_in(d);
-            let before = self.domains[d].ran;
-            if ran == before {
-                return;
-            }
-            self.domains[d].ran = ran;
-            for (_, task) in self.domains[d].ready.iter() {
-                let Some(since) = self.tasks[task].active.waiting.replace(now) else {
-                    continue;
-                };
-                charge(
-                    &mut self.tasks,
-                    self.policy,
-                    self.track_inversion,
-                    task,
-                    before,
-                    now - since,
-                );
-            }
+        let ran = self.ran_in(d);
+        let waiting = self.domains[d].ready.len();
+        let log = &mut self.domains[d].log;
+        log.stale = false;
+        log.record(now, ran);
+        if log.entries.len() >= CHECKPOINT && log.entries.len() > 2 * waiting {
+            self.checkpoint(d);
         }
     }
 
-    /// Charges `dt` ns of `task`'s wait for a CPU to `ran`.
-    #[inline]
-    fn charge_ready(&mut self, task: usize, ran: Ran, dt: u64) {
-        let (policy, track) = (self.policy, self.track_inversion);
-        charge(&mut self.tasks, policy, track, task, ran, dt);
+    /// Charges every ready job of `d` up to now and drops the log's old
+    /// entries.
+    fn checkpoint(&mut self, d: usize) {
+        let mut waiting = std::mem::take(&mut self.scratch);
+        waiting.clear();
+        waiting.extend(self.domains[d].ready.iter().map(|(_, t)| t));
+        for &task in &waiting {
+            self.settle_wait(task);
+            self.start_wait(task);
+        }
+        self.scratch = waiting;
+        // Absolute indices survive the drop: every wait now points at the
+        // newest entry, which stays.
+        self.domains[d].log.drop_old();
     }
 
     /// Who a ready job of `d` waits behind now.
@@ -212,45 +354,6 @@ impl Engine<'_, '_> {
                 da > db
             }
             Policy::Fifo | Policy::RoundRobin => false,
-        }
-    }
-}
-
-/// Charges `dt` ns of `task`'s wait for a CPU to `ran`: `interference`,
-/// or `priority-inversion` when `track` and the task that ran is less
-/// urgent by base priority (EDF: its own job's deadline is later).
-#[inline(always)]
-fn charge(tasks: &mut [TaskState], policy: Policy, track: bool, task: usize, ran: Ran, dt: u64) {
-    if dt == 0 {
-        return;
-    }
-    match ran {
-        Ran::Task {
-            task: other,
-            deadline: other_deadline,
-        } => {
-            let less_urgent = match policy {
-                Policy::FixedPriority => tasks[other].priority < tasks[task].priority,
-                Policy::Edf => {
-                    let own = tasks[task].jobs.front().map_or(u64::MAX, |j| j.deadline);
-                    other_deadline > own
-                }
-                Policy::Fifo | Policy::RoundRobin => false,
-            };
-            let kind = if track && less_urgent {
-                DelayKind::PriorityInversion
-            } else {
-                DelayKind::Interference
-            };
-            tasks[task].active.causes.wait(other, kind, dt);
-        }
-        Ran::Held { resource, holder } => {
-            let causes = &mut tasks[task].active.causes;
-            causes.block(resource, holder, None, DelayKind::Blocking, dt);
-        }
-        Ran::Nobody => {
-            debug_assert!(false, "a ready job with its domain idle");
-            tasks[task].active.causes.unexplained += dt;
         }
     }
 }

@@ -84,7 +84,7 @@ impl Engine<'_, '_> {
         self.domains[d].ready.set(task, key);
         self.start_wait(task);
         self.mark_dispatch(d);
-        if self.domains[d].ran_stale {
+        if self.domains[d].log.stale {
             self.touch(d);
         }
     }

@@ -52,6 +52,13 @@ pub(super) struct Engine<'s, 't> {
     /// Domains where who the ready jobs wait behind may have changed at
     /// this instant (a bit per domain).
     pub(super) touched: Vec<u64>,
+    /// A reusable buffer of tasks.
+    pub(super) scratch: Vec<usize>,
+    /// Per (task, kind of delay): a wait being settled, in ns (zero
+    /// between settlements).
+    pub(super) wait_sums: Vec<u64>,
+    /// The slots of `wait_sums` in use, in the order they were first used.
+    pub(super) wait_order: Vec<usize>,
     /// CPUs whose event at this instant waits for a dispatch.
     deferred: Vec<usize>,
     /// (ready time, task) of every task's next release.
@@ -141,6 +148,9 @@ impl<'s, 't> Engine<'s, 't> {
             domains,
             dirty: vec![0; words],
             touched: vec![0; words],
+            scratch: Vec::new(),
+            wait_sums: vec![0; 2 * sys.tasks.len()],
+            wait_order: Vec::new(),
             deferred: Vec::new(),
             releases,
             aborts: BinaryHeap::new(),

@@ -43,8 +43,8 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Number of items in the heap.
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    #[inline]
+    pub(super) fn len(&self) -> usize {
         self.heap.len()
     }
 

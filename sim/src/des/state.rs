@@ -10,13 +10,23 @@ use std::collections::VecDeque;
 
 use rtlab_tasks::model::{CpuId, Task};
 
-use super::charge::Ran;
+use super::charge::WaitLog;
 use super::heap::IndexedHeap;
 use crate::ledger::{Arrivals, JobCauses, JobPlan};
 
 /// A job's place in the policy's order ([`crate::policy::key`]): smaller
 /// is more urgent, distinct for distinct tasks.
 pub(super) type Key = (u64, u64, usize);
+
+/// Since when, and from which entry of its domain's [`WaitLog`], a ready
+/// job's wait for a CPU is not yet charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Waiting {
+    /// Absolute index of the log entry that covered `since`.
+    pub(super) entry: u64,
+    /// Start of the uncharged wait, in ns.
+    pub(super) since: u64,
+}
 
 /// One step of a job's critical sections, at an execution time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,9 +91,8 @@ pub(super) struct Active {
     pub(super) held: Vec<usize>,
     /// Where its time went so far (the ledger's partition).
     pub(super) causes: JobCauses,
-    /// While it is ready: since when (ns) its wait is not yet charged to
-    /// `causes`.
-    pub(super) waiting: Option<u64>,
+    /// While it is ready: its wait not yet charged to `causes`.
+    pub(super) waiting: Option<Waiting>,
 }
 
 impl Active {
@@ -169,12 +178,8 @@ pub(super) struct Domain {
     pub(super) running: IndexedHeap<Reverse<Key>>,
     /// Idle CPUs, the first in platform order first.
     pub(super) idle: IndexedHeap<usize>,
-    /// Who its ready jobs wait behind (what they are charged to), as of
-    /// the end of the last instant that touched it.
-    pub(super) ran: Ran,
-    /// `ran` was not kept up to date (nobody waited): it is noted again at
-    /// the end of the instant a job starts waiting.
-    pub(super) ran_stale: bool,
+    /// Who its ready jobs waited behind, until they are charged.
+    pub(super) log: WaitLog,
 }
 
 impl Domain {
@@ -194,8 +199,7 @@ impl Domain {
             ready: IndexedHeap::new(tasks),
             running: IndexedHeap::new(all_cpus),
             idle,
-            ran: Ran::Nobody,
-            ran_stale: true,
+            log: WaitLog::new(),
         }
     }
 }
