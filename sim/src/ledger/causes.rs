@@ -9,6 +9,7 @@
 //! of a [`Miss`] are these, so they add up to the job's response.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rtlab_tasks::outcome::{Delay, DelayKind, Miss};
 
@@ -33,6 +34,38 @@ struct Block {
     ns: u64,
 }
 
+/// A multiplicative hash for small integer keys (task indices and a kind):
+/// the index of `waited` is looked up once per task a settled wait ran
+/// behind, thousands of times per job in a large backlog, where SipHash
+/// (built for untrusted keys, which these are not) dominated the cost.
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: odd constant near 2^64 / golden ratio.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Up to this many waits are found by a linear search; beyond, through
 /// an index.
 const SEARCHED: usize = 16;
@@ -52,7 +85,7 @@ pub struct JobCauses {
     /// Where each (task that ran, kind) is in `waited`, once `waited` is
     /// too long to search (a job of a large set waits behind hundreds of
     /// tasks).
-    waited_at: HashMap<(usize, DelayKind), usize>,
+    waited_at: HashMap<(usize, DelayKind), usize, BuildHasherDefault<IndexHasher>>,
     blocked: Vec<Block>,
     /// The `blocking` metric so far (kept as the parts are charged).
     blocking: u64,
