@@ -7,6 +7,13 @@
 //! from buckets. Recorders merge losslessly ([`Recorder::merge`]), which is
 //! how per-thread live histograms and result shards add up.
 //!
+//! A recorder holds memory for the histogram bins its values fell in, not
+//! a dense counts array from 0 to its largest value: a task's response
+//! times take bytes to a few KiB however long the run ([`Recorder::heap_bytes`]).
+//! Its summary, quantiles and histogram are exactly the dense
+//! histogram's, byte for byte (the unit tests replay random recordings,
+//! merges and round trips on both).
+//!
 //! ```
 //! use rtlab_tasks::outcome::metrics::Recorder;
 //! let mut r = Recorder::new();
@@ -21,25 +28,55 @@
 
 use base64::Engine as _;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::serialization::Deserializer;
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+mod bins;
+mod counts;
+mod dense;
+
+use counts::Counts;
+use dense::DenseView;
+
 /// Significant decimal digits kept by every histogram.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
+/// The highest trackable value of a new histogram (HdrHistogram's
+/// `Histogram::new`: twice the lowest discernible value, 1).
+const FIRST_HIGHEST_TRACKABLE: u64 = 2;
+
 /// Collects one metric: a histogram plus exact extremes and sum.
+///
+/// The histogram is kept compact: counts of the HDR bins values fell in
+/// (3 significant digits), in memory proportional to the bins seen, not a
+/// dense counts array from 0 to the largest value (139 KB for one 50 ms
+/// response time). [`Recorder::histogram`] reads it back into the
+/// HdrHistogram a dense recorder would hold, highest trackable value
+/// included, so summaries, quantiles and exports are the same bytes.
 ///
 /// Zeros (an on-time job's tardiness, a job that was never blocked, a
 /// release without jitter) are the most common value by far: they are
-/// counted, and added to the histogram only when it is read, which keeps
-/// the per-job cost of recording them to an increment.
+/// counted apart, which keeps the per-job cost of recording them to an
+/// increment.
 #[derive(Clone, Debug)]
 pub struct Recorder {
-    hist: Histogram<u64>,
-    /// Zeros recorded and not yet in `hist`.
+    /// Counts of the non-zero values, by bin.
+    counts: Counts,
     zeros: u64,
+    /// The highest trackable value of the dense histogram these values
+    /// would be in (it is in its serialized header), as of the last merge
+    /// or decoding: recording grows it when read (`Recorder::highest_trackable`).
+    highest_trackable: u64,
+    /// How many values of exactly `u64::MAX` were recorded (here or in a
+    /// recorder merged in) since the last decoding. A dense histogram
+    /// tells them apart from the rest of their bin: its `max()` is then
+    /// `u64::MAX` (one less after decoding, which reads the bin back as
+    /// its highest value), which sets how far a merge grows the highest
+    /// trackable value, and its `min_nz()` stays `u64::MAX` while they
+    /// are its only non-zero values.
+    u64_max_count: u64,
     min: u64,
     max: u64,
     sum: u128,
@@ -59,6 +96,18 @@ pub enum MetricError {
     /// Two histograms could not be added.
     #[error("histograms do not merge: {0}")]
     Merge(String),
+    /// The histogram was not written by rtlab: its precision is not
+    /// [`SIGNIFICANT_DIGITS`] with a lowest discernible value of 1.
+    #[error(
+        "histogram has {digits} significant digits and lowest discernible value {lowest}; \
+         rtlab writes {SIGNIFICANT_DIGITS} and 1"
+    )]
+    Precision {
+        /// Its significant decimal digits.
+        digits: u8,
+        /// Its lowest discernible value, in nanoseconds.
+        lowest: u64,
+    },
 }
 
 impl Default for Recorder {
@@ -68,12 +117,13 @@ impl Default for Recorder {
 }
 
 impl Recorder {
-    /// An empty recorder (the histogram grows as large values arrive).
+    /// An empty recorder (it holds no heap until values arrive).
     pub fn new() -> Self {
         Recorder {
-            hist: Histogram::new(SIGNIFICANT_DIGITS)
-                .expect("3 significant digits is a valid precision"),
+            counts: Counts::default(),
             zeros: 0,
+            highest_trackable: FIRST_HIGHEST_TRACKABLE,
+            u64_max_count: 0,
             min: u64::MAX,
             max: 0,
             sum: 0,
@@ -90,12 +140,10 @@ impl Recorder {
             self.count += 1;
             return;
         }
-        // `record` grows the histogram as needed (auto-resize); it fails
-        // only beyond the largest value a histogram can track (about 2^62
-        // ns, 146 years), which is then clamped rather than lost.
-        if self.hist.record(ns).is_err() {
-            self.hist.saturating_record(ns);
-        }
+        // Every u64 has a bin: a histogram grows to count any of them
+        // (the largest, about 584 years, in its last bucket).
+        self.counts.increment(bins::bin_of(ns));
+        self.u64_max_count += u64::from(ns == u64::MAX);
         self.min = self.min.min(ns);
         self.max = self.max.max(ns);
         self.sum += u128::from(ns);
@@ -125,27 +173,86 @@ impl Recorder {
     /// The value at `quantile` (0..=1) from the histogram, if any, never
     /// above the exact maximum (a bucket's upper edge can lie past it).
     pub fn quantile(&self, quantile: f64) -> Option<u64> {
-        self.quantile_of(&self.histogram(), quantile)
+        let dense = self.dense();
+        let [value] = dense.values_at_quantiles(dense.total(), [quantile]);
+        (self.count > 0).then(|| value.min(self.max))
+    }
+
+    /// The bytes of heap this recorder holds: the capacity of its
+    /// buffers, not counting the allocator's own overhead. Grows with the
+    /// distinct bins seen (8 to 16 bytes each while they are few, 128
+    /// bytes per 64 neighbouring bins past that), never with the number
+    /// of values.
+    pub fn heap_bytes(&self) -> usize {
+        self.counts.heap_bytes()
     }
 
     /// The histogram of every value recorded (for plots and `.hgrm`
-    /// export); a copy when zeros are pending.
+    /// export): the HdrHistogram that recording each value into one
+    /// auto-resizing histogram, and merging as recorded, would give. Built
+    /// on each call (as dense as such a histogram is).
     pub fn histogram(&self) -> Cow<'_, Histogram<u64>> {
-        if self.zeros == 0 {
-            return Cow::Borrowed(&self.hist);
+        let mut hist = Histogram::new_with_bounds(1, self.highest_trackable(), SIGNIFICANT_DIGITS)
+            .expect("a highest trackable value is at least 2, 3 digits a valid precision");
+        hist.auto(true);
+        if self.zeros > 0 {
+            hist.record_n(0, self.zeros)
+                .expect("zero is within every histogram's range");
         }
-        let mut full = self.hist.clone();
-        // Zero is within every histogram's range: this cannot fail.
-        let _ = full.record_n(0, self.zeros);
-        Cow::Owned(full)
+        let only_u64_max = self.u64_max_count > 0
+            && self.counts.to_vec() == [(bins::bin_of(u64::MAX), self.u64_max_count)];
+        self.counts.for_each(|bin, n| {
+            // Each bin at its smallest value but u64::MAX where it is all
+            // there is (see `u64_max_count`).
+            let value = if only_u64_max {
+                u64::MAX
+            } else {
+                bins::lowest_value(bin)
+            };
+            hist.record_n(value, n)
+                .expect("every bin is within the highest trackable value");
+        });
+        if self.u64_max_count > 0 {
+            // Counts nothing: raises the histogram's maximum to u64::MAX.
+            hist.record_n(u64::MAX, 0)
+                .expect("the last bin is within the highest trackable value");
+        }
+        Cow::Owned(hist)
+    }
+
+    /// The highest trackable value of the dense histogram: the one kept,
+    /// unless a value recorded since lies past it, in which case the
+    /// histogram grew to the end of that value's bucket.
+    fn highest_trackable(&self) -> u64 {
+        let buckets = bins::buckets_to_cover(self.highest_trackable);
+        match self.counts.max_bin() {
+            Some(bin) if bins::buckets_to_cover(bins::lowest_value(bin)) > buckets => {
+                bins::highest_covered(bins::buckets_to_cover(bins::lowest_value(bin)))
+            }
+            _ => self.highest_trackable,
+        }
     }
 
     /// Adds another recorder's values to this one, losslessly.
     pub fn merge(&mut self, other: &Recorder) -> Result<(), MetricError> {
-        self.hist
-            .add(&other.hist)
-            .map_err(|e| MetricError::Merge(format!("{e:?}")))?;
-        self.zeros += other.zeros;
+        self.highest_trackable = self.highest_trackable();
+        if let Some(bin) = other.counts.max_bin() {
+            // HdrHistogram's `add`: a histogram too small for the other's
+            // maximum grows to exactly that maximum (the highest value
+            // of its bin), not to the end of its bucket as recording does.
+            let top = bins::highest_covered(bins::buckets_to_cover(self.highest_trackable));
+            let other_max = if other.u64_max_count > 0 {
+                u64::MAX
+            } else {
+                bins::highest_value(bin)
+            };
+            if top < other_max {
+                self.highest_trackable = other_max;
+            }
+        }
+        other.counts.for_each(|bin, n| self.counts.add(bin, n));
+        self.u64_max_count = self.u64_max_count.saturating_add(other.u64_max_count);
+        self.zeros = self.zeros.saturating_add(other.zeros);
         if other.count > 0 {
             self.min = self.min.min(other.min);
             self.max = self.max.max(other.max);
@@ -155,29 +262,36 @@ impl Recorder {
         Ok(())
     }
 
-    /// The value at `quantile` of `hist` (this recorder's full histogram),
-    /// never above the exact maximum.
-    fn quantile_of(&self, hist: &Histogram<u64>, quantile: f64) -> Option<u64> {
-        (self.count > 0).then(|| hist.value_at_quantile(quantile).min(self.max))
+    /// The counts of the dense histogram, read in place.
+    fn dense(&self) -> DenseView<'_> {
+        DenseView {
+            zeros: self.zeros,
+            counts: &self.counts,
+        }
     }
 
-    /// The serializable summary, histogram included.
+    /// The serializable summary, histogram included: the same as the
+    /// dense histogram's, read from the bins seen without building it.
     pub fn summary(&self) -> Metric {
-        let hist = self.histogram();
-        let mut bytes = Vec::new();
-        let hdr = match V2Serializer::new().serialize(&*hist, &mut bytes) {
-            Ok(_) => base64::engine::general_purpose::STANDARD.encode(&bytes),
-            // Serializing into a Vec cannot fail for a valid histogram.
-            Err(_) => String::new(),
+        let (bytes, quantiles) = self
+            .dense()
+            .encode(self.highest_trackable(), [0.50, 0.90, 0.99, 0.999]);
+        let hdr = match bytes {
+            Some(bytes) => base64::engine::general_purpose::STANDARD.encode(bytes),
+            // A count past i64::MAX, which V2 cannot hold.
+            None => String::new(),
         };
+        // Never above the exact maximum (a bin's upper edge can lie past
+        // it).
+        let [p50, p90, p99, p999] = quantiles.map(|v| (self.count > 0).then(|| v.min(self.max)));
         Metric {
             count: self.count,
             min_ns: self.min(),
             mean_ns: self.mean(),
-            p50_ns: self.quantile_of(&hist, 0.50),
-            p90_ns: self.quantile_of(&hist, 0.90),
-            p99_ns: self.quantile_of(&hist, 0.99),
-            p999_ns: self.quantile_of(&hist, 0.999),
+            p50_ns: p50,
+            p90_ns: p90,
+            p99_ns: p99,
+            p999_ns: p999,
             max_ns: self.max(),
             sum_ns: self.sum,
             hdr,
@@ -224,116 +338,31 @@ impl Metric {
         let hist: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| MetricError::Decode(format!("{e:?}")))?;
-        let mut hist = hist;
-        hist.auto(true);
-        Ok(Recorder {
-            hist,
-            zeros: 0,
+        // Bins are those of rtlab's precision: another one would not read
+        // back the same.
+        if (hist.sigfig(), hist.low()) != (SIGNIFICANT_DIGITS, 1) {
+            return Err(MetricError::Precision {
+                digits: hist.sigfig(),
+                lowest: hist.low(),
+            });
+        }
+        let mut recorder = Recorder {
+            highest_trackable: hist.high(),
             min: self.min_ns.unwrap_or(u64::MAX),
             max: self.max_ns.unwrap_or(0),
             sum: self.sum_ns,
             count: self.count,
-        })
+            ..Recorder::new()
+        };
+        for v in hist.iter_recorded() {
+            match bins::bin_of(v.value_iterated_to()) {
+                0 => recorder.zeros = v.count_at_value(),
+                bin => recorder.counts.add(bin, v.count_at_value()),
+            }
+        }
+        Ok(recorder)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Zeros are counted and added to the histogram when it is read: the
-    /// summary (histogram bytes included), the quantiles, the histogram and
-    /// a merge are exactly what recording each zero in the histogram gives.
-    #[test]
-    fn pending_zeros_read_back_exactly_as_recorded_ones() {
-        let values = [0u64, 7, 0, 0, 1_000_000, 0, 42, 0, 0, 0];
-        let mut reference = Histogram::<u64>::new(SIGNIFICANT_DIGITS).unwrap();
-        let (mut r, mut left, mut right) = (Recorder::new(), Recorder::new(), Recorder::new());
-        for (i, &v) in values.iter().enumerate() {
-            reference.record(v).unwrap();
-            r.record(v);
-            if i % 2 == 0 {
-                left.record(v)
-            } else {
-                right.record(v)
-            }
-        }
-        let mut bytes = Vec::new();
-        V2Serializer::new()
-            .serialize(&reference, &mut bytes)
-            .unwrap();
-        let hdr = base64::engine::general_purpose::STANDARD.encode(&bytes);
-        let m = r.summary();
-        assert_eq!(m.hdr, hdr);
-        assert_eq!(
-            (m.count, m.min_ns, m.max_ns),
-            (10, Some(0), Some(1_000_000))
-        );
-        assert_eq!(m.p50_ns, Some(0));
-        assert_eq!(m.p90_ns, Some(42));
-        assert_eq!(r.histogram().len(), 10);
-        assert_eq!(r.quantile(0.65), Some(0));
-        left.merge(&right).unwrap();
-        assert_eq!(left.summary(), m);
-        // Only zeros: a count, a min and a max of 0.
-        let mut z = Recorder::new();
-        z.record(0);
-        assert_eq!(
-            (z.summary().min_ns, z.summary().max_ns, z.summary().p99_ns),
-            (Some(0), Some(0), Some(0))
-        );
-    }
-
-    #[test]
-    fn exact_extremes_and_mean_beside_the_histogram() {
-        let mut r = Recorder::new();
-        for v in [1_001u64, 999_999, 5, 123_456_789] {
-            r.record(v);
-        }
-        let m = r.summary();
-        assert_eq!(m.min_ns, Some(5));
-        assert_eq!(m.max_ns, Some(123_456_789));
-        assert_eq!(
-            m.mean_ns,
-            Some((1_001 + 999_999 + 5 + 123_456_789) as f64 / 4.0)
-        );
-        assert_eq!(m.count, 4);
-        // Percentiles are within the histogram's precision of the data: the
-        // median of four values is the second one, p99 the largest.
-        let p50 = m.p50_ns.unwrap();
-        assert!(p50.abs_diff(1_001) <= 1, "{p50}");
-        let p99 = m.p99_ns.unwrap();
-        assert!(p99.abs_diff(123_456_789) <= 123_456_789 / 1_000, "{p99}");
-    }
-
-    #[test]
-    fn empty_metric_is_null() {
-        let m = Recorder::new().summary();
-        assert_eq!(
-            (m.count, m.min_ns, m.max_ns, m.mean_ns, m.p99_ns),
-            (0, None, None, None, None)
-        );
-        assert_eq!(m.recorder().unwrap().count(), 0);
-    }
-
-    #[test]
-    fn round_trip_and_lossless_merge() {
-        let mut a = Recorder::new();
-        let mut b = Recorder::new();
-        for v in 0..1000u64 {
-            a.record(v * 1_000);
-            b.record(v * 7_000 + 3);
-        }
-        let mut whole = Recorder::new();
-        whole.merge(&a).unwrap();
-        whole.merge(&b).unwrap();
-        let back_a = a.summary().recorder().unwrap();
-        let back_b = b.summary().recorder().unwrap();
-        let mut merged = back_a;
-        merged.merge(&back_b).unwrap();
-        assert_eq!(merged.summary(), whole.summary());
-        assert_eq!(merged.min(), Some(0));
-        assert_eq!(merged.max(), Some(999 * 7_000 + 3));
-        assert_eq!(merged.count(), 2000);
-    }
-}
+mod tests;
