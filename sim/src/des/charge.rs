@@ -34,9 +34,10 @@
 //!
 //! The log keeps the entries back to the oldest uncharged wait. So that it
 //! never grows with the horizon (a job of an overloaded domain may wait for
-//! ever), a domain whose log reaches [`CHECKPOINT`] entries and twice its
-//! ready jobs charges them all up to now and drops the old entries: each
-//! entry is still walked once per job waiting over it.
+//! ever), a domain whose log reaches [`CHECKPOINT`] entries, twice its
+//! ready jobs and eight times the tasks charges them all up to now and
+//! drops the old entries: each entry is still walked once per job waiting
+//! over it, and the log holds O(tasks + ready jobs) entries.
 //!
 //! Blocked jobs (rare: only with resources) are charged eagerly at each
 //! advance, O(blocked jobs) per event.
@@ -49,8 +50,8 @@ use rtlab_tasks::outcome::DelayKind;
 use super::engine::Engine;
 use super::state::{Waiting, Where};
 
-/// A log at least this long is settled at once (if its domain has fewer
-/// than half as many ready jobs).
+/// A log at least this long (and at least twice its domain's ready jobs
+/// and eight times the tasks) is settled at once.
 const CHECKPOINT: usize = 64;
 
 /// A wait over at most this many log entries is charged entry by entry;
@@ -271,7 +272,14 @@ impl Engine<'_, '_> {
         let log = &mut self.domains[d].log;
         log.stale = false;
         log.record(now, ran);
-        if log.entries.len() >= CHECKPOINT && log.entries.len() > 2 * waiting {
+        // Settling copies the log into every waiting job's causes (up to
+        // one entry per task that ran): worth it only once the log is long
+        // next to both the waiting jobs and the task set, so that a
+        // synchronous release of thousands of tasks is walked from the
+        // shared log rather than copied into each of them.
+        let tasks = self.tasks.len();
+        let log = &self.domains[d].log;
+        if log.entries.len() >= CHECKPOINT.max(2 * waiting).max(8 * tasks) {
             self.checkpoint(d);
         }
     }

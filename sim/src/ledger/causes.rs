@@ -66,6 +66,9 @@ impl Hasher for IndexHasher {
     }
 }
 
+/// Buffers up to this many entries are kept from one job to the next.
+const KEPT: usize = 64;
+
 /// Up to this many waits are found by a linear search; beyond, through
 /// an index.
 const SEARCHED: usize = 16;
@@ -109,9 +112,21 @@ impl JobCauses {
         self.queued = 0;
         self.executed = 0;
         self.unexplained = 0;
-        self.waited.clear();
-        self.waited_at.clear();
-        self.blocked.clear();
+        // Buffers are kept for the next job, unless a long wait (a job of
+        // a large backlog, behind thousands of tasks) grew them: kept, they
+        // would hold memory per task in the square of the tasks.
+        if self.waited.capacity() > KEPT {
+            self.waited = Vec::new();
+            self.waited_at = HashMap::default();
+        } else {
+            self.waited.clear();
+            self.waited_at.clear();
+        }
+        if self.blocked.capacity() > KEPT {
+            self.blocked = Vec::new();
+        } else {
+            self.blocked.clear();
+        }
         self.blocking = 0;
     }
 
