@@ -114,11 +114,10 @@ impl Engine<'_, '_> {
                 let key = self.key_of(task);
                 self.domains[d].ready.set(task, key);
             }
-            Where::Running(c) => {
-                if self.domains[d].only.is_none() {
-                    let key = self.key_of(task);
-                    self.domains[d].running.set(c, Reverse(key));
-                }
+            // One CPU's domain keeps no running heap.
+            Where::Running(c) if self.domains[d].only.is_none() => {
+                let key = self.key_of(task);
+                self.domains[d].running.set(c, Reverse(key));
             }
             _ => {}
         }

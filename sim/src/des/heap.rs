@@ -98,11 +98,13 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 let p = p as usize;
                 let old = self.heap[p].0;
                 self.heap[p].0 = key;
-                if !self.ordered {
-                } else if key < old {
-                    self.up(p);
-                } else {
-                    self.down(p);
+                // An unordered list needs no move.
+                if self.ordered {
+                    if key < old {
+                        self.up(p);
+                    } else {
+                        self.down(p);
+                    }
                 }
             }
         }
