@@ -109,13 +109,18 @@ impl Engine<'_, '_> {
     /// ready queue, or its CPU's place among the running ones, follows.
     pub(super) fn rekey(&mut self, task: usize) {
         let d = self.tasks[task].domain;
+        // A job being ended still says where it was while its locks are
+        // released (and its urgency refreshed): it is moved only if it is
+        // still in its queue or on its CPU.
         match self.tasks[task].active.at {
-            Where::Ready => {
+            Where::Ready if self.domains[d].ready.contains(task) => {
                 let key = self.key_of(task);
                 self.domains[d].ready.set(task, key);
             }
             // One CPU's domain keeps no running heap.
-            Where::Running(c) if self.domains[d].only.is_none() => {
+            Where::Running(c)
+                if self.domains[d].only.is_none() && self.cpus[c].running == Some(task) =>
+            {
                 let key = self.key_of(task);
                 self.domains[d].running.set(c, Reverse(key));
             }
@@ -257,6 +262,10 @@ impl Engine<'_, '_> {
     /// Starts (or resumes) the head job of `task` on CPU `c`.
     fn start(&mut self, task: usize, c: usize) {
         let now = self.now;
+        debug_assert!(
+            !self.tasks[task].jobs.is_empty(),
+            "a task with no job starts"
+        );
         let k = self.head_k(task);
         let t = &mut self.tasks[task];
         t.active.at = Where::Running(c);

@@ -65,6 +65,12 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         first.map(|&(k, i)| (k, i as usize))
     }
 
+    /// True if `item` is in the heap.
+    #[inline]
+    pub(super) fn contains(&self, item: usize) -> bool {
+        self.pos[item] != ABSENT
+    }
+
     /// The key of `item`, if it is in the heap.
     #[cfg(test)]
     fn key(&self, item: usize) -> Option<K> {

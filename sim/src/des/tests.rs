@@ -489,3 +489,82 @@ fn seeds_are_deterministic() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+/// A job aborted at its deadline while ready releases its locks, which
+/// refreshes its urgency: it must not go back into the ready queue (it did
+/// once, and a later dispatch started a task with no job, then the run
+/// never ended). Found by the soundness harness; the start of a job with
+/// none is a debug assertion.
+#[test]
+fn a_job_aborted_while_ready_leaves_the_ready_queue_for_good() {
+    let system = load(
+        r#"
+name = "aborted-ready"
+duration = "1ms"
+[platform]
+cpus = [0, 1]
+[scheduler]
+policy = "fixed-priority"
+priorities = "deadline-monotonic"
+locking = "ceiling"
+on_miss = "abort"
+[[task]]
+name = "a"
+period = "20ns"
+wcet = "1ns"
+deadline = "12ns"
+cpu = 0
+[[task]]
+name = "b"
+period = "8ns"
+wcet = "1ns"
+deadline = "7ns"
+cpu = 1
+sections = [ { resource = "r0", after = "0ns", hold = "1ns" } ]
+[[task]]
+name = "c"
+period = "6ns"
+wcet = "2ns"
+cpu = 0
+sections = [ { resource = "r0", after = "1ns", hold = "1ns" } ]
+[[task]]
+name = "d"
+period = "10ns"
+wcet = "6ns"
+deadline = "6ns"
+cpu = 0
+sections = [ { resource = "r1", after = "1ns", hold = "2ns" }, { resource = "r0", after = "2ns", hold = "1ns" } ]
+[[task]]
+name = "e"
+period = "4ns"
+wcet = "1ns"
+cpu = 0
+execution = { model = "uniform", min = "1ns" }
+sections = [ { resource = "r0", after = "0ns", hold = "1ns" } ]
+[[task]]
+name = "f"
+period = "2ns"
+wcet = "1ns"
+release_jitter = "4ns"
+cpu = 0
+"#,
+    );
+    let (o, sink) = run_ns(&system, 3_000);
+    // Every job that started had a job: no start of job 0 of a task whose
+    // first job had ended long before.
+    let starts = sink
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Start)
+        .count() as u64;
+    let counted: u64 = o
+        .tasks
+        .iter()
+        .map(|t| t.completed + t.aborted + t.incomplete)
+        .sum();
+    assert!(starts <= counted, "{starts} starts, {counted} jobs");
+    assert!(
+        o.tasks.iter().any(|t| t.aborted > 0),
+        "the case aborts jobs"
+    );
+}
