@@ -31,7 +31,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, WIDTH, fail, task_color};
+use super::PlotFiles;
+use super::style::{
+    self, Draw, GRID, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, WIDTH, fail, task_color,
+};
+use crate::ReportError;
 
 pub use miss::misses;
 pub use spread::{Spread, SpreadCell, spreads};
@@ -94,6 +98,19 @@ fn size(n_cols: usize, header_h: i32, n_rows: usize, row_h: i32) -> (u32, u32) {
         u32::try_from(w).unwrap_or(WIDTH),
         u32::try_from(h).unwrap_or(600),
     )
+}
+
+/// Draws `plot` into `files`: the header of `columns`, then `n_rows` rows
+/// of `row_h` pixels.
+fn render(
+    files: &PlotFiles,
+    columns: &[Column],
+    n_rows: usize,
+    row_h: i32,
+    plot: &impl Draw,
+) -> Result<(), ReportError> {
+    let dims = size(columns.len(), header_height(columns), n_rows, row_h);
+    super::layout::render_sized(files, dims, plot)
 }
 
 /// Where the columns and rows go, in pixels of the whole image.

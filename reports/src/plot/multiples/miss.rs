@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{Column, Grid, Row, header, header_height, panel_note, position, row_label, size};
+use super::{Column, Grid, Row, header, header_height, panel_note, position, row_label};
 use crate::ReportError;
 use crate::format;
 use crate::plot::PlotFiles;
@@ -35,8 +35,7 @@ pub fn misses(
         columns,
         rows,
     };
-    let dims = size(columns.len(), header_height(columns), rows.len(), ROW_H);
-    crate::plot::layout::render_sized(files, dims, &plot)
+    super::render(files, columns, rows.len(), ROW_H, &plot)
 }
 
 struct Plot<'a> {

@@ -15,7 +15,6 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     Column, Grid, Row, header, header_height, panel_background, panel_note, position, row_label,
-    size,
 };
 use crate::ReportError;
 use crate::format;
@@ -70,8 +69,7 @@ pub fn spreads(
         columns,
         rows,
     };
-    let dims = size(columns.len(), header_height(columns), rows.len(), ROW_H);
-    crate::plot::layout::render_sized(files, dims, &plot)
+    super::render(files, columns, rows.len(), ROW_H, &plot)
 }
 
 struct Plot<'a> {
