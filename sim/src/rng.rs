@@ -4,7 +4,9 @@
 //!
 //! Per job, a task draws in a fixed order: first its release jitter (only
 //! when `release_jitter > 0`), then its execution time (only for a
-//! non-constant model). Execution times are whole nanoseconds in
+//! non-constant model). A sporadic or Poisson task draws the gaps between
+//! its releases from a stream of their own ([`GapRng`]), so that making a
+//! task sporadic changes when its jobs come, not how long they run. Execution times are whole nanoseconds in
 //! `[floor, wcet]`, where `floor` is the end of the task's last critical
 //! section (a job always runs at least to the end of its sections) and at
 //! least 1 ns.
@@ -12,7 +14,58 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use rtlab_tasks::model::{Execution, Task};
+use rtlab_tasks::model::{Arrival, Execution, Task};
+
+/// The stream number of a task's gaps: its id with the top bit set (the
+/// execution stream is the id itself).
+const GAP_STREAM: u64 = 1 << 63;
+
+/// The gaps between a sporadic or Poisson task's releases, in
+/// nanoseconds: one ChaCha8 stream per task, apart from its execution
+/// times.
+#[derive(Clone, Debug)]
+pub struct GapRng {
+    rng: ChaCha8Rng,
+    arrival: Arrival,
+}
+
+impl GapRng {
+    /// The gap stream of `task` for a run with `seed`, or `None` for a
+    /// periodic task (its gap is always the period).
+    pub fn new(seed: u64, task: &Task) -> Option<Self> {
+        if task.arrival.is_periodic() {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(GAP_STREAM | task.id.0 as u64);
+        Some(GapRng {
+            rng,
+            arrival: task.arrival,
+        })
+    }
+
+    /// The next gap, in nanoseconds: uniform over `[min, max]` (sporadic),
+    /// or `min` plus an exponential draw of mean `mean - min` by inversion,
+    /// rounded to the nearest nanosecond (Poisson). Never below `min`.
+    #[inline]
+    pub fn gap(&mut self) -> u64 {
+        match self.arrival {
+            Arrival::Periodic => 0,
+            Arrival::Sporadic { min, max } => {
+                self.rng.random_range(min.as_nanos()..=max.as_nanos())
+            }
+            Arrival::Poisson { mean, min } => {
+                let scale = (mean.as_nanos() - min.as_nanos()) as f64;
+                // u in [0, 1): -ln(1 - u) is finite and >= 0.
+                let u: f64 = self.rng.random::<f64>();
+                let extra = (-(1.0 - u).ln() * scale).round();
+                // A draw past u64 (u within 2^-53 of 1 on a huge mean)
+                // saturates.
+                min.as_nanos().saturating_add(extra as u64)
+            }
+        }
+    }
+}
 
 /// The random stream of one task.
 #[derive(Clone, Debug)]

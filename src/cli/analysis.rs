@@ -3,7 +3,7 @@
 //! Shared by `analyze`, `tune`, the demo and the run summaries.
 
 use rtlab_tasks::analysis::{self, Analysis};
-use rtlab_tasks::model::{Placement, Policy, System};
+use rtlab_tasks::model::{Arrival, Placement, Policy, System};
 use rtlab_tasks::time::Duration;
 
 use super::table::Table;
@@ -72,7 +72,11 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
             task.name.clone(),
             task.cpu.map_or("any".into(), |c| c.to_string()),
             task.priority.to_string(),
-            task.period.to_string(),
+            match task.arrival.min_gap() {
+                // The minimum gap stands for the period.
+                Some(min) => format!(">={min}"),
+                None => task.period.to_string(),
+            },
             task.wcet.to_string(),
             task.deadline.to_string(),
             format!("{:.3}", v.utilization),
@@ -93,6 +97,7 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
         ]);
     }
     out.push_str(&t.render(1));
+    out.push_str(&arrival_notes(system));
     out.push('\n');
 
     let mut tests = Table::new(&["test", "verdict", "detail"]);
@@ -114,6 +119,27 @@ pub(super) fn render(system: &System, report: &Analysis) -> String {
     out.push_str(&tests.render(1));
     out.push('\n');
     out.push_str(&verdict(system, report));
+    out
+}
+
+/// One line per sporadic or Poisson task: what the analysis took as its
+/// period.
+fn arrival_notes(system: &System) -> String {
+    let mut out = String::new();
+    for task in &system.tasks {
+        let gaps = match task.arrival {
+            Arrival::Periodic => continue,
+            Arrival::Sporadic { min, max } => format!("sporadic arrivals, gaps {min} to {max}"),
+            Arrival::Poisson { mean, min } => {
+                format!("poisson arrivals, mean gap {mean}, never below {min}")
+            }
+        };
+        out.push_str(&format!(
+            " {}: {gaps}; the analysis takes the minimum gap {} as the period (the worst case of \
+             the model)\n",
+            task.name, task.period
+        ));
+    }
     out
 }
 

@@ -202,7 +202,7 @@ pub enum OsPolicy {
     Other,
 }
 
-/// One periodic task.
+/// One task: periodic, or sporadic with its period the minimum gap.
 #[derive(Clone, Debug, Serialize)]
 pub struct Task {
     /// Position in [`System::tasks`].
@@ -227,6 +227,11 @@ pub struct Task {
     pub cpu_auto: bool,
     /// How each job's execution time is drawn.
     pub execution: Execution,
+    /// How jobs arrive. Not periodic: `period` is the minimum gap
+    /// ([`Arrival::min_gap`]). Left out of the serialized task when
+    /// periodic.
+    #[serde(skip_serializing_if = "Arrival::is_periodic")]
+    pub arrival: Arrival,
     /// Simulation only: each release is late by up to this much.
     pub release_jitter: Duration,
     /// Critical sections, in order of their start in the job's execution.
@@ -499,11 +504,14 @@ impl OsPolicy {
     }
 }
 
+mod arrival;
 mod build;
 mod finish;
 mod lock_order;
 pub(crate) mod partition;
 pub(crate) mod rules;
+pub use arrival::Arrival;
+pub(crate) use arrival::check as arrival_rules;
 pub use build::{BuildError, SystemBuilder};
 pub(crate) use finish::{finish, index_resources};
 pub use lock_order::{LockCycle, lock_order_cycles};

@@ -99,6 +99,15 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             ":6:1: error: task `a` has no `priority`",
         ),
         (
+            "sporadic min above max",
+            g.replace(
+                "period = \"4ms\"\n",
+                "arrival = { model = \"sporadic\", min = \"9ms\", max = \"5ms\" }\n",
+            )
+            .into_bytes(),
+            ":6:39: error: `min` (9ms) must not exceed max (5ms)",
+        ),
+        (
             "wrong type",
             g.replace("cpus = [0]", "cpus = \"zero\"").into_bytes(),
             ":3:8: error: `cpus` must be an array, found a string",

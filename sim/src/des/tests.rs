@@ -10,6 +10,7 @@ use super::{Options, simulate};
 
 mod horizon;
 mod partition;
+mod sporadic;
 mod unlock;
 
 const MS: u64 = 1_000_000;

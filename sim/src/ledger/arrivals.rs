@@ -1,15 +1,18 @@
 //! A task's releases and the per-job draws, in one order for both engines.
 //!
-//! Job `k` of a task is released at `offset + k * period` (nominal) and is
-//! ready `jitter_k` later, never before job `k - 1` was ready (releases of
-//! one task keep their order). The task's random stream
+//! Job `k` of a periodic task is released at `offset + k * period`
+//! (nominal); a sporadic or Poisson task's job `k + 1` is released a drawn
+//! gap after job `k` ([`GapRng`], its own stream; job 0 at `offset`). A job
+//! is ready `jitter_k` after its release, never before job `k - 1` was
+//! ready (releases of one task keep their order). The task's random stream
 //! ([`TaskRng`]) is drawn in this order, the same in every engine, so the
 //! same seed gives job `k` the same execution time in the simulator and
 //! in a live run:
 //!
 //! 1. when the arrivals are created, the jitter of job 0;
 //! 2. when job `k` is taken: its execution time, then the jitter of job
-//!    `k + 1` if that job is released before the end.
+//!    `k + 1` if that job is released before the end (the gap to job
+//!    `k + 1` is drawn first, from the gap stream).
 //!
 //! (Draws are skipped when nothing is random: constant execution, no
 //! jitter.) Every `panic_every`-th job (counting from 1) panics half way
@@ -17,7 +20,7 @@
 
 use rtlab_tasks::model::Task;
 
-use crate::rng::TaskRng;
+use crate::rng::{GapRng, TaskRng};
 
 /// One job as its task's arrivals planned it (times in ns from the start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,9 @@ pub struct JobPlan {
 #[derive(Clone, Debug)]
 pub struct Arrivals {
     rng: TaskRng,
+    /// The gaps of a sporadic or Poisson task; `None`: every gap is the
+    /// period.
+    gaps: Option<GapRng>,
     deterministic: bool,
     period: u64,
     deadline: u64,
@@ -62,6 +68,7 @@ impl Arrivals {
         let first_jitter = if deterministic { 0 } else { rng.jitter() };
         Arrivals {
             rng,
+            gaps: GapRng::new(seed, task),
             deterministic,
             period: task.period.as_nanos(),
             deadline: task.deadline.as_nanos(),
@@ -105,7 +112,11 @@ impl Arrivals {
             self.rng.execution()
         };
         self.next_k += 1;
-        self.next_release = release.saturating_add(self.period);
+        let gap = match &mut self.gaps {
+            Some(g) => g.gap(),
+            None => self.period,
+        };
+        self.next_release = release.saturating_add(gap);
         if self.next_release < self.end {
             let jitter = if self.deterministic {
                 0
@@ -129,8 +140,13 @@ impl Arrivals {
     /// run's end, at most the arrivals' end): how many, and how many of
     /// them missed their deadline by then (a deadline at `end_ns` counts
     /// when `whole`: every completion at that instant was handled).
-    /// Counted, not walked: a long jitter can hold back many periods.
+    /// Counted, not walked, for a periodic task: a long jitter can hold
+    /// back many periods. A sporadic or Poisson task's are walked, drawing
+    /// the gaps a longer run would have drawn.
     pub fn unreleased(&self, end_ns: u64, whole: bool) -> (u64, u64) {
+        if self.gaps.is_some() {
+            return self.unreleased_walked(end_ns, whole);
+        }
         let first = self.next_release;
         if first >= end_ns.min(self.end) || self.period == 0 {
             return (0, 0);
@@ -154,10 +170,27 @@ impl Arrivals {
     }
 }
 
+impl Arrivals {
+    /// [`Arrivals::unreleased`] by taking the jobs of a copy.
+    fn unreleased_walked(&self, end_ns: u64, whole: bool) -> (u64, u64) {
+        let end = end_ns.min(self.end);
+        let mut rest = self.clone();
+        let (mut count, mut missed) = (0, 0);
+        while rest.next_release < end {
+            let job = rest.take();
+            count += 1;
+            if job.deadline < end_ns || (whole && job.deadline == end_ns) {
+                missed += 1;
+            }
+        }
+        (count, missed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtlab_tasks::model::{Execution, SystemBuilder};
+    use rtlab_tasks::model::{Arrival, Execution, SystemBuilder};
     use rtlab_tasks::time::Duration;
 
     fn task(jitter_us: u64) -> Task {
@@ -199,5 +232,107 @@ mod tests {
         assert_eq!(a.unreleased(10_000_000, true), (9, 9));
         assert_eq!(a.unreleased(10_000_000, false), (9, 8));
         assert_eq!(a.unreleased(1_000_000, true), (0, 0));
+    }
+
+    fn sporadic(arrival: Arrival) -> Task {
+        let us = |v| Duration::from_micros(v).unwrap();
+        SystemBuilder::new("s")
+            .task("t", us(1000), us(400))
+            .execution(Execution::Uniform {
+                min: us(100),
+                max: us(400),
+            })
+            .arrival(arrival)
+            .build()
+            .tasks[0]
+            .clone()
+    }
+
+    /// The gaps between `n` releases of `task` from seed 1.
+    fn gaps(task: &Task, n: usize) -> Vec<u64> {
+        let mut a = Arrivals::new(task, 1, u64::MAX);
+        let mut last = a.take().release;
+        (0..n)
+            .map(|_| {
+                let r = a.take().release;
+                let gap = r - last;
+                last = r;
+                gap
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sporadic_gaps_stay_in_min_max_and_average_their_midpoint() {
+        let (min, max) = (5_000_000, 20_000_000);
+        let t = sporadic(Arrival::Sporadic {
+            min: Duration::from_nanos(min),
+            max: Duration::from_nanos(max),
+        });
+        let g = gaps(&t, 100_000);
+        assert!(g.iter().all(|&x| (min..=max).contains(&x)));
+        let mean = g.iter().sum::<u64>() as f64 / g.len() as f64;
+        let mid = (min + max) as f64 / 2.0;
+        // 100 000 uniform draws: the standard error is 0.014% of the
+        // midpoint; 2% is the bound.
+        assert!((mean - mid).abs() < 0.02 * mid, "mean gap {mean} vs {mid}");
+        assert!((mean - mid).abs() < 0.001 * mid, "mean gap {mean} vs {mid}");
+    }
+
+    #[test]
+    fn poisson_gaps_never_go_below_min_and_average_the_mean() {
+        let (mean_ns, min) = (10_000_000, 1_000_000);
+        let t = sporadic(Arrival::Poisson {
+            mean: Duration::from_nanos(mean_ns),
+            min: Duration::from_nanos(min),
+        });
+        let g = gaps(&t, 100_000);
+        assert!(g.iter().all(|&x| x >= min));
+        let mean = g.iter().sum::<u64>() as f64 / g.len() as f64;
+        assert!(
+            (mean - mean_ns as f64).abs() < 0.02 * mean_ns as f64,
+            "mean gap {mean}"
+        );
+        // Exponential beyond min: about e^-1 of the gaps exceed the mean
+        // (min + (mean - min)), far from a uniform's 1/2.
+        let above = g.iter().filter(|&&x| x > mean_ns).count() as f64 / g.len() as f64;
+        assert!((above - (-1.0f64).exp()).abs() < 0.01, "{above}");
+    }
+
+    #[test]
+    fn a_sporadic_task_runs_the_periodic_tasks_execution_times() {
+        let periodic = task(0);
+        let s = sporadic(Arrival::Sporadic {
+            min: Duration::from_nanos(1_000_000),
+            max: Duration::from_nanos(3_000_000),
+        });
+        let (mut a, mut b) = (
+            Arrivals::new(&periodic, 4, u64::MAX),
+            Arrivals::new(&s, 4, u64::MAX),
+        );
+        for _ in 0..100 {
+            assert_eq!(a.take().exec, b.take().exec);
+        }
+    }
+
+    #[test]
+    fn a_sporadic_tasks_unreleased_jobs_are_the_ones_a_longer_run_releases() {
+        let s = sporadic(Arrival::Poisson {
+            mean: Duration::from_nanos(3_000_000),
+            min: Duration::from_nanos(1_000_000),
+        });
+        let end = 100_000_000;
+        let mut a = Arrivals::new(&s, 2, end);
+        a.take();
+        let mut rest = a.clone();
+        let (mut count, mut missed) = (0, 0);
+        while let Some(r) = rest.next_release() {
+            let job = rest.take();
+            assert!(r < end);
+            count += 1;
+            missed += u64::from(job.deadline <= end);
+        }
+        assert!(count > 20, "{count}");
+        assert_eq!(a.unreleased(end, true), (count, missed));
     }
 }

@@ -60,6 +60,20 @@ pub(crate) const EXEC_KINDS: &[(&str, ExecKind)] = &[
     ("bimodal", ExecKind::Bimodal),
 ];
 
+/// The arrival model named in `arrival.model`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArrivalKind {
+    Periodic,
+    Sporadic,
+    Poisson,
+}
+
+pub(crate) const ARRIVAL_KINDS: &[(&str, ArrivalKind)] = &[
+    ("periodic", ArrivalKind::Periodic),
+    ("sporadic", ArrivalKind::Sporadic),
+    ("poisson", ArrivalKind::Poisson),
+];
+
 /// The names of a value table, in order.
 fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
     table.iter().map(|(n, _)| *n).collect()
@@ -69,7 +83,7 @@ fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
 /// write it, with `task.` and `load.` standing for any task and load), with
 /// its values. The reader passes the same path to
 /// [`crate::config::reader::TableReader::choice`].
-pub(crate) fn enum_keys() -> [(&'static str, Vec<&'static str>); 9] {
+pub(crate) fn enum_keys() -> [(&'static str, Vec<&'static str>); 10] {
     [
         ("scheduler.policy", names(POLICIES)),
         ("scheduler.priorities", names(ORDERS)),
@@ -80,6 +94,7 @@ pub(crate) fn enum_keys() -> [(&'static str, Vec<&'static str>); 9] {
         ("live.os_policy", names(OS_POLICIES)),
         ("load.kind", names(LOAD_KINDS)),
         ("task.execution.model", names(EXEC_KINDS)),
+        ("task.arrival.model", names(ARRIVAL_KINDS)),
     ]
 }
 
@@ -213,6 +228,12 @@ pub(crate) const ALIASES: &[Alias] = &[
         value: "normal",
         names: &["gaussian", "gauss"],
         gloss: None,
+    },
+    Alias {
+        path: "task.arrival.model",
+        value: "poisson",
+        names: &["exponential", "markov", "random"],
+        gloss: Some("exponential gaps, never below `min`"),
     },
 ];
 

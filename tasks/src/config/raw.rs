@@ -8,9 +8,11 @@
 
 use std::ops::Range;
 
+mod arrival;
+
 use toml::de::{DeTable, DeValue};
 
-pub(crate) use super::choices::ExecKind;
+pub(crate) use super::choices::{ArrivalKind, ExecKind};
 use super::choices::{
     EXEC_KINDS, LOAD_KINDS, LOCKINGS, ON_MISS, ORDERS, OS_POLICIES, OVERRUNS, PLACEMENTS, POLICIES,
 };
@@ -20,6 +22,8 @@ use crate::model::{
     LoadKind, Locking, OnMiss, OsPolicy, Overrun, Placement, Policy, PriorityOrder,
 };
 use crate::time::Duration;
+pub(crate) use arrival::RawArrival;
+use arrival::{ARRIVAL_KEYS, read_arrival};
 
 pub(crate) const ROOT_KEYS: &[&str] = &[
     "name",
@@ -61,6 +65,7 @@ const TASK_KEYS: &[&str] = &[
     "cpu",
     "execution",
     "release_jitter",
+    "arrival",
     "sections",
     "faults",
 ];
@@ -123,6 +128,7 @@ pub(crate) struct RawTask {
     pub(crate) priority: Option<Sp<i64>>,
     pub(crate) cpu: Option<Sp<i64>>,
     pub(crate) execution: Option<RawExecution>,
+    pub(crate) arrival: Option<RawArrival>,
     pub(crate) release_jitter: Option<Sp<Duration>>,
     pub(crate) sections: Vec<RawSection>,
     pub(crate) panic_every: Option<Sp<u64>>,
@@ -398,6 +404,9 @@ fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
         out,
     ) {
         task.execution = read_execution(&e, out);
+    }
+    if let Some(a) = r.table("arrival", format!("{label} arrival"), ARRIVAL_KEYS, out) {
+        task.arrival = read_arrival(&a, out);
     }
     if let Some(f) = r.table("faults", format!("{label} faults"), FAULT_KEYS, out) {
         f.check_unknown(out);

@@ -4,6 +4,7 @@
 use super::*;
 use crate::model::{Execution, Locking, OsPolicy, Placement, Policy, PriorityOrder};
 
+mod arrival;
 mod learner;
 
 const FULL: &str = r#"

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+mod arrival;
 mod located;
 mod resources;
 mod task;

@@ -20,9 +20,9 @@
 //! ```
 
 use super::{
-    CpuId, Execution, Faults, Live, Locking, ModelError, OnMiss, Overrun, Placement, Platform,
-    Policy, Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section, System, Task,
-    TaskId,
+    Arrival, CpuId, Execution, Faults, Live, Locking, ModelError, OnMiss, Overrun, Placement,
+    Platform, Policy, Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section, System,
+    Task, TaskId,
 };
 use crate::time::Duration;
 
@@ -72,6 +72,7 @@ impl Task {
             cpu: None,
             cpu_auto: false,
             execution: Execution::Constant,
+            arrival: Arrival::Periodic,
             release_jitter: Duration::ZERO,
             sections: Vec::new(),
             faults: Faults::default(),
@@ -220,6 +221,21 @@ impl SystemBuilder {
     /// Sets the last task's execution-time model.
     pub fn execution(mut self, execution: Execution) -> Self {
         self.last().execution = execution;
+        self
+    }
+
+    /// Sets how the last task's jobs arrive. A sporadic or Poisson model
+    /// also sets its period to the model's minimum gap, and an implicit
+    /// deadline (equal to the period) with it.
+    pub fn arrival(mut self, arrival: Arrival) -> Self {
+        let t = self.last();
+        if let Some(min) = arrival.min_gap() {
+            if t.deadline == t.period {
+                t.deadline = min;
+            }
+            t.period = min;
+        }
+        t.arrival = arrival;
         self
     }
 

@@ -199,6 +199,38 @@ pub enum ModelError {
         /// Their value.
         limit: Duration,
     },
+    /// A sporadic or Poisson `min` of zero.
+    #[error("task `{task}`: arrival `min` must be greater than 0")]
+    ArrivalNotPositive {
+        /// The task.
+        task: String,
+    },
+    /// A sporadic `min` above its `max`, or a Poisson `min` above its
+    /// `mean`.
+    #[error("task `{task}`: arrival `min` ({min}) must not exceed `{limit_field}` ({limit})")]
+    ArrivalOrder {
+        /// The task.
+        task: String,
+        /// The shortest gap.
+        min: Duration,
+        /// `max` or `mean`.
+        limit_field: &'static str,
+        /// Its value.
+        limit: Duration,
+    },
+    /// A sporadic or Poisson task whose period is not its minimum gap.
+    #[error(
+        "task `{task}`: period {period} differs from arrival `min` {min}, the minimum \
+         inter-arrival time that stands for the period"
+    )]
+    PeriodNotMinGap {
+        /// The task.
+        task: String,
+        /// Its period.
+        period: Duration,
+        /// The arrival model's `min`.
+        min: Duration,
+    },
     /// A bimodal `p_high` outside `[0, 1]`.
     #[error("task `{task}`: execution `p_high` is a probability, from 0 to 1, found {p_high}")]
     Probability {
@@ -235,7 +267,10 @@ impl ModelError {
             | ExecutionNotPositive { task, .. }
             | ExecutionAboveWcet { task, .. }
             | ExecutionOrder { task, .. }
-            | Probability { task, .. } => Some(task),
+            | Probability { task, .. }
+            | ArrivalNotPositive { task }
+            | ArrivalOrder { task, .. }
+            | PeriodNotMinGap { task, .. } => Some(task),
         }
     }
 }
@@ -491,6 +526,9 @@ fn check_task(system: &System, task: &super::Task, out: &mut Vec<ModelError>) {
     }
     if !task.wcet.is_zero() {
         out.extend(execution(name, &task.execution, task.wcet));
+    }
+    if !task.period.is_zero() {
+        out.extend(super::arrival::check(name, &task.arrival, task.period));
     }
     let mut named: Vec<(&Section, &str)> = Vec::with_capacity(task.sections.len());
     for s in &task.sections {

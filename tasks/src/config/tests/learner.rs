@@ -210,7 +210,10 @@ fn the_learners_enum_values_get_a_did_you_mean_or_the_key_that_takes_them() {
 /// A config that writes `value` at the enum key at `path`.
 fn with_enum(path: &str, value: &str) -> String {
     match path.split_once('.') {
-        Some(("task", _)) => format!("{MIN}execution = {{ model = \"{value}\" }}\n"),
+        Some(("task", rest)) => {
+            let (table, key) = rest.split_once('.').expect("task.TABLE.KEY");
+            format!("{MIN}{table} = {{ {key} = \"{value}\" }}\n")
+        }
         Some(("load", key)) => {
             format!("{MIN}[[load]]\n{key} = \"{value}\"\ncpus = [0]\nduty = 0.5\n")
         }

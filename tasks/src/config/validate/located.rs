@@ -172,6 +172,32 @@ fn kind(error: ModelError) -> (ProblemKind, Option<&'static str>) {
             ),
             None,
         ),
+        E::ArrivalNotPositive { .. } => (bad("min", POSITIVE), None),
+        E::ArrivalOrder {
+            min,
+            limit_field,
+            limit,
+            ..
+        } => (
+            bad(
+                "min",
+                format!("({min}) must not exceed {limit_field} ({limit})"),
+            ),
+            Some(if limit_field == "max" {
+                "a sporadic task's gaps are drawn from [min, max]: swap them, or raise max"
+            } else {
+                "a Poisson task's gaps are never below min and average mean: lower min, or raise mean"
+            }),
+        ),
+        E::PeriodNotMinGap { period, min, .. } => (
+            bad(
+                "period",
+                format!("({period}) differs from the arrival model's min ({min})"),
+            ),
+            Some(
+                "a sporadic or Poisson task's period is its minimum gap, arrival.min: remove `period`",
+            ),
+        ),
         E::Probability { p_high, .. } => (
             bad(
                 "p_high",

@@ -8,8 +8,8 @@ use crate::config::raw::{ExecKind, RawExecution, RawTask};
 use crate::config::reader::Problems;
 use crate::model::rules;
 use crate::model::{
-    CpuId, Execution, Faults, ModelError, Placement, PriorityOrder, ResourceId, Scheduler, Section,
-    Task, TaskId,
+    Arrival, CpuId, Execution, Faults, ModelError, Placement, PriorityOrder, ResourceId, Scheduler,
+    Section, Task, TaskId,
 };
 use crate::time::Duration;
 
@@ -24,8 +24,13 @@ pub(super) fn task(
     out: &mut Problems,
 ) -> Option<(Task, Vec<usize>)> {
     let name = task_name(id, rt, out);
-    let timing = timing(id, rt, out);
+    let arrival = super::arrival::read(rt, out);
+    let timing = timing(id, rt, arrival.as_ref(), out);
     check_timing(id, rt, &timing, name.as_deref(), out);
+    let arrival_ok = match (&arrival, timing.period, &name) {
+        (Some(a), Some(p), Some(n)) => super::arrival::check(rt, n, a, p, out),
+        _ => true,
+    };
     let cpu = task_cpu(rt, cpus, scheduler, name.as_deref(), out);
     let priority = task_priority(rt, scheduler, name.as_deref(), out);
     let execution = match (&rt.execution, timing.wcet) {
@@ -46,6 +51,7 @@ pub(super) fn task(
         cpu: cpu?,
         cpu_auto: false,
         execution: execution?,
+        arrival: arrival.filter(|_| arrival_ok)?,
         release_jitter: rt
             .release_jitter
             .as_ref()
@@ -126,8 +132,9 @@ struct TaskTiming {
 
 /// Reads period, WCET and deadline, checking each on its own: present
 /// (period and WCET), positive, and not too long (offset and release jitter
-/// too).
-fn timing(id: TaskId, rt: &RawTask, out: &mut Problems) -> TaskTiming {
+/// too). A sporadic or Poisson task's period, when not written, is its
+/// minimum gap.
+fn timing(id: TaskId, rt: &RawTask, arrival: Option<&Arrival>, out: &mut Problems) -> TaskTiming {
     // Bounded so that every time derived from them is representable.
     for (key, d) in [
         ("period", &rt.period),
@@ -139,8 +146,12 @@ fn timing(id: TaskId, rt: &RawTask, out: &mut Problems) -> TaskTiming {
             not_too_long(out, key, d);
         }
     }
+    let min_gap = arrival.and_then(Arrival::min_gap);
     let period = match &rt.period {
         Some(p) => positive(out, "period", p).then_some(p.value),
+        None if min_gap.is_some() => min_gap,
+        // An arrival model that could not be read: its problem is told.
+        None if arrival.is_none() => None,
         None => {
             missing(id, rt, out, "period", "e.g. period = \"10ms\"");
             None
