@@ -69,6 +69,9 @@ pub struct System {
     /// Background interference for the live engine.
     #[serde(rename = "load")]
     pub loads: Vec<Load>,
+    /// Chains of linked tasks, in file order.
+    #[serde(rename = "chain", skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<Chain>,
 }
 
 /// The processors of the platform.
@@ -232,6 +235,14 @@ pub struct Task {
     /// periodic.
     #[serde(skip_serializing_if = "Arrival::is_periodic")]
     pub arrival: Arrival,
+    /// The task whose completions release this one's jobs (`trigger`);
+    /// its period is then its trigger source's ([`System::trigger_source`]).
+    #[serde(skip)]
+    pub trigger: Option<TaskId>,
+    /// The tasks whose latest completed value each job reads when it
+    /// starts (`reads`: registers), in file order.
+    #[serde(skip)]
+    pub reads: Vec<TaskId>,
     /// Simulation only: each release is late by up to this much.
     pub release_jitter: Duration,
     /// Critical sections, in order of their start in the job's execution.
@@ -506,6 +517,7 @@ impl OsPolicy {
 
 mod arrival;
 mod build;
+mod chain;
 mod finish;
 mod lock_order;
 pub(crate) mod partition;
@@ -513,6 +525,7 @@ pub(crate) mod rules;
 pub use arrival::Arrival;
 pub(crate) use arrival::check as arrival_rules;
 pub use build::{BuildError, SystemBuilder};
+pub use chain::{Chain, Link};
 pub(crate) use finish::{finish, index_resources};
 pub use lock_order::{LockCycle, lock_order_cycles};
 pub use rules::{MAX_CPU, MAX_PRIORITY, ModelError};

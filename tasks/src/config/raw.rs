@@ -9,6 +9,7 @@
 use std::ops::Range;
 
 mod arrival;
+mod chain;
 
 use toml::de::{DeTable, DeValue};
 
@@ -24,6 +25,8 @@ use crate::model::{
 use crate::time::Duration;
 pub(crate) use arrival::RawArrival;
 use arrival::{ARRIVAL_KEYS, read_arrival};
+pub(crate) use chain::RawChain;
+use chain::{read_chains, string_list};
 
 pub(crate) const ROOT_KEYS: &[&str] = &[
     "name",
@@ -35,6 +38,7 @@ pub(crate) const ROOT_KEYS: &[&str] = &[
     "live",
     "task",
     "load",
+    "chain",
     "variant",
 ];
 const PLATFORM_KEYS: &[&str] = &["cpus"];
@@ -66,6 +70,8 @@ const TASK_KEYS: &[&str] = &[
     "execution",
     "release_jitter",
     "arrival",
+    "trigger",
+    "reads",
     "sections",
     "faults",
 ];
@@ -90,6 +96,7 @@ pub(crate) struct RawConfig {
     pub(crate) live: RawLive,
     pub(crate) tasks: Vec<RawTask>,
     pub(crate) loads: Vec<RawLoad>,
+    pub(crate) chains: Vec<RawChain>,
 }
 
 /// `[scheduler]`.
@@ -129,6 +136,8 @@ pub(crate) struct RawTask {
     pub(crate) cpu: Option<Sp<i64>>,
     pub(crate) execution: Option<RawExecution>,
     pub(crate) arrival: Option<RawArrival>,
+    pub(crate) trigger: Option<Sp<String>>,
+    pub(crate) reads: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) release_jitter: Option<Sp<Duration>>,
     pub(crate) sections: Vec<RawSection>,
     pub(crate) panic_every: Option<Sp<u64>>,
@@ -211,6 +220,7 @@ pub(crate) fn read(root: &DeTable<'_>, span: Range<usize>, out: &mut Problems) -
     }
     raw.tasks = read_tasks(&r, out);
     raw.loads = read_loads(&r, out);
+    raw.chains = read_chains(&r, out);
     raw
 }
 
@@ -394,6 +404,8 @@ fn read_task(r: &TableReader<'_, '_>, out: &mut Problems) -> RawTask {
         priority: r.integer("priority", out),
         cpu: task_cpu(r, out),
         release_jitter: r.duration("release_jitter", out),
+        trigger: r.string("trigger", out),
+        reads: string_list(r, "reads", out),
         ..RawTask::default()
     };
     let label = r.label().to_string();

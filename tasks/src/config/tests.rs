@@ -5,6 +5,7 @@ use super::*;
 use crate::model::{Execution, Locking, OsPolicy, Placement, Policy, PriorityOrder};
 
 mod arrival;
+mod chain;
 mod learner;
 
 const FULL: &str = r#"

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 mod arrival;
+mod links;
 mod located;
 mod resources;
 mod task;
@@ -173,6 +174,12 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
         }
     }
     let loads = loads(raw, out);
+    // Links name other tasks: resolved once all of them are built.
+    let chains = if tasks.len() == raw.tasks.len() {
+        links::links(raw, &mut tasks, out)
+    } else {
+        None
+    };
     let resources = resources::resources(raw, &mut tasks, &section_order);
     resources::lock_order_warnings(raw, &tasks, &resources, out);
     resources::thread_name_warnings(raw, out);
@@ -181,6 +188,7 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
     if errors_now > errors_before || !tasks_ok || tasks.len() != raw.tasks.len() {
         return None;
     }
+    let chains = chains?;
 
     let system = System {
         name,
@@ -197,6 +205,7 @@ pub(crate) fn validate(raw: &RawConfig, out: &mut Problems) -> Option<System> {
         tasks,
         resources,
         loads,
+        chains,
     };
     finish(raw, system, out)
 }

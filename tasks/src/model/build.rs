@@ -20,9 +20,9 @@
 //! ```
 
 use super::{
-    Arrival, CpuId, Execution, Faults, Live, Locking, ModelError, OnMiss, Overrun, Placement,
-    Platform, Policy, Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section, System,
-    Task, TaskId,
+    Arrival, Chain, CpuId, Execution, Faults, Live, Locking, ModelError, OnMiss, Overrun,
+    Placement, Platform, Policy, Priority, PriorityOrder, Resource, ResourceId, Scheduler, Section,
+    System, Task, TaskId,
 };
 use crate::time::Duration;
 
@@ -73,6 +73,8 @@ impl Task {
             cpu_auto: false,
             execution: Execution::Constant,
             arrival: Arrival::Periodic,
+            trigger: None,
+            reads: Vec::new(),
             release_jitter: Duration::ZERO,
             sections: Vec::new(),
             faults: Faults::default(),
@@ -118,6 +120,7 @@ impl SystemBuilder {
                 tasks: Vec::new(),
                 resources: Vec::new(),
                 loads: Vec::new(),
+                chains: Vec::new(),
             },
         }
     }
@@ -222,6 +225,61 @@ impl SystemBuilder {
     pub fn execution(mut self, execution: Execution) -> Self {
         self.last().execution = execution;
         self
+    }
+
+    /// Makes the last task triggered by the task named `source` (added
+    /// before it): one job of it is released at each completion of
+    /// `source`'s jobs. Its period becomes `source`'s trigger source's
+    /// period, and an implicit deadline with it.
+    ///
+    /// # Panics
+    ///
+    /// When no task added before is named `source`.
+    pub fn triggered_by(mut self, source: &str) -> Self {
+        let id = self.id_of(source);
+        let period = self.system.tasks[id.0].period;
+        let t = self.last();
+        if t.deadline == t.period {
+            t.deadline = period;
+        }
+        t.period = period;
+        t.trigger = Some(id);
+        self
+    }
+
+    /// Makes the last task read, at the start of each job, the latest
+    /// value the task named `source` (added before it) completed.
+    ///
+    /// # Panics
+    ///
+    /// When no task added before is named `source`.
+    pub fn reads(mut self, source: &str) -> Self {
+        let id = self.id_of(source);
+        self.last().reads.push(id);
+        self
+    }
+
+    /// Adds a chain over the tasks named `tasks` (added before), with an
+    /// optional end-to-end deadline.
+    ///
+    /// # Panics
+    ///
+    /// When a name is not a task added before.
+    pub fn chain(mut self, name: &str, tasks: &[&str], deadline: Option<Duration>) -> Self {
+        let tasks = tasks.iter().map(|t| self.id_of(t)).collect();
+        self.system.chains.push(Chain {
+            name: name.to_string(),
+            tasks,
+            deadline,
+        });
+        self
+    }
+
+    fn id_of(&self, name: &str) -> TaskId {
+        match self.system.tasks.iter().find(|t| t.name == name) {
+            Some(t) => t.id,
+            None => panic!("SystemBuilder: no task `{name}` added before"),
+        }
     }
 
     /// Sets how the last task's jobs arrive. A sporadic or Poisson model

@@ -231,6 +231,61 @@ pub enum ModelError {
         /// The arrival model's `min`.
         min: Duration,
     },
+    /// A `trigger` or `reads` entry that names the task itself or no task.
+    #[error("task `{task}` links to task #{index}, which is itself or does not exist")]
+    BadLink {
+        /// The task.
+        task: String,
+        /// The index it names.
+        index: usize,
+    },
+    /// Trigger links that come back to the task.
+    #[error("task `{task}`: its trigger links form a cycle, so no job would ever be released")]
+    TriggerCycle {
+        /// The task.
+        task: String,
+    },
+    /// A triggered task with an arrival model, offset or release jitter of
+    /// its own.
+    #[error(
+        "task `{task}` is triggered: its releases are its trigger's completions, so it takes no \
+         arrival model, offset or release jitter"
+    )]
+    TriggeredTiming {
+        /// The task.
+        task: String,
+    },
+    /// A triggered task whose period is not its source's.
+    #[error(
+        "task `{task}`: a triggered task's period ({period}) must be its trigger source's ({source_period})"
+    )]
+    TriggeredPeriod {
+        /// The task.
+        task: String,
+        /// Its period.
+        period: Duration,
+        /// The source's period.
+        source_period: Duration,
+    },
+    /// A chain with a bad name, too few or unknown tasks, a repeated name
+    /// or a zero deadline.
+    #[error("chain `{chain}` {problem}")]
+    BadChain {
+        /// The chain.
+        chain: String,
+        /// What is wrong, as a predicate.
+        problem: String,
+    },
+    /// Two consecutive tasks of a chain that no trigger or register links.
+    #[error("chain `{chain}`: `{to}` neither is triggered by nor reads `{from}`")]
+    ChainNotLinked {
+        /// The chain.
+        chain: String,
+        /// The earlier stage.
+        from: String,
+        /// The later stage.
+        to: String,
+    },
     /// A bimodal `p_high` outside `[0, 1]`.
     #[error("task `{task}`: execution `p_high` is a probability, from 0 to 1, found {p_high}")]
     Probability {
@@ -270,7 +325,12 @@ impl ModelError {
             | Probability { task, .. }
             | ArrivalNotPositive { task }
             | ArrivalOrder { task, .. }
-            | PeriodNotMinGap { task, .. } => Some(task),
+            | PeriodNotMinGap { task, .. }
+            | BadLink { task, .. }
+            | TriggerCycle { task }
+            | TriggeredTiming { task }
+            | TriggeredPeriod { task, .. } => Some(task),
+            BadChain { .. } | ChainNotLinked { .. } => None,
         }
     }
 }
@@ -492,6 +552,7 @@ pub(crate) fn check(system: &System) -> Vec<ModelError> {
         }
         check_task(system, task, &mut out);
     }
+    out.extend(super::chain::check(system));
     out
 }
 

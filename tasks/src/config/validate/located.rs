@@ -198,6 +198,56 @@ fn kind(error: ModelError) -> (ProblemKind, Option<&'static str>) {
                 "a sporadic or Poisson task's period is its minimum gap, arrival.min: remove `period`",
             ),
         ),
+        E::BadLink { index, .. } => (
+            bad(
+                "trigger",
+                format!("names task #{index}, which is the task itself or does not exist"),
+            ),
+            None,
+        ),
+        E::TriggerCycle { task } => (
+            bad(
+                "trigger",
+                format!(
+                    "of task `{task}` closes a cycle of triggers: no job of them would ever be released"
+                ),
+            ),
+            Some(
+                "the first stage of a pipeline needs a period (or an arrival model) of its own: remove its `trigger`",
+            ),
+        ),
+        E::TriggeredTiming { task } => (
+            bad(
+                "trigger",
+                format!(
+                    "makes task `{task}` triggered: it takes no arrival, offset or release_jitter"
+                ),
+            ),
+            Some(
+                "a triggered task is released by its trigger's completions: remove the other timing keys",
+            ),
+        ),
+        E::TriggeredPeriod {
+            period,
+            source_period: source,
+            ..
+        } => (
+            bad(
+                "period",
+                format!("({period}) is not the trigger source's period ({source})"),
+            ),
+            Some("a triggered task takes its trigger source's period: remove `period`"),
+        ),
+        E::BadChain { chain, problem } => (bad("chain", format!("`{chain}` {problem}")), None),
+        E::ChainNotLinked { chain, from, to } => (
+            bad(
+                "tasks",
+                format!("of chain `{chain}`: `{to}` neither is triggered by nor reads `{from}`"),
+            ),
+            Some(
+                "link each stage to the one before it: trigger = \"FROM\" (released by its completions) or reads = [\"FROM\"] (its latest value)",
+            ),
+        ),
         E::Probability { p_high, .. } => (
             bad(
                 "p_high",

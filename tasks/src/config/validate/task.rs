@@ -24,6 +24,7 @@ pub(super) fn task(
     out: &mut Problems,
 ) -> Option<(Task, Vec<usize>)> {
     let name = task_name(id, rt, out);
+    let untimed = triggered_keys(rt, out);
     let arrival = super::arrival::read(rt, out);
     let timing = timing(id, rt, arrival.as_ref(), out);
     check_timing(id, rt, &timing, name.as_deref(), out);
@@ -40,6 +41,9 @@ pub(super) fn task(
     };
     let sections = sections(rt, timing.wcet, name.as_deref(), out);
     warn_short_execution(id, rt, execution.as_ref(), &sections, out);
+    if !untimed {
+        return None;
+    }
     let t = Task {
         id,
         name: name?,
@@ -52,6 +56,9 @@ pub(super) fn task(
         cpu_auto: false,
         execution: execution?,
         arrival: arrival.filter(|_| arrival_ok)?,
+        // Links are resolved once every task is known (`validate/links.rs`).
+        trigger: None,
+        reads: Vec::new(),
         release_jitter: rt
             .release_jitter
             .as_ref()
@@ -148,6 +155,11 @@ fn timing(id: TaskId, rt: &RawTask, arrival: Option<&Arrival>, out: &mut Problem
     }
     let min_gap = arrival.and_then(Arrival::min_gap);
     let period = match &rt.period {
+        // Set to its source's once every task is known
+        // (`validate/links.rs`); written, it is an error
+        // (`triggered_keys`). The placeholder keeps every check against
+        // the period quiet meanwhile.
+        _ if rt.trigger.is_some() => Some(Duration::MAX),
         Some(p) => positive(out, "period", p).then_some(p.value),
         None if min_gap.is_some() => min_gap,
         // An arrival model that could not be read: its problem is told.
@@ -182,6 +194,48 @@ fn timing(id: TaskId, rt: &RawTask, arrival: Option<&Arrival>, out: &mut Problem
         wcet,
         deadline,
     }
+}
+
+/// A triggered task takes no timing of its own: each of `period`,
+/// `arrival`, `offset` and `release_jitter` written on it is an error at
+/// the key. True when none is.
+fn triggered_keys(rt: &RawTask, out: &mut Problems) -> bool {
+    let Some(trigger) = &rt.trigger else {
+        return true;
+    };
+    let spans = [
+        ("period", rt.period.as_ref().map(|p| p.span.clone())),
+        ("arrival", rt.arrival.as_ref().map(|a| a.span.clone())),
+        ("offset", rt.offset.as_ref().map(|o| o.span.clone())),
+        (
+            "release_jitter",
+            rt.release_jitter.as_ref().map(|j| j.span.clone()),
+        ),
+    ];
+    let mut ok = true;
+    for (key, span) in spans {
+        if !rt.written.has(key) {
+            continue;
+        }
+        ok = false;
+        err(
+            out,
+            ProblemKind::BadValue {
+                key: key.into(),
+                message: format!(
+                    "does not apply to a triggered task: its jobs are released by each \
+                     completion of `{}`",
+                    trigger.value
+                ),
+            },
+            span.unwrap_or_else(|| rt.span.clone()),
+            Some(match key {
+                "period" => "remove `period`: a triggered task takes its trigger source's period",
+                _ => "remove it, or remove `trigger` to give the task a clock of its own",
+            }),
+        );
+    }
+    ok
 }
 
 /// Checks the timing fields against each other: an error when the WCET
