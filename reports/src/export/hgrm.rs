@@ -38,6 +38,7 @@
 //! in Java. An empty histogram has no rows (as in Java) and a zero footer.
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 use rtlab_tasks::outcome::metrics::Recorder;
 
@@ -96,7 +97,9 @@ pub struct Distribution {
 /// cumulative count reaches; the first row in the last bucket is followed
 /// by the 100% row.
 pub fn rows(recorder: &Recorder) -> Vec<PercentileRow> {
-    let hist = recorder.histogram();
+    // The recorded bins read from the compact recorder: the dense
+    // histogram's iteration walks every empty bin below its maximum.
+    let hist = recorder.histogram_view();
     let total = hist.len();
     if total == 0 {
         return Vec::new();
@@ -106,9 +109,9 @@ pub fn rows(recorder: &Recorder) -> Vec<PercentileRow> {
     let mut rows = Vec::new();
     let mut level = 0.0_f64;
     let mut running = 0u64;
-    for bucket in hist.iter_recorded() {
-        running += bucket.count_at_value();
-        let value_ns = bucket.value_iterated_to().min(cap);
+    let _ = hist.try_for_each_recorded(|bucket| {
+        running += bucket.count_at_value;
+        let value_ns = bucket.value_iterated_to.min(cap);
         let reached = 100.0 * running as f64 / total as f64;
         let last = running >= total;
         while reached >= level {
@@ -140,9 +143,10 @@ pub fn rows(recorder: &Recorder) -> Vec<PercentileRow> {
                 quantile: 1.0,
                 total_count: running,
             });
-            break;
+            return ControlFlow::Break(());
         }
-    }
+        ControlFlow::Continue(())
+    });
     rows
 }
 
@@ -167,7 +171,7 @@ pub fn write<W: Write>(out: &mut W, recorder: &Recorder) -> io::Result<()> {
             )?;
         }
     }
-    let hist = recorder.histogram();
+    let hist = recorder.histogram_view();
     let (mean_us, std_us) = match recorder.mean() {
         Some(mean) => (mean / 1_000.0, hist.stdev() / 1_000.0),
         None => (0.0, 0.0),
@@ -414,6 +418,151 @@ mod tests {
                 .all(|l| l.split_whitespace().count() == 4)
         );
         assert_eq!(data[data.len() - 1].split_whitespace().count(), 3);
+    }
+
+    /// The export as it was before `Recorder::histogram_view`: rows and
+    /// footer read from the dense histogram. The oracle the rendering
+    /// must match byte for byte.
+    fn render_dense(recorder: &Recorder) -> String {
+        let hist = recorder.histogram();
+        let total = hist.len();
+        let cap = recorder.max().unwrap_or_else(|| hist.max());
+        let ticks = u64::from(TICKS_PER_HALF_DISTANCE);
+        let mut rows = Vec::new();
+        let (mut level, mut running) = (0.0_f64, 0u64);
+        for bucket in hist.iter_recorded().take_while(|_| total > 0) {
+            running += bucket.count_at_value();
+            let value_ns = bucket.value_iterated_to().min(cap);
+            let reached = 100.0 * running as f64 / total as f64;
+            let last = running >= total;
+            while reached >= level {
+                rows.push((value_ns, level / 100.0, running));
+                if last {
+                    break;
+                }
+                let halvings = (100.0 / (100.0 - level)).log2() as u32;
+                let Some(steps) = 1u64
+                    .checked_shl(halvings + 1)
+                    .and_then(|p| p.checked_mul(ticks))
+                else {
+                    break;
+                };
+                let next = level + 100.0 / steps as f64;
+                if next <= level {
+                    break;
+                }
+                level = next;
+            }
+            if last {
+                rows.push((value_ns, 1.0, running));
+                break;
+            }
+        }
+        let mut out = format!("{HEADER}\n\n");
+        for (value_ns, quantile, total_count) in rows {
+            let value = Micros(value_ns);
+            if quantile < 1.0 {
+                let inverse = 1.0 / (1.0 - quantile);
+                out += &format!("{value:>12} {quantile:.12} {total_count:>10} {inverse:>14.2}\n");
+            } else {
+                out += &format!("{value:>12} {quantile:.12} {total_count:>10}\n");
+            }
+        }
+        let (mean_us, std_us) = match recorder.mean() {
+            Some(mean) => (mean / 1_000.0, hist.stdev() / 1_000.0),
+            None => (0.0, 0.0),
+        };
+        let max = Micros(recorder.max().unwrap_or(0));
+        out += &format!("#[Mean    = {mean_us:>12.3}, StdDeviation   = {std_us:>12.3}]\n");
+        out += &format!(
+            "#[Max     = {max:>12}, Total count    = {:>12}]\n",
+            recorder.count()
+        );
+        out += &format!(
+            "#[Buckets = {:>12}, SubBuckets     = {:>12}]\n",
+            hist.buckets(),
+            sub_buckets(hist.sigfig())
+        );
+        out
+    }
+
+    /// A xorshift64* stream: random recorders without a dependency.
+    struct Draws(u64);
+
+    impl Draws {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// Zero, small exact values, any magnitude up to hours, rarely
+        /// past 2^62 up to `u64::MAX`.
+        fn value(&mut self) -> u64 {
+            match self.below(16) {
+                0..=2 => 0,
+                3..=5 => self.below(4_096),
+                6..=13 => self.next() >> (22 + self.below(42)),
+                14 => self.next() >> self.below(64),
+                _ => [u64::MAX, u64::MAX - 1, 1 << 62][self.below(3) as usize],
+            }
+        }
+
+        /// A recorder of a few values repeated (as the simulator records)
+        /// or values anywhere.
+        fn recorder(&mut self) -> Recorder {
+            let palette: Vec<u64> = (0..1 + self.below(5)).map(|_| self.value()).collect();
+            let mut r = Recorder::new();
+            for _ in 0..self.below(300) {
+                let v = if self.below(3) == 0 {
+                    self.value()
+                } else {
+                    palette[self.below(palette.len() as u64) as usize]
+                };
+                r.record(v);
+            }
+            r
+        }
+    }
+
+    /// On random recorders, merged and read back from their summaries as
+    /// `rtlab report` and `rtlab merge` do, the rendering from the
+    /// compact bins is the dense histogram's, byte for byte.
+    #[test]
+    fn render_from_bins_is_the_dense_renderings_byte_for_byte() {
+        let mut draws = Draws(0x9E37_79B9_7F4A_7C15);
+        for case in 0..3_000 {
+            let mut r = draws.recorder();
+            if draws.below(3) == 0 {
+                r.merge(&draws.recorder()).unwrap();
+            }
+            if draws.below(3) == 0 {
+                r = r.summary().recorder().unwrap();
+            }
+            if draws.below(4) == 0 {
+                let mut other = draws.recorder();
+                other.merge(&r).unwrap();
+                r = other;
+            }
+            assert_eq!(render(&r), render_dense(&r), "case {case}");
+        }
+    }
+
+    /// A metric whose count says 0 beside a histogram with values (a
+    /// hand-edited result file): rows still come from the histogram,
+    /// capped at its maximum, as before.
+    #[test]
+    fn a_count_that_disagrees_with_the_histogram_renders_as_before() {
+        let mut m = recorder(&[5, 70_000_000, 1_000]).summary();
+        (m.count, m.min_ns, m.max_ns, m.mean_ns) = (0, None, None, None);
+        let r = m.recorder().unwrap();
+        assert_eq!(render(&r), render_dense(&r));
+        assert_eq!(rows(&r).last().unwrap().value_ns, 70_057_983);
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //! a dense counts array from 0 to its largest value: a task's response
 //! times take bytes to a few KiB however long the run ([`Recorder::heap_bytes`]).
 //! Its summary, quantiles and histogram are exactly the dense
-//! histogram's, byte for byte (the unit tests replay random recordings,
-//! merges and round trips on both).
+//! histogram's, byte for byte, and so are the recorded bins, moments and
+//! bucket count of [`Recorder::histogram_view`] (the unit tests replay
+//! random recordings, merges and round trips on both).
 //!
 //! ```
 //! use rtlab_tasks::outcome::metrics::Recorder;
@@ -36,9 +37,11 @@ use serde::{Deserialize, Serialize};
 mod bins;
 mod counts;
 mod dense;
+mod view;
 
 use counts::Counts;
 use dense::DenseView;
+pub use view::{HistogramView, RecordedBin};
 
 /// Significant decimal digits kept by every histogram.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -190,7 +193,9 @@ impl Recorder {
     /// The histogram of every value recorded (for plots and `.hgrm`
     /// export): the HdrHistogram that recording each value into one
     /// auto-resizing histogram, and merging as recorded, would give. Built
-    /// on each call (as dense as such a histogram is).
+    /// on each call (as dense as such a histogram is): where its recorded
+    /// bins, moments and bucket count are enough,
+    /// [`Recorder::histogram_view`] reads them without building it.
     pub fn histogram(&self) -> Cow<'_, Histogram<u64>> {
         let mut hist = Histogram::new_with_bounds(1, self.highest_trackable(), SIGNIFICANT_DIGITS)
             .expect("a highest trackable value is at least 2, 3 digits a valid precision");

@@ -69,6 +69,15 @@ pub(super) fn highest_value(bin: u32) -> u64 {
     lowest_value(bin).saturating_add(1 << bucket) - 1
 }
 
+/// The middle of `bin`'s value range, rounded up (HdrHistogram's
+/// `median_equivalent` of any value of the bin): its lowest value plus
+/// half its width.
+#[inline]
+pub(super) fn median_value(bin: u32) -> u64 {
+    let (bucket, _) = location(bin);
+    lowest_value(bin) + ((1u64 << bucket) >> 1)
+}
+
 /// The buckets a histogram needs to count `value` (HdrHistogram's
 /// `buckets_to_cover`): its counts array then holds
 /// `(buckets + 1) * 1024` bins.
@@ -114,6 +123,7 @@ mod tests {
             if v != u64::MAX {
                 prop_assert_eq!(highest_value(bin), h.highest_equivalent(v));
             }
+            prop_assert_eq!(median_value(bin), h.median_equivalent(v));
             prop_assert_eq!(bin_of(lowest_value(bin)), bin);
             prop_assert_eq!(bin_of(highest_value(bin)), bin);
             let mut grown = reference();
@@ -142,12 +152,16 @@ mod tests {
         assert_eq!(bin_of(u64::MAX), 55 * 1024 - 1);
         assert_eq!(lowest_value(bin_of(u64::MAX)), 2047 << 53);
         assert_eq!(highest_value(bin_of(u64::MAX)), u64::MAX - 1);
+        assert_eq!(median_value(bin_of(u64::MAX)), (2047 << 53) + (1 << 52));
+        assert_eq!((median_value(0), median_value(2047)), (0, 2047));
+        assert_eq!(median_value(2048), 2049);
         assert_eq!(highest_covered(1), 2047);
         assert_eq!(highest_covered(buckets_to_cover(u64::MAX)), u64::MAX - 1);
         let h = reference();
         for v in [1u64 << 62, (1 << 62) - 1, i64::MAX as u64 / 2, u64::MAX - 1] {
             assert_eq!(lowest_value(bin_of(v)), h.lowest_equivalent(v), "{v}");
             assert_eq!(highest_value(bin_of(v)), h.highest_equivalent(v), "{v}");
+            assert_eq!(median_value(bin_of(v)), h.median_equivalent(v), "{v}");
         }
     }
 }

@@ -22,6 +22,7 @@ const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
 const HEADER: usize = 40;
 
 /// The counts of a dense histogram: zeros in bin 0, the rest by bin.
+#[derive(Clone, Copy, Debug)]
 pub(super) struct DenseView<'a> {
     /// The count of value 0.
     pub(super) zeros: u64,
@@ -31,7 +32,10 @@ pub(super) struct DenseView<'a> {
 
 impl DenseView<'_> {
     /// Every bin with a count, in increasing order, until `f` breaks.
-    fn try_for_each<B>(&self, mut f: impl FnMut(u32, u64) -> ControlFlow<B>) -> ControlFlow<B> {
+    pub(super) fn try_for_each<B>(
+        &self,
+        mut f: impl FnMut(u32, u64) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
         if self.zeros > 0 {
             f(0, self.zeros)?;
         }

@@ -1,6 +1,7 @@
 use super::*;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use proptest::prelude::*;
+use std::ops::ControlFlow;
 
 /// The recorder as it was before bins: one dense, auto-resizing
 /// HdrHistogram per metric. The reference the compact one must match
@@ -242,6 +243,53 @@ fn agree(r: &Recorder, d: &Dense) -> Result<(), TestCaseError> {
         prop_assert_eq!(r.quantile(q), d.quantile_of(&dh, q));
     }
     prop_assert_eq!((r.count(), r.min(), r.max()), (m.count, m.min_ns, m.max_ns));
+    view_reads_as(r, &h)?;
+    view_reads_as(r, &dh)
+}
+
+/// The recorded bins of `h` as `Histogram::iter_recorded` yields them.
+fn dense_recorded(h: &Histogram<u64>) -> Vec<RecordedBin> {
+    h.iter_recorded()
+        .map(|v| RecordedBin {
+            value_iterated_to: v.value_iterated_to(),
+            count_at_value: v.count_at_value(),
+        })
+        .collect()
+}
+
+/// Every bin the view yields, in order.
+fn view_recorded(view: &HistogramView<'_>) -> Vec<RecordedBin> {
+    let mut all = Vec::new();
+    let _ = view.try_for_each_recorded(|bin| {
+        all.push(bin);
+        ControlFlow::<()>::Continue(())
+    });
+    all
+}
+
+/// `r`'s histogram view answers what the dense histogram `h` does: its
+/// recorded bins in order, total, maximum, bucket count and precision,
+/// and its mean and standard deviation to the bit.
+fn view_reads_as(r: &Recorder, h: &Histogram<u64>) -> Result<(), TestCaseError> {
+    let view = r.histogram_view();
+    let bins = view_recorded(&view);
+    prop_assert_eq!(&bins, &dense_recorded(h));
+    for bin in &bins {
+        prop_assert_eq!(
+            bin.median_equivalent(),
+            h.median_equivalent(bin.value_iterated_to)
+        );
+    }
+    prop_assert_eq!(
+        (view.len(), view.is_empty(), view.max()),
+        (h.len(), h.is_empty(), h.max())
+    );
+    prop_assert_eq!(
+        (view.buckets(), view.sigfig()),
+        (u32::from(h.buckets()), h.sigfig())
+    );
+    prop_assert_eq!(view.mean().to_bits(), h.mean().to_bits());
+    prop_assert_eq!(view.stdev().to_bits(), h.stdev().to_bits());
     Ok(())
 }
 
@@ -259,6 +307,82 @@ proptest! {
     fn summary_is_the_dense_histograms_byte_for_byte(steps in steps()) {
         replay(&steps)?;
     }
+}
+
+/// The view's edge cases read as the dense histogram rebuilt from the
+/// same recorder: empty, only zeros, `u64::MAX` alone (the maximum the
+/// histogram keeps apart) and beside other values, a small histogram
+/// merged into a large one and the reverse (highest trackable growth),
+/// a recorder decoded with a high header, and counts past `i64::MAX`
+/// that saturate when merged.
+#[test]
+fn histogram_view_edge_cases_read_as_the_dense_histogram() {
+    let recorded = |values: &[u64]| {
+        let mut r = Recorder::new();
+        values.iter().for_each(|&v| r.record(v));
+        r
+    };
+    let mut cases = vec![
+        Recorder::new(),
+        recorded(&[0, 0, 0]),
+        recorded(&[u64::MAX]),
+        recorded(&[u64::MAX, u64::MAX - 1, 0, 5]),
+        recorded(&[1, 2_047, 2_048, 1 << 40]),
+    ];
+    let (mut small, big) = (recorded(&[0, 3]), recorded(&[70_000_000, 1]));
+    let mut grown = big.clone();
+    grown.merge(&small).unwrap();
+    small.merge(&big).unwrap();
+    let decoded = small.summary().recorder().unwrap();
+    let mut u64_max_merged = recorded(&[4]);
+    u64_max_merged.merge(&recorded(&[u64::MAX])).unwrap();
+    cases.extend([small, grown, decoded, u64_max_merged]);
+    // i64::MAX values in one bin, then merged with itself twice: the
+    // histogram's counts and total saturate at u64::MAX.
+    let mut huge = Histogram::<u64>::new(SIGNIFICANT_DIGITS).unwrap();
+    huge.record_n(1_500_000, i64::MAX as u64).unwrap();
+    let mut bytes = Vec::new();
+    V2Serializer::new().serialize(&huge, &mut bytes).unwrap();
+    let mut m = recorded(&[1_500_000]).summary();
+    m.hdr = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let mut saturated = m.recorder().unwrap();
+    saturated.record(0);
+    for _ in 0..2 {
+        saturated.merge(&saturated.clone()).unwrap();
+    }
+    assert_eq!(saturated.histogram_view().len(), u64::MAX);
+    cases.push(saturated);
+    for (i, r) in cases.iter().enumerate() {
+        let result = view_reads_as(r, &r.histogram());
+        assert!(result.is_ok(), "case {i}: {result:?}");
+    }
+    assert_eq!(
+        view_recorded(&cases[2].histogram_view()),
+        [RecordedBin {
+            value_iterated_to: u64::MAX - 1,
+            count_at_value: 1
+        }]
+    );
+    assert_eq!(cases[2].histogram_view().max(), u64::MAX);
+}
+
+/// The view stops where its caller breaks, as an iterator left early.
+#[test]
+fn recorded_bins_stop_when_the_caller_breaks() {
+    let mut r = Recorder::new();
+    for v in [0, 10, 20, 30] {
+        r.record(v);
+    }
+    let mut seen = Vec::new();
+    let flow = r.histogram_view().try_for_each_recorded(|bin| {
+        seen.push(bin.value_iterated_to);
+        if bin.value_iterated_to == 10 {
+            ControlFlow::Break(seen.len())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    assert_eq!((flow, seen), (ControlFlow::Break(2), vec![0, 10]));
 }
 
 /// Zeros are counted and added to the histogram when it is read: the
