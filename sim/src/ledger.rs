@@ -14,6 +14,8 @@
 //!   ran while it waited, what it was blocked on, and the kind of each
 //!   delay), from which a [`Miss`](rtlab_tasks::outcome::Miss) is built;
 //! - [`ResourceBook`]: the contention on one resource;
+//! - [`ChainBook`]: the chains' end-to-end latencies, from the jobs of
+//!   their stages;
 //! - [`wait_for_cycle`]: deadlock detection on the wait-for graph;
 //! - [`Ledger::close`]: the run's `Outcome`.
 //!
@@ -25,6 +27,7 @@
 mod arrivals;
 mod book;
 mod causes;
+mod chains;
 mod deadlock;
 mod resources;
 
@@ -40,6 +43,7 @@ use rtlab_tasks::outcome::{
 pub use arrivals::{Arrivals, JobPlan};
 pub use book::TaskBook;
 pub use causes::JobCauses;
+pub use chains::{ChainBook, Token};
 pub use deadlock::{WaitEdge, wait_for_cycle};
 pub use resources::ResourceBook;
 
@@ -77,6 +81,7 @@ pub struct Ledger {
     names: Arc<Names>,
     tasks: Vec<TaskBook>,
     resources: Vec<ResourceBook>,
+    chains: ChainBook,
 }
 
 /// What an engine knows about its run beyond the jobs, to close it.
@@ -109,6 +114,7 @@ impl Ledger {
                 .map(|_| TaskBook::new(Arc::clone(&names)))
                 .collect(),
             resources: vec![ResourceBook::default(); system.resources.len()],
+            chains: ChainBook::new(system),
             names,
         }
     }
@@ -117,6 +123,12 @@ impl Ledger {
     #[inline]
     pub fn task(&mut self, t: usize) -> &mut TaskBook {
         &mut self.tasks[t]
+    }
+
+    /// The chains' book.
+    #[inline]
+    pub fn chains(&mut self) -> &mut ChainBook {
+        &mut self.chains
     }
 
     /// Deadline misses recorded for every task so far.
@@ -181,6 +193,7 @@ impl Ledger {
             .enumerate()
             .map(|(r, b)| b.outcome(self.names.resource(r)))
             .collect();
+        let chains = self.chains.close(closing.duration_ns, !closing.interrupted);
         Outcome {
             schema: RESULT_SCHEMA.to_string(),
             engine: closing.engine,
@@ -199,6 +212,7 @@ impl Ledger {
             resources,
             trace: None,
             deadlock: closing.deadlock,
+            chains,
         }
     }
 }

@@ -249,6 +249,7 @@ mod tests {
             duration_ns: 1_000_000_000,
             interrupted: false,
             tasks: vec![task],
+            chains: Vec::new(),
             cpus: vec![CpuOutcome {
                 id: 1,
                 busy_ratio: 0.08,

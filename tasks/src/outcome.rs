@@ -11,12 +11,14 @@
 //! Engines accumulate with [`TaskStats`] (one per task, or one per task and
 //! thread in the live engine, merged losslessly at the end).
 
+mod chain;
 mod merge;
 pub mod metrics;
 mod miss;
 pub mod trace;
 pub mod window;
 
+pub use chain::{ChainInstance, ChainOutcome, StageShare};
 pub use merge::MergeError;
 pub use miss::{Delay, DelayKind, Interference, InterferenceKind, Miss, MissKind};
 
@@ -80,6 +82,9 @@ pub struct Outcome {
     /// The deadlock that stopped the run, if any.
     #[serde(default)]
     pub deadlock: Option<Deadlock>,
+    /// Per chain, in config order (absent without chains).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainOutcome>,
 }
 
 /// Where and how a run happened. Machine facts are `null` in simulation

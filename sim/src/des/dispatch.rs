@@ -8,6 +8,7 @@ use rtlab_tasks::outcome::trace::EventKind;
 
 use super::engine::Engine;
 use super::state::{Key, Where};
+use crate::ledger::{JobPlan, Token};
 use crate::policy::{self, Candidate};
 
 impl Engine<'_, '_> {
@@ -20,12 +21,34 @@ impl Engine<'_, '_> {
 
     /// A release of `task` at `self.now`.
     pub(super) fn release(&mut self, task: usize) {
-        let now = self.now;
         let t = &mut self.tasks[task];
         let job = t.arrivals.take();
         if let Some(ready) = t.arrivals.next_ready() {
             self.releases.push(Reverse((ready, task)));
         }
+        self.admit(task, job, None);
+    }
+
+    /// Releases a job of every task `task`'s completion triggers, at
+    /// `self.now`, handing on `token`; none at or after the horizon (no
+    /// timed release is made there either).
+    pub(super) fn release_triggered(&mut self, task: usize, token: &Token) {
+        if self.now >= self.horizon {
+            return;
+        }
+        for i in 0..self.tasks[task].triggers.len() {
+            let next = self.tasks[task].triggers[i];
+            let job = self.tasks[next].arrivals.triggered(self.now);
+            self.admit(next, job, Some(token));
+        }
+    }
+
+    /// A job of `task` arrives now: skipped (overrun `skip` with a job
+    /// pending), or queued behind the task's pending jobs, ready at once
+    /// when it is the only one.
+    fn admit(&mut self, task: usize, job: JobPlan, token: Option<&Token>) {
+        let now = self.now;
+        let t = &mut self.tasks[task];
         if self.overrun == Overrun::Skip && !t.jobs.is_empty() {
             self.ledger.task(task).skipped();
             let cpu = self.home_cpu(task);
@@ -33,6 +56,9 @@ impl Engine<'_, '_> {
             return;
         }
         self.ledger.task(task).released(now - job.release);
+        self.ledger
+            .chains()
+            .released(task, job.k, job.release, token);
         let t = &mut self.tasks[task];
         t.jobs.push_back(job);
         let head = t.jobs.len() == 1;
@@ -274,6 +300,7 @@ impl Engine<'_, '_> {
             t.active.started = true;
             if let Some(job) = t.jobs.front() {
                 self.ledger.task(task).started(job, now);
+                self.ledger.chains().started(task, job.k, now);
             }
         }
         self.occupy(c, task);

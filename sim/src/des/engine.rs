@@ -129,6 +129,7 @@ impl<'s, 't> Engine<'s, 't> {
                 arrivals,
                 jobs: VecDeque::new(),
                 active: Active::new(),
+                triggers: sys.triggered_by(t.id).map(|s| s.0).collect(),
             });
         }
         Engine {

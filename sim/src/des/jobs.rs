@@ -36,9 +36,11 @@ impl Engine<'_, '_> {
         let a = &mut self.tasks[task].active;
         a.causes.executed = a.executed;
         let causes = &a.causes;
+        let mut token = None;
         match how {
             End::Complete => {
                 let lateness = self.ledger.task(task).completed(&job, now, causes);
+                token = Some(self.ledger.chains().completed(task, job.k, now));
                 self.emit(task, job.k, cpu, EventKind::Complete);
                 if lateness > 0 {
                     self.emit_at(job.deadline, task, job.k, EventKind::Miss);
@@ -46,15 +48,24 @@ impl Engine<'_, '_> {
             }
             End::Fault => {
                 self.ledger.task(task).faulted();
+                self.ledger.chains().dropped(task, job.k);
                 self.emit(task, job.k, cpu, EventKind::Fault);
             }
             End::Abort => {
                 self.ledger.task(task).aborted(&job, causes);
+                self.ledger.chains().dropped(task, job.k);
                 self.emit(task, job.k, cpu, EventKind::Abort);
                 self.emit_at(job.deadline, task, job.k, EventKind::Miss);
             }
         }
         self.become_head(task);
+        // The jobs it triggers are released once its own next job is
+        // ready, at the same instant.
+        if let Some(token) = token
+            && !self.tasks[task].triggers.is_empty()
+        {
+            self.release_triggered(task, &token);
+        }
     }
 
     /// Aborts job `k` of `task` at its deadline if it is still pending.
@@ -74,6 +85,7 @@ impl Engine<'_, '_> {
             if let Some(job) = self.tasks[task].jobs.remove(pos) {
                 let causes = JobCauses::queued_until(job.release, job.ready, self.now);
                 self.ledger.task(task).aborted(&job, &causes);
+                self.ledger.chains().dropped(task, k);
                 self.emit(task, k, None, EventKind::Abort);
                 self.emit_at(job.deadline, task, k, EventKind::Miss);
             }

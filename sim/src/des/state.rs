@@ -141,6 +141,9 @@ pub(super) struct TaskState {
     pub(super) jobs: VecDeque<JobPlan>,
     /// The head job's dynamic state.
     pub(super) active: Active,
+    /// The tasks each completion of this one releases a job of (`trigger`
+    /// links), in task order.
+    pub(super) triggers: Vec<usize>,
 }
 
 /// One CPU of the platform.

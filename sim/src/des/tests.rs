@@ -8,6 +8,7 @@ use rtlab_tasks::time::Duration;
 
 use super::{Options, simulate};
 
+mod chains;
 mod horizon;
 mod partition;
 mod sporadic;

@@ -60,7 +60,8 @@ pub struct Arrivals {
 
 impl Arrivals {
     /// The arrivals of `task` in a run with `seed` that releases nothing
-    /// at or after `end_ns`.
+    /// at or after `end_ns`. A triggered task has no timed release: its
+    /// jobs come from [`Arrivals::triggered`].
     pub fn new(task: &Task, seed: u64, end_ns: u64) -> Self {
         let mut rng = TaskRng::new(seed, task);
         let deterministic = rng.is_deterministic();
@@ -74,7 +75,7 @@ impl Arrivals {
             deadline: task.deadline.as_nanos(),
             wcet: task.wcet.as_nanos(),
             panic_every: task.faults.panic_every,
-            end: end_ns,
+            end: if task.trigger.is_some() { 0 } else { end_ns },
             next_k: 0,
             next_release: offset,
             next_ready: offset.saturating_add(first_jitter),
@@ -131,6 +132,28 @@ impl Arrivals {
             release,
             ready,
             deadline: release.saturating_add(self.deadline),
+            exec,
+            fault_at: fault.then_some(exec / 2),
+        }
+    }
+
+    /// A job of a triggered task released at `at_ns` (its trigger's
+    /// completion), drawing its execution time: the next job number,
+    /// release and ready time `at_ns`.
+    pub fn triggered(&mut self, at_ns: u64) -> JobPlan {
+        let k = self.next_k;
+        self.next_k += 1;
+        let exec = if self.deterministic {
+            self.wcet
+        } else {
+            self.rng.execution()
+        };
+        let fault = self.panic_every > 0 && (k + 1).is_multiple_of(self.panic_every);
+        JobPlan {
+            k,
+            release: at_ns,
+            ready: at_ns,
+            deadline: at_ns.saturating_add(self.deadline),
             exec,
             fault_at: fault.then_some(exec / 2),
         }
