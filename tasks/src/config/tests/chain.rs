@@ -52,7 +52,7 @@ fn a_trigger_cycle_is_located_at_a_trigger_of_the_cycle() {
     let text = PIPE
         .replace("trigger = \"camera\"", "trigger = \"plan\"")
         .replace("[[chain]]", "[[chainx]]");
-    let p = problems(&text.split("[[chainx]]").next().unwrap().to_string());
+    let p = problems(text.split("[[chainx]]").next().unwrap());
     has(
         &p,
         "t.toml:9:11: error: `trigger` of task `detect` closes a cycle of triggers",
