@@ -18,7 +18,7 @@ mod miss;
 pub mod trace;
 pub mod window;
 
-pub use chain::{ChainInstance, ChainOutcome, StageShare};
+pub use chain::{ChainInstance, ChainOutcome, ChainPrediction, StageShare};
 pub use merge::MergeError;
 pub use miss::{Delay, DelayKind, Interference, InterferenceKind, Miss, MissKind};
 

@@ -256,6 +256,7 @@ impl ChainBook {
                     deadline_misses: c.misses + late,
                     unfinished: c.pending.len() as u64,
                     worst: c.worst,
+                    analysis: None,
                 }
             })
             .collect()

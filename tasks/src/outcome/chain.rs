@@ -46,6 +46,27 @@ pub struct ChainOutcome {
     /// The instance with the longest reaction, stage by stage.
     #[serde(default)]
     pub worst: Option<ChainInstance>,
+    /// What the analysis predicts for the chain, when attached
+    /// (`Outcome::attach_analysis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<ChainPrediction>,
+}
+
+/// The analysis' end-to-end bound of a chain, beside its measurements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainPrediction {
+    /// The bound on `end_to_end`, in ns (`None`: no bound could be
+    /// derived).
+    pub bound_ns: Option<u64>,
+    /// The bound on `data_age`, in ns, for chains with a register link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_age_bound_ns: Option<u64>,
+    /// How the bound was derived (`holistic`, `davare`, ...).
+    pub method: String,
+    /// The worst measured reaction minus the bound, when positive (a
+    /// broken model assumption, or a live run's overheads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded_ns: Option<u64>,
 }
 
 /// One chain instance: a stimulus and the jobs that carried it to the
