@@ -135,14 +135,20 @@ impl Engine<'_, '_> {
     /// are charged lazily).
     #[inline]
     pub(super) fn advance(&mut self, t: u64) {
-        let dt = t.saturating_sub(self.now);
-        if dt > 0 {
-            for b in 0..self.blocked.len() {
-                let task = self.blocked[b];
-                self.charge_blocked(task, dt);
-            }
+        if !self.blocked.is_empty() && t > self.now {
+            self.charge_blocked_all(t - self.now);
         }
         self.now = t;
+    }
+
+    /// Charges `dt` ns to every blocked job (out of line: most runs have
+    /// no resources, and the event loop stays small).
+    #[inline(never)]
+    fn charge_blocked_all(&mut self, dt: u64) {
+        for b in 0..self.blocked.len() {
+            let task = self.blocked[b];
+            self.charge_blocked(task, dt);
+        }
     }
 
     /// The task a ready job of domain `d` waits behind: the running one
@@ -164,21 +170,28 @@ impl Engine<'_, '_> {
     }
 
     /// Charges `task`'s wait for a CPU up to now and ends it.
+    #[inline]
+    pub(super) fn settle_wait(&mut self, task: usize) {
+        let Some(w) = self.tasks[task].active.waiting.take() else {
+            return;
+        };
+        // Dispatched at the instant it became ready: nothing to charge.
+        if w.since != self.now {
+            self.charge_wait(task, w);
+        }
+    }
+
+    /// [`Self::settle_wait`] of a wait `w` that lasted (out of line: the
+    /// common wait of none stays cheap).
     ///
     /// A long wait is summed per (task that ran, kind) in a scratch array
     /// first, then added to the job's causes once per task, in the order
     /// the tasks first ran: the same causes, in the same order, as
     /// charging each entry in turn, with one lookup per task instead of
     /// one per entry.
-    pub(super) fn settle_wait(&mut self, task: usize) {
-        let Some(w) = self.tasks[task].active.waiting.take() else {
-            return;
-        };
+    #[inline(never)]
+    fn charge_wait(&mut self, task: usize, w: Waiting) {
         let now = self.now;
-        if w.since == now {
-            // Dispatched at the instant it became ready: nothing to charge.
-            return;
-        }
         let t = &self.tasks[task];
         let (priority, deadline) = (t.priority, t.jobs.front().map_or(u64::MAX, |j| j.deadline));
         let log = &self.domains[t.domain].log;

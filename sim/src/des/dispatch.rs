@@ -19,12 +19,22 @@ impl Engine<'_, '_> {
         (d.cpus.len() == 1).then(|| d.cpus[0])
     }
 
-    /// A release of `task` at `self.now`.
+    /// A release of `task` at `self.now`: the top of the release heap.
     pub(super) fn release(&mut self, task: usize) {
         let t = &mut self.tasks[task];
         let job = t.arrivals.take();
-        if let Some(ready) = t.arrivals.next_ready() {
-            self.releases.push(Reverse((ready, task)));
+        // The task's next release takes this one's place at the top: one
+        // sift down instead of a pop and a push.
+        match t.arrivals.next_ready() {
+            Some(ready) => {
+                if let Some(mut top) = self.releases.peek_mut() {
+                    debug_assert_eq!(top.0, (now, task), "the release is the top");
+                    *top = Reverse((ready, task));
+                }
+            }
+            None => {
+                self.releases.pop();
+            }
         }
         self.admit(task, job, None);
     }
@@ -76,11 +86,23 @@ impl Engine<'_, '_> {
     }
 
     /// The front job of `task` becomes its head job and is ready.
+    #[inline]
     pub(super) fn become_head(&mut self, task: usize) {
+        let t = &mut self.tasks[task];
+        if t.jobs.is_empty() {
+            t.active.at = Where::Idle;
+        } else {
+            self.promote(task);
+        }
+    }
+
+    /// [`Self::become_head`] of a task with a job (out of line: a task
+    /// whose job completed usually has none).
+    #[inline(never)]
+    fn promote(&mut self, task: usize) {
         let now = self.now;
         let t = &mut self.tasks[task];
         let Some(job) = t.jobs.front().copied() else {
-            t.active.at = Where::Idle;
             return;
         };
         t.active.reset();
@@ -103,6 +125,7 @@ impl Engine<'_, '_> {
 
     /// Puts the head job of `task` in its domain's ready queue; its wait
     /// for a CPU starts now.
+    #[inline(always)]
     fn enqueue(&mut self, task: usize) {
         self.tasks[task].active.at = Where::Ready;
         let d = self.tasks[task].domain;
@@ -117,6 +140,7 @@ impl Engine<'_, '_> {
 
     /// Takes the head job of `task` out of its domain's ready queue, its
     /// wait charged.
+    #[inline(always)]
     pub(super) fn dequeue(&mut self, task: usize) {
         let d = self.tasks[task].domain;
         if self.domains[d].ready.remove(task).is_some() {
@@ -156,6 +180,7 @@ impl Engine<'_, '_> {
     }
 
     /// CPU `c` now runs `task`'s head job.
+    #[inline]
     fn occupy(&mut self, c: usize, task: usize) {
         self.cpus[c].running = Some(task);
         let d = self.cpus[c].domain;
@@ -169,6 +194,7 @@ impl Engine<'_, '_> {
     }
 
     /// CPU `c` runs nothing now.
+    #[inline(always)]
     pub(super) fn vacate(&mut self, c: usize) {
         self.cpus[c].running = None;
         self.set_next_event(c, u64::MAX);

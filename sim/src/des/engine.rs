@@ -172,14 +172,14 @@ impl<'s, 't> Engine<'s, 't> {
     /// and `u64::MAX` (an idle CPU, or a time that saturated) is never
     /// reached, even by a horizon of `u64::MAX`.
     pub(super) fn run(mut self) -> Run {
+        let mut next = self.next_time();
         loop {
-            let next = self.next_time();
             if next > self.horizon || next == u64::MAX {
                 break;
             }
             debug_assert!(next >= self.now, "time goes forward");
             self.advance(next);
-            self.instant();
+            next = self.instant();
             if self.deadlock.is_some() {
                 break;
             }
@@ -216,9 +216,18 @@ impl<'s, 't> Engine<'s, 't> {
 
     /// Sets when the job on CPU `c` next reaches an event (`u64::MAX`:
     /// none).
-    #[inline]
+    #[inline(always)]
     pub(super) fn set_next_event(&mut self, c: usize, t: u64) {
         self.cpus[c].next_event = t;
+        if self.events.is_some() {
+            self.set_event_in_heap(c, t);
+        }
+    }
+
+    /// [`Self::set_next_event`] in the heap of a large platform (out of
+    /// line: the small platform's path is one store).
+    #[inline(never)]
+    fn set_event_in_heap(&mut self, c: usize, t: u64) {
         if let Some(heap) = self.events.as_mut() {
             if t == u64::MAX {
                 heap.remove(c);
@@ -287,9 +296,10 @@ impl<'s, 't> Engine<'s, 't> {
     }
 
     /// Handles everything that happens at `self.now`, in the documented
-    /// order, until no event is left at this instant.
-    fn instant(&mut self) {
-        loop {
+    /// order, until no event is left at this instant; returns the time of
+    /// the next event (meaningless after a deadlock).
+    fn instant(&mut self) -> u64 {
+        let next = loop {
             self.cpu_events();
             while let Some(&Reverse((t, task, k))) = self.aborts.peek() {
                 if t != self.now {
@@ -304,7 +314,6 @@ impl<'s, 't> Engine<'s, 't> {
                 if t != self.now {
                     break;
                 }
-                self.releases.pop();
                 self.release(task);
             }
             for i in 0..self.requeue.len() {
@@ -325,11 +334,16 @@ impl<'s, 't> Engine<'s, 't> {
             // Until nothing is left at this instant: CPU events a dispatch
             // created, locks after an unlock, aborts of jobs released at or
             // after their deadline.
-            if self.deadlock.is_some() || self.next_time() > self.now {
-                break;
+            if self.deadlock.is_some() {
+                break self.now;
             }
-        }
+            let next = self.next_time();
+            if next > self.now {
+                break next;
+            }
+        };
         self.note_who_runs();
+        next
     }
 
     /// Dispatches the domains marked since their last dispatch, in domain

@@ -23,6 +23,7 @@ impl Engine<'_, '_> {
     }
 
     /// Computes when the job running on `c` next reaches an event.
+    #[inline(always)]
     pub(super) fn schedule_cpu(&mut self, c: usize) {
         let Some(task) = self.cpus[c].running else {
             self.set_next_event(c, u64::MAX);

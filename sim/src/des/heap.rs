@@ -57,12 +57,18 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     /// The item with the smallest key, and its key.
     #[inline]
     pub(super) fn peek(&self) -> Option<(K, usize)> {
-        let first = if self.ordered {
-            self.heap.first()
-        } else {
-            self.heap.iter().min_by(|a, b| a.0.cmp(&b.0))
-        };
-        first.map(|&(k, i)| (k, i as usize))
+        let (first, rest) = self.heap.split_first()?;
+        let mut min = first;
+        if !self.ordered {
+            // Plain comparisons: `min_by` with `cmp` compiled to a slower
+            // scan of tuple keys.
+            for e in rest {
+                if e.0 < min.0 {
+                    min = e;
+                }
+            }
+        }
+        Some((min.0, min.1 as usize))
     }
 
     /// True if `item` is in the heap.
@@ -87,7 +93,9 @@ impl<K: Ord + Copy> IndexedHeap<K> {
 
     /// Puts `item` in the heap with `key`, or moves it to `key` if it is
     /// already there.
-    #[inline]
+    // Always inlined, as `remove`: every event of a small system calls
+    // them, and the call cost as much as a list's work.
+    #[inline(always)]
     pub(super) fn set(&mut self, item: usize, key: K) {
         match self.pos[item] {
             ABSENT => {
@@ -117,7 +125,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Takes `item` out of the heap; returns its key if it was there.
-    #[inline]
+    #[inline(always)]
     pub(super) fn remove(&mut self, item: usize) -> Option<K> {
         let p = self.pos[item];
         if p == ABSENT {
@@ -146,6 +154,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Orders the list as a heap.
+    #[inline(never)]
     fn heapify(&mut self) {
         self.ordered = true;
         for at in (0..self.heap.len() / 2).rev() {
@@ -159,6 +168,9 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.pos[self.heap[b].1 as usize] = b as u32;
     }
 
+    // Out of line, as `down`: lists (small heaps) never move items, and
+    // `set` and `remove` stay small enough to inline.
+    #[inline(never)]
     fn up(&mut self, mut at: usize) {
         while at > 0 {
             let parent = (at - 1) / 2;
@@ -170,6 +182,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         }
     }
 
+    #[inline(never)]
     fn down(&mut self, mut at: usize) {
         let n = self.heap.len();
         loop {

@@ -92,6 +92,15 @@ impl Counts {
                 }
             }
         }
+        self.increment_slow(bin);
+    }
+
+    /// [`Self::increment`] for a bin not yet counted, or whose low part
+    /// is full: kept out of line so that the hot path above stays small
+    /// enough to be inlined into every recorder.
+    #[cold]
+    #[inline(never)]
+    fn increment_slow(&mut self, bin: u32) {
         self.add(bin, 1);
     }
 
