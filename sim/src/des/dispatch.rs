@@ -28,7 +28,7 @@ impl Engine<'_, '_> {
         match t.arrivals.next_ready() {
             Some(ready) => {
                 if let Some(mut top) = self.releases.peek_mut() {
-                    debug_assert_eq!(top.0, (now, task), "the release is the top");
+                    debug_assert_eq!(top.0, (self.now, task), "the release is the top");
                     *top = Reverse((ready, task));
                 }
             }
