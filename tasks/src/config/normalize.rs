@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Execution, System, Task};
+use crate::model::{Arrival, Execution, System, Task};
 
 /// The system as a JSON object with the keys of the config schema.
 pub fn normalized(system: &System) -> Value {
@@ -22,7 +22,7 @@ pub fn normalized(system: &System) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "name": system.name,
         "description": system.description,
         "duration": system.duration.to_string(),
@@ -47,7 +47,25 @@ pub fn normalized(system: &System) -> Value {
         },
         "task": tasks,
         "load": loads,
-    })
+    });
+    if !system.chains.is_empty() {
+        let chains: Vec<Value> = system
+            .chains
+            .iter()
+            .map(|c| {
+                let mut chain = json!({
+                    "name": c.name,
+                    "tasks": c.tasks.iter().map(|t| &system.tasks[t.0].name).collect::<Vec<_>>(),
+                });
+                if let Some(d) = c.deadline {
+                    chain["deadline"] = json!(d.to_string());
+                }
+                chain
+            })
+            .collect();
+        v["chain"] = json!(chains);
+    }
+    v
 }
 
 /// One `[[task]]` table, with the priority and CPU the model ended up with.
@@ -63,7 +81,7 @@ fn task(system: &System, t: &Task) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "name": t.name,
         "period": t.period.to_string(),
         "wcet": t.wcet.to_string(),
@@ -75,7 +93,32 @@ fn task(system: &System, t: &Task) -> Value {
         "release_jitter": t.release_jitter.to_string(),
         "sections": sections,
         "faults": { "panic_every": t.faults.panic_every },
-    })
+    });
+    // Only where a task has them, so that results of configs without
+    // them keep their bytes.
+    match t.arrival {
+        Arrival::Periodic => {}
+        Arrival::Sporadic { min, max } => {
+            v["arrival"] =
+                json!({ "model": "sporadic", "min": min.to_string(), "max": max.to_string() });
+        }
+        Arrival::Poisson { mean, min } => {
+            v["arrival"] =
+                json!({ "model": "poisson", "mean": mean.to_string(), "min": min.to_string() });
+        }
+    }
+    if let Some(trigger) = t.trigger {
+        v["trigger"] = json!(system.tasks[trigger.0].name);
+    }
+    if !t.reads.is_empty() {
+        let reads: Vec<&str> = t
+            .reads
+            .iter()
+            .map(|r| system.tasks[r.0].name.as_str())
+            .collect();
+        v["reads"] = json!(reads);
+    }
+    v
 }
 
 /// A task's `execution` table, durations as unit strings.
@@ -108,5 +151,25 @@ mod tests {
         assert_eq!(v["task"][0]["cpu"], 0);
         assert_eq!(v["live"]["os_policy"], "fifo");
         assert_eq!(v["duration"], "1s");
+        assert!(v.get("chain").is_none());
+        assert!(v["task"][0].get("trigger").is_none());
+    }
+
+    #[test]
+    fn normalized_config_names_links_arrivals_and_chains() {
+        let text = "name = \"n\"\n[[task]]\nname = \"a\"\nwcet = \"1ms\"\n\
+                    arrival = { model = \"sporadic\", min = \"4ms\", max = \"8ms\" }\n\
+                    [[task]]\nname = \"b\"\nwcet = \"1ms\"\ntrigger = \"a\"\n\
+                    [[task]]\nname = \"c\"\nperiod = \"2ms\"\nwcet = \"1ms\"\nreads = [\"b\"]\n\
+                    [[chain]]\nname = \"abc\"\ntasks = [\"a\", \"b\", \"c\"]\ndeadline = \"9ms\"\n";
+        let loaded = super::super::load_str(text, "n.toml").unwrap();
+        let v = super::normalized(&loaded.system);
+        assert_eq!(v["task"][0]["arrival"]["model"], "sporadic");
+        assert_eq!(v["task"][0]["arrival"]["max"], "8ms");
+        assert_eq!(v["task"][1]["trigger"], "a");
+        assert_eq!(v["task"][1]["period"], "4ms");
+        assert_eq!(v["task"][2]["reads"][0], "b");
+        assert_eq!(v["chain"][0]["tasks"][2], "c");
+        assert_eq!(v["chain"][0]["deadline"], "9ms");
     }
 }
