@@ -40,6 +40,16 @@ pub(super) const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../configs/two-cores.toml"),
     ),
     (
+        "pipeline",
+        "a camera pipeline over two CPUs: end-to-end latency of triggered stages",
+        include_str!("../../configs/pipeline.toml"),
+    ),
+    (
+        "request-server",
+        "Poisson requests and a worker stage beside a periodic control task",
+        include_str!("../../configs/request-server.toml"),
+    ),
+    (
         "jitter-under-load",
         "wake-up latency under load, with and without SCHED_FIFO",
         include_str!("../../configs/jitter-under-load.toml"),

@@ -5,12 +5,13 @@
 //! and exact sums ([`Recorder::merge`]); lateness extremes take the min /
 //! max; the worst misses are kept as [`TaskStats::keep_miss`] keeps them;
 //! run lengths and CPU busy times add (busy ratios are recomputed); resource
-//! counters and metrics add. The merged result keeps the first run's seed,
+//! counters and metrics add; chain counters and latencies add, the worst
+//! instance is the longer one. The merged result keeps the first run's seed,
 //! environment and start time, and lists every run (seed, length, start) in
 //! `environment.details.merged_runs`.
 
 use super::metrics::{Metric, MetricError};
-use super::{Outcome, TaskOutcome, TaskStats};
+use super::{ChainOutcome, Outcome, TaskOutcome, TaskStats};
 
 /// Why two results cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,24 @@ fn merge_task(a: &mut TaskOutcome, b: &TaskOutcome) -> Result<(), MergeError> {
     Ok(())
 }
 
+/// `a + b` for one chain (the same chain: the configs are equal).
+fn merge_chain(a: &mut ChainOutcome, b: &ChainOutcome) -> Result<(), MergeError> {
+    a.jobs += b.jobs;
+    a.deadline_misses += b.deadline_misses;
+    a.unfinished += b.unfinished;
+    a.end_to_end = merge_metric(&a.name, "end_to_end", &a.end_to_end, &b.end_to_end)?;
+    a.data_age = match (&a.data_age, &b.data_age) {
+        (Some(x), Some(y)) => Some(merge_metric(&a.name, "data_age", x, y)?),
+        (x, y) => x.clone().or_else(|| y.clone()),
+    };
+    if let Some(w) = &b.worst
+        && a.worst.as_ref().is_none_or(|v| w.latency_ns > v.latency_ns)
+    {
+        a.worst = Some(w.clone());
+    }
+    Ok(())
+}
+
 /// One run's line in `merged_runs`.
 fn run_entry(o: &Outcome) -> serde_json::Value {
     serde_json::json!({
@@ -143,10 +162,16 @@ impl Outcome {
         if self.cpus.len() != other.cpus.len() || self.resources.len() != other.resources.len() {
             return differs("the CPUs or resources");
         }
+        if self.chains.len() != other.chains.len() {
+            return differs("the chain list");
+        }
         // Merge into a copy: a failure leaves `self` untouched.
         let mut merged = self.clone();
         for (a, b) in merged.tasks.iter_mut().zip(&other.tasks) {
             merge_task(a, b)?;
+        }
+        for (a, b) in merged.chains.iter_mut().zip(&other.chains) {
+            merge_chain(a, b)?;
         }
         for (a, b) in merged.resources.iter_mut().zip(&other.resources) {
             a.acquisitions += b.acquisitions;

@@ -120,3 +120,38 @@ fn a_register_chains_data_age_and_reaction_job_by_job() {
         (4, Some(3 * MS), Some(3 * MS))
     );
 }
+
+#[test]
+fn merging_two_seeds_adds_the_chains_up() {
+    let text = EVENT_CHAIN.replace(
+        "wcet = \"2ms\"\npriority = 2",
+        "wcet = \"2ms\"\nexecution = { model = \"uniform\", min = \"1ms\" }\npriority = 2",
+    );
+    let system = set(&text);
+    let go = |seed| {
+        let options = Options {
+            horizon: Duration::from_millis(120).unwrap(),
+            seed,
+        };
+        simulate(&system, &options, None).unwrap()
+    };
+    let (a, b) = (go(1), go(2));
+    let mut merged = a.clone();
+    merged.merge(&b).unwrap();
+    let (ca, cb, cm) = (&a.chains[0], &b.chains[0], &merged.chains[0]);
+    assert_eq!(cm.jobs, ca.jobs + cb.jobs);
+    assert_eq!(
+        cm.end_to_end.count,
+        ca.end_to_end.count + cb.end_to_end.count
+    );
+    assert_eq!(
+        cm.end_to_end.sum_ns,
+        ca.end_to_end.sum_ns + cb.end_to_end.sum_ns
+    );
+    assert_eq!(
+        cm.end_to_end.max_ns,
+        ca.end_to_end.max_ns.max(cb.end_to_end.max_ns)
+    );
+    let worst = |c: &rtlab_tasks::outcome::ChainOutcome| c.worst.as_ref().map(|w| w.latency_ns);
+    assert_eq!(worst(cm), worst(ca).max(worst(cb)));
+}
