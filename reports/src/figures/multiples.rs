@@ -385,6 +385,7 @@ mod tests {
             resources: Vec::new(),
             trace: None,
             deadlock: None,
+            chains: Vec::new(),
         };
         RunView {
             label: crate::run::label(&outcome),
