@@ -7,7 +7,7 @@
 # "Done when" ratios. See scripts/bench_sim_scale.py for the sets and the
 # options, which are passed on:
 #
-#   scripts/bench-sim-scale.sh [--limit S] [--scale X] [--repeat N]
+#   scripts/bench-sim-scale.sh [--limit S] [--scale X] [--repeat N] [--same-horizon]
 #                              [--periods uniform] [--only KEYS] [--keep DIR]
 #
 # Builds rtlab in release in $CARGO_TARGET_DIR (default target/). Needs
