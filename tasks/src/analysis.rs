@@ -16,6 +16,13 @@
 //! tasks on the same CPU, and the set verdict is the conjunction over CPUs.
 //! A uniprocessor is a partitioned platform with one CPU.
 //!
+//! Triggered tasks (`trigger`) inherit release jitter from their trigger's
+//! response: under partitioned fixed priorities the tests run on the
+//! system with those jitters, found by the holistic iteration
+//! ([`holistic`]); elsewhere the tasks sharing a scheduler with a
+//! triggered task are left undecided. Chains get end-to-end and data-age
+//! bounds from the per-task ones ([`chain`]).
+//!
 //! Verdicts are three-valued. A test's own `schedulable` is `true` when it
 //! accepts the set, `false` when it does not and `null` when it could not
 //! decide (iteration cap, time overflow). Each test says whether it is
@@ -36,15 +43,18 @@ use crate::model::{CpuId, Policy, Priority, System, Task, TaskId};
 use crate::time::Duration;
 
 pub mod blocking;
+pub mod chain;
 pub mod edf;
 pub mod fifo;
 pub mod global;
+pub mod holistic;
 pub mod priority;
 pub mod ratio;
 pub mod rta;
 pub mod utilization;
 mod verdict;
 
+pub(crate) use verdict::{CpuOutcome, Run};
 use verdict::{combine, explain, void_for_deadlock};
 
 /// The timing parameters a schedulability test reads from one task.
@@ -148,6 +158,10 @@ pub struct Analysis {
     pub tests: Vec<TestVerdict>,
     /// Per-task figures, in task (file) order.
     pub tasks: Vec<TaskVerdict>,
+    /// End-to-end bounds of the config's chains, in file order (absent
+    /// when there are none). See [`chain`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<chain::ChainVerdict>,
 }
 
 /// One schedulability test's verdict (`tests[]` in `rtlab.analysis/v1`).
@@ -180,8 +194,10 @@ pub struct TaskVerdict {
     /// `wcet / period`.
     pub utilization: f64,
     /// Worst-case response time bound in nanoseconds, measured from the
-    /// nominal release (so it includes release jitter). `None` where no
-    /// bound exists or none is computed (the note says which).
+    /// nominal release (so it includes release jitter); for a triggered
+    /// task, from its own release (its trigger's completion, see
+    /// [`holistic`]). `None` where no bound exists or none is computed
+    /// (the note says which).
     pub wcrt_ns: Option<u64>,
     /// Blocking bound in nanoseconds (time a job can wait for less urgent
     /// work: critical sections, non-preemptive jobs); 0 where the test has
@@ -263,49 +279,28 @@ impl TaskVerdict {
 ///
 /// Never fails: whatever cannot be computed (an iteration cap, a time
 /// overflow, a test that does not apply) becomes an undecided verdict with
-/// a `detail` or `note` saying why.
+/// a `detail` or `note` saying why. Triggered tasks are analysed with the
+/// holistic analysis under partitioned fixed priorities ([`holistic`]) and
+/// left undecided, with the tasks sharing their scheduler, elsewhere; the
+/// chains get their end-to-end bounds last ([`chain`]).
 pub fn analyze(system: &System) -> Analysis {
     use crate::model::Placement;
 
     let groups = groups(system);
     let mut tasks: Vec<TaskVerdict> = system.tasks.iter().map(TaskVerdict::new).collect();
     let policy = system.scheduler.policy;
-    let runs: Vec<Run> = match (system.scheduler.placement, policy) {
-        (Placement::Partitioned, Policy::FixedPriority) => {
-            let (ll, hb) = utilization::bound_tests(system, &groups);
-            vec![ll, hb, rta::run(system, &groups, &mut tasks)]
-        }
-        (Placement::Partitioned, Policy::Edf) => vec![edf::run(system, &groups, &mut tasks)],
-        (Placement::Partitioned, Policy::Fifo) => vec![fifo::run_fifo(system, &groups, &mut tasks)],
-        (Placement::Partitioned, Policy::RoundRobin) => {
-            vec![fifo::run_round_robin(system, &groups, &mut tasks)]
-        }
-        (Placement::Global, Policy::FixedPriority) => {
-            let why = "global placement: a uniprocessor test does not apply (see global-rta)";
-            vec![
-                Run::not_applicable("liu-layland", TestKind::Sufficient, why),
-                Run::not_applicable("hyperbolic", TestKind::Sufficient, why),
-                Run::not_applicable("rta", TestKind::Exact, why),
-                global::run_fixed_priority(system, &mut tasks),
-            ]
-        }
-        (Placement::Global, Policy::Edf) => vec![
-            Run::not_applicable(
-                "edf-demand",
-                TestKind::Exact,
-                "global placement: the uniprocessor demand test does not apply (see gfb)",
-            ),
-            global::run_edf(system, &mut tasks),
-        ],
-        (Placement::Global, Policy::Fifo | Policy::RoundRobin) => vec![Run::not_applicable(
-            "global",
-            TestKind::Sufficient,
-            &format!(
-                "global {} scheduling: no schedulability test is implemented",
-                policy.as_str()
-            ),
-        )],
-    };
+    let triggered = system.tasks.iter().any(|t| t.trigger.is_some());
+    let holistic = (triggered
+        && system.scheduler.placement == Placement::Partitioned
+        && policy == Policy::FixedPriority)
+        .then(|| holistic::Holistic::compute(system));
+    let jittered = holistic.as_ref().map(|h| h.jittered(system));
+    let mut runs = run_tests(jittered.as_ref().unwrap_or(system), &groups, &mut tasks);
+    match &holistic {
+        Some(h) => h.annotate(system, &mut tasks),
+        None if triggered => holistic::void_unsupported(system, &groups, &mut runs, &mut tasks),
+        None => {}
+    }
     let mut schedulable = combine(&runs);
     let deadlock = system.possible_deadlock().map(|cycle| {
         schedulable = None;
@@ -325,6 +320,7 @@ pub fn analyze(system: &System) -> Analysis {
             .map(|t| t.name.clone())
             .collect()
     };
+    let chains = chain::verdicts(system, &tasks, holistic.as_ref());
     Analysis {
         schema: "rtlab.analysis/v1",
         name: system.name.clone(),
@@ -335,87 +331,51 @@ pub fn analyze(system: &System) -> Analysis {
         flagged,
         tests: runs.into_iter().map(|r| r.test).collect(),
         tasks,
+        chains,
     }
 }
 
-/// A test's verdict plus whether its rejection is a proof.
-#[derive(Clone, Debug)]
-pub(crate) struct Run {
-    pub(crate) test: TestVerdict,
-    /// True when the test proved that a deadline can be missed.
-    pub(crate) refutes: bool,
-}
+/// The tests that fit `system`'s policy and placement, run, filling in
+/// the per-task figures.
+fn run_tests(system: &System, groups: &[Group], tasks: &mut [TaskVerdict]) -> Vec<Run> {
+    use crate::model::Placement;
 
-impl Run {
-    pub(crate) fn not_applicable(name: &str, kind: TestKind, why: &str) -> Run {
-        Run {
-            test: TestVerdict {
-                name: name.to_string(),
-                kind,
-                applies: false,
-                schedulable: None,
-                detail: why.to_string(),
-            },
-            refutes: false,
+    let policy = system.scheduler.policy;
+    match (system.scheduler.placement, policy) {
+        (Placement::Partitioned, Policy::FixedPriority) => {
+            let (ll, hb) = utilization::bound_tests(system, groups);
+            vec![ll, hb, rta::run(system, groups, tasks)]
         }
-    }
-}
-
-/// What a partitioned test found on one CPU.
-#[derive(Clone, Debug)]
-pub(crate) struct CpuOutcome {
-    /// Accepts, does not accept, undecided.
-    pub(crate) verdict: Option<bool>,
-    /// True when a miss on this CPU is proven.
-    pub(crate) refutes: bool,
-    /// Why a rejection is not a proof on this CPU (empty: exact).
-    pub(crate) approximations: Vec<String>,
-    /// The CPU's part of the test's detail.
-    pub(crate) line: String,
-}
-
-impl Run {
-    /// A partitioned test's verdict from its CPUs: accepted when every CPU
-    /// is, rejected when one is; exact unless some CPU's analysis is an
-    /// approximation (listed in the detail after `lead`, if any).
-    pub(crate) fn from_cpus(name: &str, outcomes: &[CpuOutcome], lead: Option<&str>) -> Run {
-        let schedulable = if outcomes.iter().any(|o| o.verdict == Some(false)) {
-            Some(false)
-        } else if outcomes.iter().all(|o| o.verdict == Some(true)) {
-            Some(true)
-        } else {
-            None
-        };
-        let mut approximations: Vec<String> = outcomes
-            .iter()
-            .flat_map(|o| o.approximations.iter().cloned())
-            .collect();
-        approximations.sort();
-        approximations.dedup();
-        let mut detail = outcomes
-            .iter()
-            .map(|o| o.line.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let kind = if approximations.is_empty() {
-            TestKind::Exact
-        } else {
-            detail.push_str(&format!("; sufficient here: {}", approximations.join(", ")));
-            TestKind::Sufficient
-        };
-        if let Some(lead) = lead {
-            detail = format!("{lead}{detail}");
+        (Placement::Partitioned, Policy::Edf) => vec![edf::run(system, groups, tasks)],
+        (Placement::Partitioned, Policy::Fifo) => vec![fifo::run_fifo(system, groups, tasks)],
+        (Placement::Partitioned, Policy::RoundRobin) => {
+            vec![fifo::run_round_robin(system, groups, tasks)]
         }
-        Run {
-            test: TestVerdict {
-                name: name.to_string(),
-                kind,
-                applies: true,
-                schedulable,
-                detail,
-            },
-            refutes: outcomes.iter().any(|o| o.refutes),
+        (Placement::Global, Policy::FixedPriority) => {
+            let why = "global placement: a uniprocessor test does not apply (see global-rta)";
+            vec![
+                Run::not_applicable("liu-layland", TestKind::Sufficient, why),
+                Run::not_applicable("hyperbolic", TestKind::Sufficient, why),
+                Run::not_applicable("rta", TestKind::Exact, why),
+                global::run_fixed_priority(system, tasks),
+            ]
         }
+        (Placement::Global, Policy::Edf) => vec![
+            Run::not_applicable(
+                "edf-demand",
+                TestKind::Exact,
+                "global placement: the uniprocessor demand test does not apply (see gfb)",
+            ),
+            global::run_edf(system, tasks),
+        ],
+        (Placement::Global, Policy::Fifo | Policy::RoundRobin) => vec![Run::not_applicable(
+            "global",
+            TestKind::Sufficient,
+            &format!(
+                "global {} scheduling: no schedulability test is implemented",
+                policy.as_str()
+            ),
+        )],
     }
 }
 
@@ -485,7 +445,13 @@ pub(crate) fn timings(system: &System, ids: &[TaskId]) -> Vec<Timing> {
 /// analyses assume the worst (synchronous) phasing, so they are only
 /// sufficient for such a set.
 pub(crate) fn has_offsets(system: &System, ids: &[TaskId]) -> bool {
-    let mut offsets = ids.iter().map(|id| system.tasks[id.0].offset);
+    // A triggered task has no offset of its own (its releases follow its
+    // trigger's completions).
+    let mut offsets = ids
+        .iter()
+        .map(|id| &system.tasks[id.0])
+        .filter(|t| t.trigger.is_none())
+        .map(|t| t.offset);
     match offsets.next() {
         Some(first) => offsets.any(|o| o != first),
         None => false,

@@ -95,6 +95,13 @@ fn not_applicable(system: &System, group: &Group) -> Option<String> {
             t.name, t.deadline, t.period
         ));
     }
+    if let Some(t) = tasks.iter().find(|t| t.trigger.is_some()) {
+        let trigger = t.trigger.map_or("?", |k| system.tasks[k.0].name.as_str());
+        return Some(format!(
+            "`{}` is released by `{trigger}`'s completions (periodic releases required)",
+            t.name
+        ));
+    }
     if let Some(t) = tasks.iter().find(|t| !t.release_jitter.is_zero()) {
         return Some(format!(
             "`{}` has release jitter {} (none allowed)",

@@ -40,7 +40,14 @@ fn approximations(system: &System, priorities: &[Priority], group: &Group) -> Ve
     if tied {
         out.push("equal priorities interfere both ways".to_string());
     }
-    if tasks().any(|t| !t.release_jitter.is_zero()) {
+    if tasks().any(|t| t.trigger.is_some()) {
+        out.push(
+            "triggered tasks: holistic analysis (their activation jitter is their trigger's \
+             worst response, a bound the pipeline may never reach)"
+                .to_string(),
+        );
+    }
+    if tasks().any(|t| t.trigger.is_none() && !t.release_jitter.is_zero()) {
         out.push(
             "release jitter: exact for sporadic arrivals, your periodic releases may do better"
                 .to_string(),
@@ -271,6 +278,7 @@ fn bounded_finding(
     verdict: &mut TaskVerdict,
 ) -> Finding {
     let task = &system.tasks[id.0];
+    let r = &own_release(task, r);
     verdict.set_wcrt(r.wcrt);
     verdict.jobs_examined = Some(r.jobs);
     if let Some(jobs) = jobs
@@ -311,6 +319,21 @@ fn bounded_finding(
             verdict.add_note("the bound exceeds the deadline, but it is only an upper bound here: a miss is not proven");
             Finding::Fails(format!("{text}, not proven"), false)
         }
+    }
+}
+
+/// The response of a triggered task from its own release (its activation,
+/// where the simulator measures it and its deadline starts) rather than
+/// from its source's: `R - J` when its busy period holds a single job of
+/// it, else `R` (see [`crate::analysis::holistic`]). Other tasks: `r`.
+fn own_release(task: &crate::model::Task, r: &Response) -> Response {
+    if task.trigger.is_some() && r.jobs == 1 {
+        Response {
+            wcrt: r.wcrt.saturating_sub(task.release_jitter),
+            ..*r
+        }
+    } else {
+        *r
     }
 }
 

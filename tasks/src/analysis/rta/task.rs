@@ -23,7 +23,10 @@ pub struct TaskResponse {
 
 /// Response-time analysis of the tasks on `cpu` (every task under global
 /// placement, treated as one processor), in task order, with the system's
-/// priorities, dispatching, release jitter and blocking.
+/// priorities, dispatching, release jitter and blocking. Triggered tasks
+/// are taken with their own release jitter (none): their holistic figures
+/// come from [`crate::analysis::analyze`] (see
+/// [`crate::analysis::holistic`]).
 pub fn response_times(system: &System, cpu: CpuId) -> Vec<TaskResponse> {
     let ids: Vec<TaskId> = system.tasks_on(cpu).map(|t| t.id).collect();
     let priorities: Vec<Priority> = system.tasks.iter().map(|t| t.priority).collect();

@@ -22,7 +22,8 @@
 //! The argument needs every released job to run to completion: preemptive
 //! dispatching, `overrun = "queue"`, `on_miss = "continue"` and no injected
 //! faults in the tasks counted. Equal-priority tasks are left out too (the
-//! tie-break may favour the task).
+//! tie-break may favour the task), and so are triggered tasks, whose
+//! releases follow completions; a triggered task gets no witness.
 
 use super::{Dispatch, NoBound, ratio};
 use crate::analysis::Timing;
@@ -54,7 +55,9 @@ pub(crate) fn find(
         return None;
     }
     let me = &system.tasks[id.0];
-    if me.faults.panic_every > 0 {
+    // A triggered task is released by completions, never at its offset
+    // with the others: the synchronous pattern is not one it can have.
+    if me.faults.panic_every > 0 || me.trigger.is_some() {
         return None;
     }
     let p = priorities[id.0];
@@ -69,7 +72,7 @@ pub(crate) fn find(
         .filter(|k| !held_up.contains(k))
         .filter(|k| {
             let t = &system.tasks[k.0];
-            t.offset == me.offset && t.faults.panic_every == 0
+            t.offset == me.offset && t.faults.panic_every == 0 && t.trigger.is_none()
         })
         .collect();
     // Every job runs its longest possible execution time (the WCET unless
