@@ -240,12 +240,14 @@ fn horizons(system: &System) -> [u64; 3] {
     [2 * h + tail, 10 * h + tail, 100 * h + tail]
 }
 
-/// No random draw changes the schedule: no jitter, constant execution.
+/// No random draw changes the schedule: no jitter, constant execution,
+/// periodic (or triggered) releases.
 fn deterministic(system: &System) -> bool {
-    system
-        .tasks
-        .iter()
-        .all(|t| t.release_jitter.is_zero() && matches!(t.execution, Execution::Constant))
+    system.tasks.iter().all(|t| {
+        t.release_jitter.is_zero()
+            && matches!(t.execution, Execution::Constant)
+            && t.arrival.is_periodic()
+    })
 }
 
 /// Every task first released at the same instant.

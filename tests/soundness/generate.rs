@@ -82,6 +82,13 @@ pub(crate) struct TaskSpec {
     pub(crate) min_pct: Option<u64>,
     /// Up to two critical sections.
     pub(crate) sections: Vec<SectionSpec>,
+    /// `trigger`: released by the completions of the task at this index
+    /// modulo the task's own (the first task is never triggered). A
+    /// triggered task's times are relative to its source's period.
+    pub(crate) trigger: Option<u8>,
+    /// Sporadic arrivals (irregular configs, untriggered tasks without
+    /// release jitter): gaps from the period up to this percentage of it.
+    pub(crate) sporadic_pct: Option<u64>,
 }
 
 /// One critical section, placed by [`Spec::toml`] inside the WCET.
@@ -124,6 +131,10 @@ fn task() -> impl Strategy<Value = TaskSpec> {
         prop::option::weighted(0.7, 0u32..4),
         prop::option::weighted(0.3, 1u64..=100),
         prop::collection::vec(section(), 0..=2),
+        (
+            prop::option::weighted(0.3, 0u8..8),
+            prop::option::weighted(0.2, 100u64..=300),
+        ),
     )
         .prop_map(
             |(
@@ -135,6 +146,7 @@ fn task() -> impl Strategy<Value = TaskSpec> {
                 cpu,
                 min_pct,
                 sections,
+                (trigger, sporadic_pct),
             )| {
                 TaskSpec {
                     period,
@@ -146,6 +158,8 @@ fn task() -> impl Strategy<Value = TaskSpec> {
                     cpu,
                     min_pct,
                     sections,
+                    trigger,
+                    sporadic_pct,
                 }
             },
         )
@@ -216,9 +230,10 @@ pub(crate) struct Times {
 }
 
 impl TaskSpec {
-    /// Period, WCET and deadline in nanoseconds.
-    pub(crate) fn times(&self) -> Times {
-        let period = PERIODS[self.period];
+    /// Period, WCET and deadline in nanoseconds, for a task whose period
+    /// is `PERIODS[period]` (its own, or its trigger source's).
+    pub(crate) fn times_at(&self, period: usize) -> Times {
+        let period = PERIODS[period];
         let wcet = (period * self.load_pct / 100).max(1);
         let deadline = self
             .deadline_pct
@@ -290,29 +305,94 @@ impl Spec {
             s.push_str("on_miss = \"abort\"\n");
         }
         for (i, t) in self.tasks.iter().enumerate() {
-            self.write_task(&mut s, NAMES[i], t);
+            self.write_task(&mut s, i, t);
+        }
+        for (n, path) in self.chains().iter().enumerate() {
+            let names: Vec<String> = path.iter().map(|&i| format!("\"{}\"", NAMES[i])).collect();
+            let _ = writeln!(
+                s,
+                "\n[[chain]]\nname = \"chain{n}\"\ntasks = [{}]",
+                names.join(", ")
+            );
         }
         s
     }
 
-    fn write_task(&self, s: &mut String, name: &str, t: &TaskSpec) {
+    /// The index of the task that triggers task `i`, if it is triggered.
+    pub(crate) fn trigger_of(&self, i: usize) -> Option<usize> {
+        let t = self.tasks.get(i)?;
+        match (i, t.trigger) {
+            (0, _) | (_, None) => None,
+            (i, Some(j)) => Some(usize::from(j) % i),
+        }
+    }
+
+    /// The head of task `i`'s trigger links (triggers point to earlier
+    /// tasks: no cycle).
+    pub(crate) fn source_of(&self, mut i: usize) -> usize {
+        while let Some(j) = self.trigger_of(i) {
+            i = j;
+        }
+        i
+    }
+
+    /// One chain per triggered task that triggers no other: its trigger
+    /// links back to its source, first to last.
+    pub(crate) fn chains(&self) -> Vec<Vec<usize>> {
+        let n = self.tasks.len();
+        (0..n)
+            .filter(|&i| self.trigger_of(i).is_some())
+            .filter(|&i| (0..n).all(|k| self.trigger_of(k) != Some(i)))
+            .map(|leaf| {
+                let mut path = vec![leaf];
+                while let Some(j) = self.trigger_of(path[path.len() - 1]) {
+                    path.push(j);
+                }
+                path.reverse();
+                path
+            })
+            .collect()
+    }
+
+    /// Task `i`'s times: a triggered task's are relative to its source's
+    /// period.
+    pub(crate) fn times(&self, i: usize) -> Times {
+        self.tasks[i].times_at(self.tasks[self.source_of(i)].period)
+    }
+
+    fn write_task(&self, s: &mut String, i: usize, t: &TaskSpec) {
+        let name = NAMES[i];
         let Times {
             period,
             wcet,
             deadline,
-        } = t.times();
-        let _ = writeln!(
-            s,
-            "\n[[task]]\nname = \"{name}\"\nperiod = \"{period}ns\"\nwcet = \"{wcet}ns\""
-        );
+        } = self.times(i);
+        let _ = writeln!(s, "\n[[task]]\nname = \"{name}\"\nwcet = \"{wcet}ns\"");
         if deadline != period {
             let _ = writeln!(s, "deadline = \"{deadline}ns\"");
         }
-        if self.irregular && t.offset > 0 {
-            let _ = writeln!(s, "offset = \"{}ns\"", t.offset);
-        }
-        if self.irregular && t.jitter > 0 {
-            let _ = writeln!(s, "release_jitter = \"{}ns\"", t.jitter);
+        let triggered = self.trigger_of(i);
+        if let Some(j) = triggered {
+            // No clock of its own: no period, offset, jitter or arrival.
+            let _ = writeln!(s, "trigger = \"{}\"", NAMES[j]);
+        } else {
+            let _ = writeln!(s, "period = \"{period}ns\"");
+            if self.irregular && t.offset > 0 {
+                let _ = writeln!(s, "offset = \"{}ns\"", t.offset);
+            }
+            match (self.irregular, t.sporadic_pct) {
+                (true, Some(pct)) => {
+                    let max = period * pct / 100;
+                    let _ = writeln!(
+                        s,
+                        "arrival = {{ model = \"sporadic\", min = \"{period}ns\", max = \"{max}ns\" }}"
+                    );
+                }
+                _ if self.irregular && t.jitter > 0 => {
+                    let _ = writeln!(s, "release_jitter = \"{}ns\"", t.jitter);
+                }
+                _ => {}
+            }
         }
         if self.priorities == "explicit" {
             let _ = writeln!(s, "priority = {}", t.priority);
@@ -367,6 +447,8 @@ mod tests {
             cpu: Some(5),
             min_pct: Some(50),
             sections,
+            trigger: None,
+            sporadic_pct: None,
         }
     }
 

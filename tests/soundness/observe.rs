@@ -2,12 +2,14 @@
 //!
 //! The harness does not take the simulator's counters on trust: it
 //! recomputes every job's response, and which jobs missed, from the trace
-//! events and the task parameters alone (job `k` of a task is nominally
-//! released at `offset + k * period`, its deadline `deadline` later). The
+//! events and the task parameters alone (job `k` of a periodic task is
+//! nominally released at `offset + k * period`; a sporadic or triggered
+//! task's job at its release event, as the harness gives such tasks no
+//! jitter; the deadline is `deadline` later). The
 //! properties then compare the analysis with these figures, and the
 //! simulator's own counters with them too.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rtlab_tasks::model::System;
 use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
@@ -120,6 +122,9 @@ impl TaskSeen {
 pub(crate) struct Observer {
     /// `(offset, period, deadline)` per task, in nanoseconds.
     params: Vec<(u64, u64, u64)>,
+    /// Per task released by events (sporadic, triggered), the release of
+    /// each job seen by number; `None` for periodic tasks.
+    released: Vec<Option<BTreeMap<u64, u64>>>,
     tasks: Vec<TaskSeen>,
 }
 
@@ -138,13 +143,21 @@ impl Observer {
                     )
                 })
                 .collect(),
+            released: system
+                .tasks
+                .iter()
+                .map(|t| (t.trigger.is_some() || !t.arrival.is_periodic()).then(BTreeMap::new))
+                .collect(),
             tasks: vec![TaskSeen::default(); system.tasks.len()],
         }
     }
 
     fn release_of(&self, task: usize, job: u64) -> (u64, u64) {
         let (offset, period, deadline) = self.params[task];
-        let release = offset + job * period;
+        let release = match &self.released[task] {
+            Some(seen) => seen.get(&job).copied().unwrap_or(0),
+            None => offset + job * period,
+        };
         (release, release + deadline)
     }
 
@@ -162,8 +175,11 @@ impl Observer {
         for task in 0..self.tasks.len() {
             let (offset, period, _) = self.params[task];
             // Jobs nominally released before the end; those never seen
-            // were still delayed by their release jitter.
-            let due = if offset < end_ns {
+            // were still delayed by their release jitter (a task released
+            // by events has none: every release was seen).
+            let due = if self.released[task].is_some() {
+                self.tasks[task].seen
+            } else if offset < end_ns {
                 (end_ns - offset - 1) / period + 1
             } else {
                 0
@@ -196,6 +212,11 @@ impl Observer {
 impl TraceSink for Observer {
     fn event(&mut self, e: &JobEvent) {
         let task = e.task.0;
+        if let (Some(seen), EventKind::Release | EventKind::Skip) =
+            (&mut self.released[task], e.kind)
+        {
+            seen.insert(e.job, e.time_ns);
+        }
         let (release, deadline) = self.release_of(task, e.job);
         let t = &mut self.tasks[task];
         match e.kind {
