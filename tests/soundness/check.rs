@@ -8,7 +8,8 @@
 //!   deadline passed) and no deadlock, in any simulation;
 //! - **bounds**: a task the analysis accepts (`Some(true)`) never misses,
 //!   never deadlocks, and never responds later than its `wcrt_ns`, whatever
-//!   the set verdict;
+//!   the set verdict; a chain's simulated reactions and data ages never
+//!   exceed its `bound_ns` and `data_age_bound_ns`;
 //! - **exactness**: a set the analysis rejects as a proof (`Some(false)`),
 //!   on a config with synchronous releases, no jitter and constant
 //!   execution times, shows a miss (or a deadlock) in a long enough
@@ -326,10 +327,52 @@ fn judge(case: &Case, sim: &Sim, props: Properties) -> Option<String> {
             }
         }
     }
+    if props.bounds
+        && let Some(what) = chain_beyond_bound(a, &sim.outcome)
+    {
+        return Some(what);
+    }
     // A deadlock stops the run in the middle of an instant: the counters
     // and the trace may then disagree on the jobs of that instant.
     if props.consistency && sim.outcome.deadlock.is_none() {
         return inconsistency(sim);
+    }
+    None
+}
+
+/// The first chain whose simulated reaction or data age exceeds its
+/// analysis bound.
+fn chain_beyond_bound(a: &Analysis, outcome: &Outcome) -> Option<String> {
+    for (v, c) in a.chains.iter().zip(&outcome.chains) {
+        let worst = || {
+            c.worst.as_ref().map_or(String::new(), |w| {
+                format!(
+                    " (stimulus at {}ns, reaction at {}ns)",
+                    w.stimulus_ns, w.end_ns
+                )
+            })
+        };
+        if let (Some(bound), Some(max)) = (v.bound_ns, c.end_to_end.max_ns)
+            && max > bound
+        {
+            return Some(format!(
+                "bounds: chain {} has bound {bound}ns ({}), a stimulus reacted after {max}ns{}",
+                v.name,
+                v.method,
+                worst()
+            ));
+        }
+        if let (Some(Some(bound)), Some(max)) = (
+            v.data_age_bound_ns,
+            c.data_age.as_ref().and_then(|m| m.max_ns),
+        ) && max > bound
+        {
+            return Some(format!(
+                "bounds: chain {} has a data age bound of {bound}ns, a reaction used data \
+                 {max}ns old",
+                v.name
+            ));
+        }
     }
     None
 }
