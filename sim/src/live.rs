@@ -23,6 +23,7 @@ mod environment;
 mod kernel_trace;
 mod load;
 mod locks;
+mod pipes;
 mod plan;
 pub mod recording;
 mod runner;

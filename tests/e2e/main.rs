@@ -12,6 +12,7 @@ mod colors;
 mod cross;
 mod engines;
 mod live;
+mod live_chains;
 mod live_classes;
 mod live_latency;
 mod live_preemption;

@@ -171,20 +171,40 @@ impl ChainBook {
         if !self.tracks(task) {
             return;
         }
-        let Some(f) = self.flights[task].iter_mut().find(|f| f.k == k) else {
+        let latest = &self.latest;
+        start(
+            &mut self.flights[task],
+            (&self.places[task], &self.chains),
+            (k, now),
+            |writer| latest[writer].as_ref(),
+        );
+    }
+
+    /// [`ChainBook::started`] with the values it read given: per task it
+    /// reads, the token of the completion whose value it got (a task
+    /// missing from `read`, or `None`, gave no value). A live run knows
+    /// which job a register held when the reader read it, where the order
+    /// of the replayed events could say a later one.
+    pub fn started_with(
+        &mut self,
+        task: usize,
+        k: u64,
+        now: u64,
+        read: &[(usize, Option<&Token>)],
+    ) {
+        if !self.tracks(task) {
             return;
-        };
-        f.start = Some(now);
-        for (i, &(c, s)) in self.places[task].iter().enumerate() {
-            let chain = &self.chains[c];
-            if s > 0 && chain.links[s - 1] == Link::Register {
-                let writer = chain.tasks[s - 1];
-                f.paths[i] = self.latest[writer]
-                    .as_ref()
-                    .and_then(|t| t.path(c))
-                    .cloned();
-            }
         }
+        start(
+            &mut self.flights[task],
+            (&self.places[task], &self.chains),
+            (k, now),
+            |writer| {
+                read.iter()
+                    .find(|(w, _)| *w == writer)
+                    .and_then(|(_, t)| *t)
+            },
+        );
     }
 
     /// Job `k` of `task` completes at `now` (ns). Returns what it hands on
@@ -260,6 +280,27 @@ impl ChainBook {
                 }
             })
             .collect()
+    }
+}
+
+/// Job `k` (of a task at `places` of `chains`, its jobs in flight
+/// `flights`) first runs at `now`: its register paths come from what
+/// `read` gives for each task it reads.
+fn start<'t>(
+    flights: &mut VecDeque<Flight>,
+    (places, chains): (&[(usize, usize)], &[ChainState]),
+    (k, now): (u64, u64),
+    read: impl Fn(usize) -> Option<&'t Token>,
+) {
+    let Some(f) = flights.iter_mut().find(|f| f.k == k) else {
+        return;
+    };
+    f.start = Some(now);
+    for (i, &(c, s)) in places.iter().enumerate() {
+        let chain = &chains[c];
+        if s > 0 && chain.links[s - 1] == Link::Register {
+            f.paths[i] = read(chain.tasks[s - 1]).and_then(|t| t.path(c)).cloned();
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use rtlab_tasks::model::{
 use rtlab_tasks::outcome::DelayKind;
 
 use super::environment;
+use super::pipes::Links;
 use super::spans::Peer;
 use super::thread::{self, Class};
 use super::workload::{Boost, TaskPlan};
@@ -109,6 +110,7 @@ pub(crate) fn plan(system: &System, options: &Options) -> Result<Plan, LiveError
             abort_on_miss: system.scheduler.on_miss == OnMiss::Abort,
             spin_tail: spin,
             arrivals: Arrivals::new(t, options.seed, options.duration.as_nanos()),
+            links: Links::default(),
         })
         .collect();
     Ok(Plan {

@@ -3,6 +3,7 @@
 //! time, collect the threads' books into the ledger. CPU figures are in
 //! `usage.rs`.
 
+mod chains;
 mod kernel;
 mod usage;
 
@@ -24,6 +25,7 @@ use super::clock;
 use super::environment::{self, DmaLatency};
 use super::kernel_trace::Timeline;
 use super::locks::Mutex;
+use super::pipes;
 use super::plan::Plan;
 use super::spans::Spans;
 use super::thread;
@@ -98,7 +100,7 @@ pub(crate) fn run(
     mut trace: Option<&mut dyn TraceSink>,
 ) -> Result<Raw, LiveError> {
     let Plan {
-        tasks,
+        mut tasks,
         classes,
         affinity,
         mut warnings,
@@ -125,7 +127,11 @@ pub(crate) fn run(
     let mutexes = Arc::new(make_mutexes(system, &tasks, &classes, &mut warnings)?);
     let n = tasks.len();
     let queues = trace_queues(if trace.is_some() { n } else { 0 });
-    let ledger = Ledger::new(system);
+    let mut ledger = Ledger::new(system);
+    let links = pipes::links(system, ledger.chains(), options.duration.as_nanos());
+    for (tp, l) in tasks.iter_mut().zip(links) {
+        tp.links = l;
+    }
     let spans = Arc::new(Spans::new(n));
     let shape = Shape {
         spans: &spans,
@@ -234,6 +240,12 @@ fn account(e: Ended<'_>) -> Raw {
     };
     let cpus = usage.figures(&e.usage.0, &e.usage.1, &mut warnings, &mut details);
     let dropped = absorb(e.system, &mut ledger, &e.results, &mut warnings);
+    let logs: Vec<Option<&pipes::Log>> = e
+        .results
+        .iter()
+        .map(|r| r.as_ref().and_then(|r| r.chain_log.as_ref()))
+        .collect();
+    chains::replay(e.system, ledger.chains(), &logs);
     let deadlock = e
         .deadlock
         .map(|(at, cycle)| ledger.deadlock(at.saturating_sub(e.start), &cycle));

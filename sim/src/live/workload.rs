@@ -19,6 +19,14 @@
 //! - A miss's parts: the wake-up latency, queueing behind the previous job,
 //!   the job's own CPU time, lock waits by resource and holder, and the
 //!   rest as `unexplained_ns` (the thread was runnable and did not run).
+//! - A job that completes at or after the run's end is unfinished, as in
+//!   the simulator (the thread saw the end a little late).
+//! - A triggered task's jobs come from its trigger's tokens
+//!   ([`super::pipes`], `triggered.rs`); a completion sends its tokens
+//!   and publishes its register before anything else.
+
+mod timed;
+mod triggered;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -31,11 +39,13 @@ use rtlab_tasks::outcome::trace::{EventKind, JobEvent};
 
 use super::clock;
 use super::locks::{Mutex, NO_OWNER, Wait};
+use super::pipes::{Kind, Links, Log};
 use super::recording;
 use super::spans::{Peer, Spans};
 use super::thread::{self, Class};
 use super::watchdog::{Control, InjectedFault, NOT_WAITING};
 use crate::ledger::{Arrivals, JobCauses, JobPlan, ResourceBook, TaskBook};
+use timed::wait_for_release;
 
 /// A gap longer than this (ns) between two readings of the clocks while a
 /// job burns means the thread was not running: a preemption.
@@ -67,6 +77,8 @@ pub(crate) struct TaskPlan {
     /// The task's releases and draws (the ledger's, as in the simulator:
     /// same seed, same execution times).
     pub(crate) arrivals: Arrivals,
+    /// Its ends of the pipeline links (set by the runner).
+    pub(crate) links: Links,
 }
 
 /// How holding a resource raises a thread above its own priority.
@@ -95,6 +107,8 @@ pub(crate) struct TaskResult {
     pub(crate) lock_errors: Option<(usize, String, u64)>,
     /// The thread's kernel id (TID), to find it in a kernel trace.
     pub(crate) tid: u32,
+    /// Its chain events, if the task is a stage of a chain.
+    pub(crate) chain_log: Option<Log>,
 }
 
 /// How a job ended.
@@ -133,6 +147,8 @@ struct Runner<'a> {
     busy_since: Option<u64>,
     /// When the last job ended (completed, aborted, faulted), ns.
     last_end: u64,
+    /// The pipeline links and the chain log.
+    links: Links,
 }
 
 /// Held locks, released (innermost first) when dropped: on a fault's
@@ -379,6 +395,8 @@ pub(crate) fn run_task(
     resources: Vec<ResourceBook>,
 ) -> TaskResult {
     let mut arrivals = plan.arrivals.clone();
+    let mut links = std::mem::take(&mut plan.links);
+    let input = links.input.take();
     let mut runner = Runner {
         plan: &*plan,
         control,
@@ -394,45 +412,15 @@ pub(crate) fn run_task(
         deadline_abs: 0,
         busy_since: None,
         last_end: 0,
+        links,
     };
-    let start = control.start;
-    while let Some(release) = arrivals.next_release() {
-        if control.stop.load(Ordering::Relaxed) {
-            break;
+    let held = match &input {
+        Some(tokens) => runner.triggered(&mut arrivals, tokens),
+        None => {
+            runner.timed(&mut arrivals);
+            None
         }
-        let nominal = start.saturating_add(release);
-        // Released while its previous job still ran (not merely while the
-        // thread did its bookkeeping after it, kept off the CPU by a peer).
-        let queued = arrivals.next_job() > 0 && runner.last_end > nominal;
-        if queued && runner.plan.skip_overruns {
-            let job = arrivals.take();
-            runner.job = job.k;
-            runner.book.skipped();
-            runner.emit(nominal, EventKind::Skip);
-            continue;
-        }
-        let jitter = if queued {
-            0
-        } else {
-            runner.idle();
-            wait_for_release(nominal, runner.plan.spin_tail, control, || {
-                // Spinning before the release: busy for its peers.
-                runner.busy(clock::now());
-            });
-            let woke = recording::woke(nominal);
-            // Got the CPU only after the run ended (behind its peers'
-            // last jobs): not a wake-up measured in the run; the release
-            // counts as an incomplete job, as in the simulator.
-            if control.stop.load(Ordering::Acquire) || nominal + woke >= control.end {
-                break;
-            }
-            woke
-        };
-        let job = arrivals.take();
-        if !runner.run_job(&job, nominal, queued, jitter) {
-            break;
-        }
-    }
+    };
     // Releases due before the run ended that never ran (the thread was
     // still busy, or the run was stopped) are incomplete jobs, as in the
     // simulator; misses if their deadline had passed.
@@ -441,8 +429,15 @@ pub(crate) fn run_task(
     // exit (about 100 µs of kernel work here) does not delay a peer's job
     // inside the run.
     wait_for_release(control.end, 0, control, || {});
-    let end = control.ended_at().saturating_sub(start);
-    runner.book.unreleased(&arrivals, end, true);
+    let end = control.ended_at().saturating_sub(control.start);
+    match &input {
+        Some(tokens) => runner.drain(&mut arrivals, tokens, held, end),
+        None => {
+            runner.log_unreleased(&arrivals, end);
+            runner.book.unreleased(&arrivals, end, true);
+        }
+    }
+    // Dropping the links ends the triggered threads' drains.
     TaskResult {
         book: runner.book,
         resources: runner.resources,
@@ -450,6 +445,7 @@ pub(crate) fn run_task(
         dropped: runner.dropped,
         lock_errors: runner.lock_errors,
         tid: thread::tid(),
+        chain_log: runner.links.log.take(),
     }
 }
 
@@ -475,7 +471,15 @@ impl Runner<'_> {
         recording::release(&mut self.book, (!queued).then_some(jitter));
         self.emit(nominal, EventKind::Release);
         let _raised = self.plan.non_preemptive.map(Raised::new);
+        // Registers read before the start timestamp: what was read
+        // completed no later than the job started.
+        let reads = self.links.read();
         let started = recording::start(&mut self.book, job, run_start);
+        self.links.log(
+            job.k,
+            started.saturating_sub(run_start),
+            Kind::Started(reads),
+        );
         self.busy(started);
         self.emit(started, EventKind::Start);
         self.deadline_abs = run_start.saturating_add(job.deadline);
@@ -483,13 +487,22 @@ impl Runner<'_> {
         if queued {
             self.causes.queued = started.saturating_sub(nominal);
         }
-        let end = self.job(job.exec, job.fault_at);
+        let mut end = self.job(job.exec, job.fault_at);
+        if let End::Completed(at) = end {
+            if at >= self.control.ended_at() {
+                end = End::Halted;
+            } else {
+                self.links.completed(job.k, at.saturating_sub(run_start));
+            }
+        }
         self.last_end = match end {
             End::Completed(at) | End::Aborted(at) => at,
             End::Fault | End::Halted => clock::now(),
         };
         match end {
             End::Completed(end) => {
+                self.links
+                    .log(job.k, end.saturating_sub(run_start), Kind::Completed);
                 self.settle(nominal, end);
                 let lateness =
                     recording::complete(&mut self.book, job, run_start, end, &self.causes);
@@ -499,12 +512,16 @@ impl Runner<'_> {
                 }
             }
             End::Aborted(at) => {
+                self.links
+                    .log(job.k, at.saturating_sub(run_start), Kind::Dropped);
                 self.settle(nominal, at);
                 self.book.aborted(job, &self.causes);
                 self.emit(at, EventKind::Abort);
                 self.emit(self.deadline_abs, EventKind::Miss);
             }
             End::Fault => {
+                let at = self.last_end.saturating_sub(run_start);
+                self.links.log(job.k, at, Kind::Dropped);
                 self.book.faulted();
                 self.emit(clock::now(), EventKind::Fault);
             }
@@ -514,6 +531,7 @@ impl Runner<'_> {
                 let end = self.control.ended_at();
                 self.settle(nominal, end);
                 let end = end.saturating_sub(run_start);
+                self.links.log(job.k, end, Kind::Dropped);
                 self.book.unfinished(job, end, true, &self.causes);
                 return false;
             }
@@ -563,31 +581,5 @@ impl Raised {
 impl Drop for Raised {
     fn drop(&mut self) {
         let _ = thread::set_class(self.own);
-    }
-}
-
-/// Sleeps until `release` (absolute, CLOCK_MONOTONIC), spinning for the last
-/// `spin_tail` ns; long sleeps are cut into slices so that a stop is seen
-/// within 200 ms.
-fn wait_for_release(release: u64, spin_tail: u64, control: &Control, spinning: impl FnOnce()) {
-    const SLICE: u64 = 200_000_000;
-    let wake = release.saturating_sub(spin_tail);
-    loop {
-        let now = clock::now();
-        if now >= wake || control.stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let target = if wake - now > SLICE {
-            now + SLICE
-        } else {
-            wake
-        };
-        clock::sleep_until(target);
-    }
-    if spin_tail > 0 {
-        spinning();
-    }
-    while spin_tail > 0 && clock::now() < release && !control.stop.load(Ordering::Relaxed) {
-        std::hint::spin_loop();
     }
 }
