@@ -501,6 +501,20 @@ impl Outcome {
             };
             task.analysis = p;
         }
+        for chain in &mut self.chains {
+            let Some(v) = analysis.chains.iter().find(|v| v.name == chain.name) else {
+                continue;
+            };
+            chain.analysis = Some(ChainPrediction {
+                bound_ns: v.bound_ns,
+                data_age_bound_ns: v.data_age_bound_ns.flatten(),
+                method: v.method.to_string(),
+                exceeded_ns: match (v.bound_ns, chain.end_to_end.max_ns) {
+                    (Some(bound), Some(worst)) if worst > bound => Some(worst - bound),
+                    _ => None,
+                },
+            });
+        }
     }
 
     /// Total deadline misses over all tasks.
