@@ -62,11 +62,14 @@
 //!
 //! `bound_ns` is the larger of the two for chains with register links (so
 //! it bounds the latency measured either way), `S` of the single segment
-//! otherwise. The register arguments need every job to run to completion
-//! (a skipped, aborted or faulty writer job leaves the value stale, a
-//! skipped reader release delays the reaction): under `overrun = "skip"`,
+//! otherwise. Both arguments need every job to run to completion (a
+//! skipped, aborted or faulty job loses its stimulus, which then reacts
+//! only through a later one; a writer's leaves the value stale; a skipped
+//! reader release delays the reaction): under `overrun = "skip"`,
 //! `on_miss = "abort"` or injected faults in the chain's tasks or their
-//! triggers, a chain with register links gets no bound.
+//! triggers, a chain gets no bound (the soundness harness found the trigger
+//! case: a stimulus aborted at 9 ns reacted through the next one, past the
+//! holistic bound).
 //!
 //! `schedulable` is `true` when the bound is at most the chain's deadline,
 //! `null` otherwise: a bound above the deadline is not a proven miss, and
@@ -292,7 +295,9 @@ impl Figures<'_> {
             (true, false) => "davare",
             (true, true) => "holistic+davare",
         };
-        let (bound, data_age, mut detail) = if registers {
+        let (bound, data_age, mut detail) = if let Some(why) = self.stale_values(chain) {
+            (None, None, format!("no bound: {why}"))
+        } else if registers {
             self.register_bounds(chain, &segments)
         } else {
             let term = self.span(chain, segments[0]);
@@ -340,10 +345,6 @@ impl Figures<'_> {
         chain: &Chain,
         segments: &[Segment],
     ) -> (Option<Duration>, Option<Duration>, String) {
-        if let Some(why) = self.stale_values(chain) {
-            let text = format!("no bound: {why}");
-            return (None, None, text);
-        }
         let (head, tail) = segments.split_first().expect("a chain has a segment");
         let mut age: Vec<Term> = Vec::new();
         for seg in &segments[..segments.len() - 1] {
@@ -369,15 +370,17 @@ impl Figures<'_> {
         (bound, a, text)
     }
 
-    /// Why values can go stale without end in this chain, if they can: a
-    /// job of one of its tasks (or of their triggers) may not complete.
+    /// Why a stimulus can be lost, or a value go stale without end, in this
+    /// chain, if they can: a job of one of its tasks (or of their
+    /// triggers) may not complete. A lost stimulus reacts only through a
+    /// later one, so no per-instance bound holds for it.
     fn stale_values(&self, chain: &Chain) -> Option<String> {
         let s = &self.system.scheduler;
         if s.overrun == Overrun::Skip {
-            return Some("overrun = skip drops releases, a register value can stay stale".into());
+            return Some("overrun = skip drops releases: a stimulus can be lost, a register value stay stale".into());
         }
         if s.on_miss == OnMiss::Abort {
-            return Some("on_miss = abort ends late jobs, a register value can stay stale".into());
+            return Some("on_miss = abort ends late jobs: a stimulus can be lost, a register value stay stale".into());
         }
         let mut ids: Vec<TaskId> = Vec::new();
         for &id in &chain.tasks {
@@ -394,7 +397,7 @@ impl Figures<'_> {
             .find(|k| self.system.tasks[k.0].faults.panic_every > 0)
             .map(|k| {
                 format!(
-                    "`{}` has injected faults, a register value can stay stale",
+                    "`{}` has injected faults: a stimulus can be lost, a register value stay stale",
                     self.name(*k)
                 )
             })
