@@ -144,6 +144,8 @@ pub(crate) struct Passed {
     /// The exactness property applied (a proven miss on a synchronous,
     /// deterministic config).
     pub(crate) exactness_checked: bool,
+    /// Chains with an end-to-end bound, checked in every simulation.
+    pub(crate) chain_bounds: u64,
     /// Tasks with a proven miss (`Some(false)` in a set proven unschedulable)
     /// and no `witness`.
     pub(crate) missing_witnesses: Vec<String>,
@@ -168,6 +170,12 @@ pub(crate) fn check(spec: &Spec, props: Properties) -> Result<Checked, Box<Failu
     let seeds: &[u64] = if deterministic { &SEEDS[..1] } else { &SEEDS };
     let mut passed = Passed {
         verdict: case.analysis.schedulable,
+        chain_bounds: case
+            .analysis
+            .chains
+            .iter()
+            .filter(|c| c.bound_ns.is_some())
+            .count() as u64,
         ..Passed::default()
     };
     let mut saw_failure = false;

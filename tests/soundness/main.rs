@@ -89,6 +89,7 @@ struct Tally {
     verdicts: [u64; 3],
     sims: u64,
     exactness_checked: u64,
+    chain_bounds: u64,
     missing_witnesses: u64,
     first_missing_witness: Option<String>,
 }
@@ -110,6 +111,7 @@ impl Tally {
                 self.verdicts[slot] += 1;
                 self.sims += p.sims;
                 self.exactness_checked += u64::from(p.exactness_checked);
+                self.chain_bounds += p.chain_bounds;
                 if !p.missing_witnesses.is_empty() {
                     self.missing_witnesses += 1;
                     self.first_missing_witness.get_or_insert_with(|| {
@@ -190,7 +192,7 @@ fn analysis_claims_hold_in_simulation() {
     println!(
         "soundness: {} configs checked (seed {seed}, {cases} cases), {} rejected by the loader; \
          verdicts schedulable/not/unknown {}/{}/{}; {} simulations; {} exactness checks; \
-         {:.1}s, {:.0} configs/s",
+         {} chain bounds checked; {:.1}s, {:.0} configs/s",
         t.configs,
         t.rejected,
         t.verdicts[0],
@@ -198,6 +200,7 @@ fn analysis_claims_hold_in_simulation() {
         t.verdicts[2],
         t.sims,
         t.exactness_checked,
+        t.chain_bounds,
         secs,
         t.configs as f64 / secs.max(1e-9),
     );
