@@ -237,6 +237,7 @@ fn live_run(label: &str) -> RunView {
         resources: Vec::new(),
         trace: None,
         deadlock: None,
+        chains: Vec::new(),
     };
     RunView {
         label: label.to_string(),

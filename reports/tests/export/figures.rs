@@ -89,6 +89,7 @@ fn run(engine: Engine, late: bool) -> RunView {
         resources: Vec::new(),
         trace: None,
         deadlock: None,
+        chains: Vec::new(),
     };
     let ev = |t, task, job, kind: &str| WindowEvent {
         t,

@@ -146,6 +146,7 @@ pub(crate) fn outcome(n: usize, samples: usize) -> Outcome {
         }],
         trace: None,
         deadlock: None,
+        chains: Vec::new(),
     }
 }
 
