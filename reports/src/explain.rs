@@ -43,6 +43,7 @@ use rtlab_tasks::outcome::{Delay, DelayKind, Engine, Interference, Miss, MissKin
 
 use crate::format;
 
+pub mod chain;
 mod foreign;
 mod verdict;
 

@@ -5,7 +5,8 @@
 //! - [`result`]: a whole result directory ([`write_result_dir`]) and
 //!   reading `result.json` back ([`read_result`]);
 //! - [`hgrm`]: one metric as HdrHistogram's percentile distribution text;
-//! - [`csv`]: the per-task summary table;
+//! - [`csv`]: the per-task summary table (and the per-chain one,
+//!   `chains.csv`);
 //! - [`perfetto`]: a streaming trace writer for `--trace`;
 //! - [`window`]: the first stretch of a run's events and the stretches
 //!   around each task's worst miss, for Gantt timelines.

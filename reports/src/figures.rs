@@ -13,11 +13,13 @@
 //! | `response-percentiles` | response time by percentile, one panel per run | always |
 //! | `latency-N-response-time` | response-time distribution (OSADL style) | every run |
 //! | `latency-N-release-jitter` | wake-up latency distribution | runs where some release was late (live runs; simulations with `release_jitter`) |
+//! | `chain-N-<chain>` | a chain's end-to-end latency distribution (and data age) against its deadline and the analysis' end-to-end bound; the caption tells its worst instance stage by stage | every run, for each of its chains |
 //! | `utilization` | CPU busy share per run, with the worst-case demand | always |
 //! | `side-by-side-response` | response time against deadline, a row per task, a column per run with its verdict | two runs or more |
 //! | `side-by-side-misses` | missed share of jobs and worst tardiness, the same grid | two runs or more |
 //! | `side-by-side-release-jitter` | wake-up latency, the same grid | two runs or more, some release late |
 //! | `side-by-side-start-delay` | release to first execution, the same grid | two runs or more, some start delayed |
+//! | `side-by-side-chains` | each chain's end-to-end latency, a row per chain, a column per run, ranked in the caption | two runs or more with chains |
 //!
 //! The `side-by-side-*` figures are the comparison's (their
 //! [`Section`] is [`Section::Comparison`]); the rest are the runs' plots.
@@ -26,6 +28,7 @@
 //! (built once from the task names in the order they first appear across
 //! the runs, config order for one config; the rule is in `plot::style`).
 
+mod chains;
 mod gantt_text;
 mod multiples;
 
@@ -96,6 +99,7 @@ pub fn all(runs: &[RunView], dir: &Path) -> Result<Vec<Figure>, ReportError> {
     for &i in &jittery {
         figures.push(set.latency(dir, i, Distribution::Jitter, jitter_axes)?);
     }
+    figures.extend(set.chains(dir)?);
     figures.push(set.utilization(dir)?);
     figures.extend(set.side_by_side(dir)?);
     Ok(figures)
@@ -395,6 +399,7 @@ impl<'a> RunSet<'a> {
             return Ok(Vec::new());
         };
         let colors: Vec<usize> = window.tasks.iter().map(|n| self.color(n)).collect();
+        let links = gantt::links_from_config(&self.runs[i].outcome.config, &window.tasks);
         let periods = self.periods(i, window);
         let (span, from) = match shared {
             Some((j, s)) if j != i => (gantt::fixed_span(window, s.start_ns, s.end_ns), Some(j)),
@@ -407,7 +412,7 @@ impl<'a> RunSet<'a> {
             gantt_caption(window, span, from, !around.is_empty()),
             dir,
         );
-        gantt::gantt(&f.files, &f.title, window, span, &colors)?;
+        gantt::gantt(&f.files, &f.title, window, span, &colors, &links)?;
         let mut figures = vec![f];
         for (m, w) in around.iter().enumerate() {
             let range = gantt::time_range(w.span.start_ns, w.span.end_ns);
@@ -421,7 +426,7 @@ impl<'a> RunSet<'a> {
                 ),
                 dir,
             );
-            gantt::gantt(&f.files, &f.title, &w.window, w.span, &colors)?;
+            gantt::gantt(&f.files, &f.title, &w.window, w.span, &colors, &links)?;
             figures.push(f);
         }
         Ok(figures)

@@ -8,7 +8,9 @@
 //! any number: they say how far the numbers can be trusted); for two runs
 //! or more the runs side by side (the `side-by-side-*` figures, a row per
 //! task and a column per run); then a per-task table (an exceeded bound
-//! marked), the plots (inline SVG, with links to the PNG and SVG files
+//! marked) and, when the runs have chains, a per-chain table (stages,
+//! end-to-end latency, bound, deadline, the worst instance's dominant
+//! stage), the plots (inline SVG, with links to the PNG and SVG files
 //! beside it), and what each run ran on, its facts in words and units
 //! (live: where each CPU's time went, and its warnings again). Everything is in the one file: the
 //! CSS, the drawings, a small self-check script; no network, no external
@@ -33,8 +35,10 @@ use crate::figures::{Figure, Section};
 use crate::format;
 use crate::run::RunView;
 
+mod chains;
 mod runs;
 
+use chains::{CHAIN_HEADER, chain_details, chain_rows};
 use runs::{EnvView, RunWarnings, environment, warnings};
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -56,6 +60,9 @@ struct Page {
     header: Vec<&'static str>,
     rows: Vec<RowView>,
     exceeded: bool,
+    /// The per-chain table (empty without chains).
+    chain_header: Vec<&'static str>,
+    chain_rows: Vec<RowView>,
     /// The comparison's figures (runs side by side).
     comparison: Vec<FigureView>,
     figures: Vec<FigureView>,
@@ -120,7 +127,8 @@ pub fn explain_miss(task: &TaskOutcome, m: &Miss, engine: Engine) -> String {
 fn verdict(run: &RunView) -> VerdictView {
     let o = &run.outcome;
     let missed: Vec<&TaskOutcome> = o.tasks.iter().filter(|t| t.deadline_misses > 0).collect();
-    let mut details = Vec::new();
+    // A chain that missed is what the reader came for: it goes first.
+    let mut details = chain_details(run);
     for t in &missed {
         let head = format!(
             "`{}` missed {} of {} deadlines ({})",
@@ -301,6 +309,8 @@ pub fn render(title: &str, runs: &[RunView], figures: &[Figure]) -> Result<Strin
         verdicts: runs.iter().map(verdict).collect(),
         header: HEADER.to_vec(),
         rows: rows(runs),
+        chain_header: CHAIN_HEADER.to_vec(),
+        chain_rows: chain_rows(runs),
         exceeded: runs
             .iter()
             .any(|r| r.outcome.tasks.iter().any(|t| exceeded(t).is_some())),

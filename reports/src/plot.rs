@@ -10,6 +10,8 @@
 //! - [`latency`]: a latency distribution in the OSADL / cyclictest style
 //!   (linear bins, log counts, worst case marked), per task or per run.
 //! - [`cdf`]: latency by percentile on HdrHistogram's "nines" axis.
+//! - [`chain`]: a chain's end-to-end latency against its deadline and
+//!   the analysis' end-to-end bound.
 //! - [`response`]: response times against deadlines, per task and run,
 //!   with the response-time analysis bound beside them.
 //! - [`misses`]: deadline misses and worst tardiness, per task and run.
@@ -27,6 +29,7 @@
 //! into place, like every exported file.
 
 pub mod cdf;
+pub mod chain;
 pub mod gantt;
 pub mod latency;
 mod layout;

@@ -276,5 +276,12 @@ fn table(runs: &[RunView]) -> String {
             format::percent(busy),
         ]);
     }
-    t.render(1)
+    let mut out = t.render(1);
+    // With chains, the runs ranked by end-to-end latency.
+    let outcomes: Vec<&Outcome> = runs.iter().map(|r| &r.outcome).collect();
+    let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
+    for line in rtlab_reports::explain::chain::ranking_lines(&outcomes, &labels) {
+        out.push_str(&format!("\n{line}\n"));
+    }
+    out
 }

@@ -4,6 +4,7 @@
 //! missed, its worst miss and what delayed it (the biggest foreign cause
 //! in one line first), then the CPUs (live: where each one's time went).
 
+use rtlab_reports::explain::chain;
 use rtlab_reports::{format, usage};
 use rtlab_tasks::model::{CpuId, System};
 use rtlab_tasks::outcome::{Engine, Miss, Outcome, TaskOutcome};
@@ -19,6 +20,7 @@ fn dur(ns: Option<u64>) -> String {
 pub(super) fn render(system: &System, outcome: &Outcome) -> String {
     let mut out = heading(system, outcome);
     out.push_str(&task_table(outcome));
+    out.push_str(&chain_table(outcome));
     out.push_str(&misses(outcome));
     out.push_str(&platform(outcome));
     if outcome.engine == Engine::Live {
@@ -84,6 +86,59 @@ fn task_table(outcome: &Outcome) -> String {
             out.push_str(&format!(
                 " {} exceeded the analysis bound: {text}\n",
                 task.name
+            ));
+        }
+    }
+    out
+}
+
+/// Per chain (none without chains): stages, instances, end-to-end misses
+/// and latency against the bound and deadline, the worst instance's
+/// dominant stage; then each chain that missed, in words.
+fn chain_table(outcome: &Outcome) -> String {
+    if outcome.chains.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new(&[
+        "chain",
+        "stages",
+        ">instances",
+        ">missed",
+        ">end to end p50",
+        ">p99",
+        ">max",
+        ">bound",
+        ">deadline",
+        "worst: dominant stage",
+    ]);
+    for c in &outcome.chains {
+        t.row(vec![
+            c.name.clone(),
+            c.tasks.join(" -> "),
+            c.jobs.to_string(),
+            c.deadline_misses.to_string(),
+            dur(c.end_to_end.p50_ns),
+            dur(c.end_to_end.p99_ns),
+            dur(c.end_to_end.max_ns),
+            c.analysis
+                .as_ref()
+                .map_or_else(|| "-".into(), |a| dur(a.bound_ns)),
+            dur(c.deadline_ns),
+            c.worst
+                .as_ref()
+                .and_then(chain::dominant_share)
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut out = format!("\n{}", t.render(1));
+    for c in &outcome.chains {
+        if let Some(line) = chain::missed(c) {
+            out.push_str(&format!(" {line}\n"));
+        }
+        if let Some(text) = chain::exceeded(c) {
+            out.push_str(&format!(
+                " chain {} exceeded the analysis bound: {text}\n",
+                c.name
             ));
         }
     }

@@ -428,3 +428,61 @@ fn report_of_a_run_missing_only_late_has_a_labelled_timeline_around_the_miss() {
         "no labelled timeline around the miss:\n{html}"
     );
 }
+
+#[test]
+fn a_pipeline_report_has_the_chain_plot_table_files_and_verdict() {
+    let sb = Sandbox::new();
+    let run = sb.rtlab([
+        "simulate".as_ref(),
+        config("pipeline.toml").as_os_str(),
+        "--out".as_ref(),
+        "sim".as_ref(),
+    ]);
+    run.expect_code(0);
+    // The terminal summary: the chain's row and its verdict in words.
+    assert!(
+        run.stdout.contains(
+            "chain frame-to-brake missed 95 of 301 deadlines, worst 41.4 ms > 35.0 ms: detect \
+             waited 20.0 ms and ran 13.6 ms (33.6 ms of 41.4 ms)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let dir = sb.path().join("sim");
+    for file in ["chain-frame-to-brake.end_to_end.hgrm", "chains.csv"] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let csv = std::fs::read_to_string(dir.join("chains.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("frame-to-brake,camera->detect->plan->actuate,301,")),
+        "{csv}"
+    );
+    sb.rtlab(["report", "sim", "--out", "rep"]).expect_code(0);
+    let rep = sb.path().join("rep");
+    for ext in ["png", "svg"] {
+        assert!(rep.join(format!("chain-1-frame-to-brake.{ext}")).is_file());
+    }
+    let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
+    // The per-chain table, after the per-task one, with its row.
+    let table = html
+        .find("<section id=\"chains\">")
+        .expect("no chain table");
+    assert!(html.find("<section id=\"summary\">").unwrap() < table);
+    let row = &html[table..];
+    for cell in [
+        "<td>frame-to-brake</td>",
+        "<td>camera -&gt; detect -&gt; plan -&gt; actuate</td>",
+        "<td>301</td><td>95</td>",
+        "<td>41.4 ms</td>",
+        "<td>35.0 ms</td>",
+        "<td>detect: 33.6 ms of 41.4 ms</td>",
+    ] {
+        assert!(row.contains(cell), "{cell}");
+    }
+    // The verdict fails on the chain and names it first.
+    assert!(html.contains("95 end-to-end deadlines missed by 1 chain"));
+    assert!(html.contains("<li>chain frame-to-brake missed 95 of 301 deadlines"));
+    assert!(html.contains("id=\"chain-1-frame-to-brake\""));
+}

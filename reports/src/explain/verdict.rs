@@ -24,6 +24,10 @@ pub struct Tally {
     pub interrupted: bool,
     /// The run's length, in nanoseconds.
     pub duration_ns: u64,
+    /// End-to-end deadlines missed, all chains.
+    pub chain_misses: u64,
+    /// Chains that missed at least one end-to-end deadline.
+    pub chains_missed: usize,
 }
 
 /// The largest tardiness of `t`, in nanoseconds: how far past its
@@ -50,6 +54,8 @@ pub fn tally(o: &Outcome) -> Tally {
         deadlock: o.deadlock.is_some(),
         interrupted: o.interrupted,
         duration_ns: o.duration_ns,
+        chain_misses: o.chains.iter().map(|c| c.deadline_misses).sum(),
+        chains_missed: o.chains.iter().filter(|c| c.deadline_misses > 0).count(),
     }
 }
 
@@ -58,24 +64,41 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 impl Tally {
-    /// Whether every deadline was met and nothing deadlocked.
+    /// Whether every deadline (of a task or a chain) was met and nothing
+    /// deadlocked.
     pub fn ok(&self) -> bool {
-        self.misses == 0 && !self.deadlock
+        self.misses == 0 && self.chain_misses == 0 && !self.deadlock
     }
 
     /// The report's verdict line: `no deadline missed in 2.00 s`, `40
-    /// deadlines missed by 1 task in 2.00 s`.
+    /// deadlines missed by 1 task in 2.00 s`, `95 end-to-end deadlines
+    /// missed by 1 chain in 10.0 s` (both, joined by `;`, when tasks and
+    /// chains missed).
     pub fn headline(&self) -> String {
         let length = format::duration(self.duration_ns);
-        if self.ok() {
-            format!("no deadline missed in {length}")
-        } else {
-            format!(
-                "{} missed by {} in {length}",
+        if self.misses == 0 && self.chain_misses == 0 {
+            return format!("no deadline missed in {length}");
+        }
+        let mut parts = Vec::new();
+        if self.misses > 0 {
+            parts.push(format!(
+                "{} missed by {}",
                 plural(self.misses, "deadline", "deadlines"),
                 plural(self.tasks_missed as u64, "task", "tasks")
-            )
+            ));
         }
+        if self.chain_misses > 0 {
+            parts.push(format!(
+                "{} missed by {}",
+                plural(
+                    self.chain_misses,
+                    "end-to-end deadline",
+                    "end-to-end deadlines"
+                ),
+                plural(self.chains_missed as u64, "chain", "chains")
+            ));
+        }
+        format!("{} in {length}", parts.join("; "))
     }
 
     /// The verdict in a few words, for a column title: `all deadlines
@@ -92,7 +115,11 @@ impl Tally {
                 plural(self.misses, "miss", "misses"),
                 format::duration(self.worst_tardiness_ns)
             ));
-        } else if !self.deadlock {
+        }
+        if self.chain_misses > 0 {
+            parts.push(plural(self.chain_misses, "chain miss", "chain misses"));
+        }
+        if parts.is_empty() {
             parts.push("all deadlines met".to_string());
         }
         let text = parts.join("; ");
@@ -116,6 +143,8 @@ mod tests {
             deadlock: false,
             interrupted: false,
             duration_ns: 2_000_000_000,
+            chain_misses: 0,
+            chains_missed: 0,
         }
     }
 
@@ -145,5 +174,30 @@ mod tests {
             ..tally(3, 1, 1_000_000)
         };
         assert_eq!(cut.short(), "3 misses, worst +1.00 ms (interrupted)");
+    }
+
+    #[test]
+    fn a_chain_that_missed_fails_the_verdict_and_is_counted_apart_from_tasks() {
+        let chains_only = Tally {
+            chain_misses: 95,
+            chains_missed: 1,
+            ..tally(0, 0, 0)
+        };
+        assert!(!chains_only.ok());
+        assert_eq!(
+            chains_only.headline(),
+            "95 end-to-end deadlines missed by 1 chain in 2.00 s"
+        );
+        assert_eq!(chains_only.short(), "95 chain misses");
+        let both = Tally {
+            chain_misses: 1,
+            chains_missed: 1,
+            ..tally(13, 1, 553_000)
+        };
+        assert_eq!(
+            both.headline(),
+            "13 deadlines missed by 1 task; 1 end-to-end deadline missed by 1 chain in 2.00 s"
+        );
+        assert_eq!(both.short(), "13 misses, worst +553 µs; 1 chain miss");
     }
 }

@@ -1,4 +1,5 @@
-//! `summary.csv`: one row per task, the figures a spreadsheet needs.
+//! `summary.csv`: one row per task, the figures a spreadsheet needs (and
+//! `chains.csv`, one row per chain: [`write_chains`]).
 //!
 //! RFC 4180 text: a header row, then one record per task in result order,
 //! fields separated by commas, a field quoted (with inner quotes doubled)
@@ -21,6 +22,10 @@ use std::io::{self, Write};
 
 use rtlab_tasks::outcome::metrics::Metric;
 use rtlab_tasks::outcome::{Outcome, TaskOutcome};
+
+mod chains;
+
+pub use chains::{CHAIN_COLUMNS, write_chains};
 
 /// The columns of `summary.csv`, in order. Names ending in `_ns` are
 /// nanoseconds.

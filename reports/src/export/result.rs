@@ -1,5 +1,6 @@
 //! A result directory: `result.json`, `summary.csv` and one `.hgrm` per
-//! task and metric.
+//! task and metric; with chains, `chain-<chain>.<metric>.hgrm` and
+//! `chains.csv` too.
 //!
 //! [`write_result_dir`] writes the whole set; [`read_result`] reads
 //! `result.json` back. Output is deterministic: the same [`Outcome`] gives
@@ -24,6 +25,14 @@ pub const RESULT_FILE: &str = "result.json";
 /// File name of the per-task summary table in a result directory.
 pub const SUMMARY_FILE: &str = "summary.csv";
 
+/// File name of the per-chain table in a result directory (results with
+/// chains only).
+pub const CHAINS_FILE: &str = "chains.csv";
+
+/// The chain metrics exported as `.hgrm` files: `end_to_end` always,
+/// `data_age` for chains with a register link.
+pub const CHAIN_METRICS: [&str; 2] = ["end_to_end", "data_age"];
+
 /// The metrics exported as `.hgrm` files, in file order, as named in
 /// `result.json` and in the file names.
 pub const METRICS: [&str; 5] = [
@@ -44,13 +53,18 @@ pub struct WrittenFiles {
     /// `<task>.<metric>.hgrm`, by task in result order, then by metric in
     /// [`METRICS`] order.
     pub histograms: Vec<PathBuf>,
+    /// `chain-<chain>.<metric>.hgrm` by chain in result order (see
+    /// [`CHAIN_METRICS`]), then [`CHAINS_FILE`]; empty without chains.
+    pub chains: Vec<PathBuf>,
 }
 
 impl WrittenFiles {
-    /// Every file, in the order written: histograms, summary, result.
+    /// Every file, in the order written: histograms, chain files,
+    /// summary, result.
     pub fn all(&self) -> impl Iterator<Item = &Path> {
         self.histograms
             .iter()
+            .chain(&self.chains)
             .chain([&self.summary, &self.result])
             .map(PathBuf::as_path)
     }
@@ -70,6 +84,42 @@ pub fn metrics(task: &TaskOutcome) -> [(&'static str, &Metric); 5] {
 /// The file name of one task's metric: `<task>.<metric>.hgrm`.
 pub fn hgrm_file_name(task: &str, metric: &str) -> String {
     format!("{task}.{metric}.hgrm")
+}
+
+/// The file name of one chain's metric: `chain-<chain>.<metric>.hgrm`
+/// (a task's files end in one of [`METRICS`], never in a chain metric, so
+/// the two never collide).
+pub fn chain_hgrm_file_name(chain: &str, metric: &str) -> String {
+    format!("chain-{chain}.{metric}.hgrm")
+}
+
+/// Writes each chain's `.hgrm` files and [`CHAINS_FILE`] into `dir`.
+fn write_chain_files(dir: &Path, outcome: &Outcome) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    if outcome.chains.is_empty() {
+        return Ok(written);
+    }
+    for c in &outcome.chains {
+        let metrics = [
+            (CHAIN_METRICS[0], Some(&c.end_to_end)),
+            (CHAIN_METRICS[1], c.data_age.as_ref()),
+        ];
+        for (metric, m) in metrics {
+            let Some(m) = m else { continue };
+            let recorder = m.recorder().map_err(|source| ReportError::Metric {
+                task: format!("chain {}", c.name),
+                metric,
+                source,
+            })?;
+            let path = dir.join(chain_hgrm_file_name(&c.name, metric));
+            AtomicFile::write_with(&path, |out| hgrm::write(out, &recorder))?;
+            written.push(path);
+        }
+    }
+    let path = dir.join(CHAINS_FILE);
+    AtomicFile::write_with(&path, |out| csv::write_chains(out, outcome))?;
+    written.push(path);
+    Ok(written)
 }
 
 /// `outcome` as `result.json` holds it: pretty-printed JSON (two-space
@@ -112,6 +162,7 @@ pub fn write_result_dir(dir: &Path, outcome: &Outcome) -> Result<WrittenFiles, R
             histograms.push(path);
         }
     }
+    let chains = write_chain_files(dir, outcome)?;
     let summary = dir.join(SUMMARY_FILE);
     AtomicFile::write_with(&summary, |out| csv::write_summary(out, outcome))?;
     let json = result_json(outcome)?;
@@ -121,6 +172,7 @@ pub fn write_result_dir(dir: &Path, outcome: &Outcome) -> Result<WrittenFiles, R
         result,
         summary,
         histograms,
+        chains,
     })
 }
 
@@ -173,6 +225,20 @@ fn check_schema(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// characters; this guards results read from elsewhere.
 fn check_task_names(outcome: &Outcome) -> Result<(), ReportError> {
     let mut seen = std::collections::BTreeSet::new();
+    // Chains name files too (`chain-<name>.<metric>.hgrm`): the same rule,
+    // in their own name space.
+    let mut chains = std::collections::BTreeSet::new();
+    for c in &outcome.chains {
+        let usable = !c.name.is_empty()
+            && c.name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        if !usable || !chains.insert(c.name.as_str()) {
+            return Err(ReportError::TaskName {
+                name: format!("chain {}", c.name),
+            });
+        }
+    }
     for task in &outcome.tasks {
         let name = &task.name;
         let usable = !name.is_empty()

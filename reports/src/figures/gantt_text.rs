@@ -12,7 +12,8 @@ pub(super) const GANTT_LEGEND: &str = "One row per CPU (who ran there), then one
     strip a lock held. Up arrows are releases, down arrows deadlines; a red arrow is a missed \
     deadline, and the red line from it runs to the job's end (a tick where each late job \
     ended; one line for jobs late one after another), labelled with how late where there is \
-    room.";
+    room. In a chain, a dashed black arrow is a hand-off: a job's completion releasing the next \
+    stage's job (a grey one: a value the next stage read).";
 
 /// Said of a window around a miss that lost events.
 pub(super) const TRUNCATED: &str = " The recorded window lost events (too many, or the miss came too late \

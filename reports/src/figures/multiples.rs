@@ -79,9 +79,9 @@ impl Quantity {
 }
 
 impl RunSet<'_> {
-    /// The side-by-side figures, for two runs or more: response time and
-    /// misses always, wake-up latency and start delay when some run
-    /// recorded any.
+    /// The side-by-side figures, for two runs or more: the chains' end-to-end
+    /// latency first when the runs have chains, response time and misses
+    /// always, wake-up latency and start delay when some run recorded any.
     pub(super) fn side_by_side(&self, dir: &Path) -> Result<Vec<Figure>, ReportError> {
         if self.runs.len() < 2 {
             return Ok(Vec::new());
@@ -103,6 +103,10 @@ impl RunSet<'_> {
                 figures.push(self.spread_figure(dir, &columns, &key, q)?);
             }
         }
+        // With chains, their end-to-end latency is the question: first.
+        if let Some(f) = self.chains_side_by_side(dir, &columns, &key)? {
+            figures.insert(0, f);
+        }
         Ok(figures)
     }
 
@@ -119,7 +123,7 @@ impl RunSet<'_> {
             .into_iter()
             .map(|(name, per_run)| Row {
                 name: name.to_string(),
-                color: self.color(name),
+                color: Some(self.color(name)),
                 note: response.then(|| deadlines(&per_run)),
                 cells: per_run
                     .iter()
@@ -150,7 +154,7 @@ impl RunSet<'_> {
             .into_iter()
             .map(|(name, per_run)| Row {
                 name: name.to_string(),
-                color: self.color(name),
+                color: Some(self.color(name)),
                 note: None,
                 cells: per_run
                     .iter()
@@ -180,7 +184,7 @@ impl RunSet<'_> {
     }
 }
 
-fn side_figure(stem: &str, title: &str, caption: String, dir: &Path) -> Figure {
+pub(super) fn side_figure(stem: &str, title: &str, caption: String, dir: &Path) -> Figure {
     let id = format!("side-by-side-{stem}");
     Figure {
         files: PlotFiles::new(dir, &id),
@@ -192,7 +196,7 @@ fn side_figure(stem: &str, title: &str, caption: String, dir: &Path) -> Figure {
 }
 
 /// A metric's box-plot figures, when it recorded any.
-fn spread(m: &Metric) -> Option<Spread> {
+pub(super) fn spread(m: &Metric) -> Option<Spread> {
     Some(Spread {
         min_ns: m.min_ns?,
         p50_ns: m.p50_ns?,

@@ -48,22 +48,27 @@ use lateness::{Room, clusters, lateness_label};
 use timeline::Timeline;
 
 mod around;
+mod handoff;
 mod lateness;
 mod timeline;
 
 pub use around::{MissWindow, miss_windows, time_range};
+pub use handoff::{Link, LinkKind, links_from_config};
 pub use timeline::{Span, choose_span, fixed_span, span_around};
 
 /// Draws the timeline of `span` of `window` into `files`; `colors` are the
-/// palette indices of the window's tasks.
+/// palette indices of the window's tasks, `links` the chain links between
+/// them (hand-offs drawn as dashed arrows, see [`links_from_config`]).
 pub fn gantt(
     files: &PlotFiles,
     title: &str,
     window: &Window,
     span: Span,
     colors: &[usize],
+    links: &[Link],
 ) -> Result<(), ReportError> {
     let timeline = Timeline::read(window);
+    let handoffs = handoff::handoffs(window, links);
     let rows = timeline.cpus.len() + window.tasks.len();
     let height = (190 + 46 * rows).clamp(380, 760);
     let plot = Plot {
@@ -72,6 +77,7 @@ pub fn gantt(
         span,
         colors,
         timeline,
+        handoffs,
     };
     layout::render(files, u32::try_from(height).unwrap_or(760), &plot)
 }
@@ -82,6 +88,7 @@ struct Plot<'a> {
     span: Span,
     colors: &'a [usize],
     timeline: Timeline,
+    handoffs: Vec<handoff::Handoff>,
 }
 
 /// Vertical layout of a row, in fractions of its height from its bottom:
@@ -191,6 +198,7 @@ impl Draw for Plot<'_> {
         self.waiting(root, &g)?;
         self.blocking(root, &g)?;
         self.execution(root, &g)?;
+        handoff::draw(root, &g, &self.handoffs)?;
         self.marks(root, &g)
     }
 }
@@ -231,12 +239,30 @@ impl Plot<'_> {
             (ended("abort"), Glyph::Cross(MISS), "aborted"),
             (ended("fault"), Glyph::Cross(INK), "fault"),
             (!tl.skips.is_empty(), Glyph::Ring(INK), "release skipped"),
+            (
+                self.shows(handoff::LinkKind::Trigger),
+                Glyph::Dashed(handoff::TRIGGER),
+                "hand-off: completion releases the next stage",
+            ),
+            (
+                self.shows(handoff::LinkKind::Reads),
+                Glyph::Dashed(handoff::READ),
+                "value read by the next stage",
+            ),
         ];
         entries
             .into_iter()
             .filter(|e| e.0)
             .map(|(_, glyph, text)| Entry::new(glyph, text))
             .collect()
+    }
+
+    /// Whether a hand-off of `kind` lies in the span.
+    fn shows(&self, kind: handoff::LinkKind) -> bool {
+        let within = |t: u64| t >= self.span.start_ns && t <= self.span.end_ns;
+        self.handoffs
+            .iter()
+            .any(|h| h.kind == kind && within(h.from.1) && within(h.to.1))
     }
 
     fn row_names(&self) -> Vec<String> {
@@ -530,7 +556,7 @@ mod tests {
         let w = pathfinder();
         let span = choose_span(&w, &[10_000_000, 50_000_000, 100_000_000]);
         let files = PlotFiles::new(dir.path(), "gantt");
-        gantt(&files, "Timeline", &w, span, &[0, 1, 2]).unwrap();
+        gantt(&files, "Timeline", &w, span, &[0, 1, 2], &[]).unwrap();
         let png = fs::read(&files.png).unwrap();
         assert!(png.len() > 10_000 && &png[1..4] == b"PNG");
         let svg = fs::read_to_string(&files.svg).unwrap();

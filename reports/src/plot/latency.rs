@@ -39,6 +39,9 @@ pub use bins::bin_width;
 
 mod bins;
 mod marks;
+mod painted;
+
+pub(crate) use painted::{Painted, latency_painted};
 
 /// Image height, in pixels.
 const HEIGHT: u32 = 520;
@@ -131,6 +134,8 @@ struct Plot<'a> {
     /// Whether the count axis is shared with other plots.
     shared: bool,
     lines: Vec<Line>,
+    /// The bound's legend text.
+    bound: &'static str,
 }
 
 /// The chart the distributions are drawn on: time in nanoseconds on x,
@@ -150,6 +155,26 @@ impl<'a> Plot<'a> {
         series: &[LatencySeries<'_>],
         axes: Option<LatencyAxes>,
     ) -> Plot<'a> {
+        let painted: Vec<Painted<'_>> = series
+            .iter()
+            .map(|s| Painted {
+                label: s.label.clone(),
+                color: task_color(s.color),
+                recorder: s.recorder,
+                deadline_ns: s.deadline_ns,
+                bound_ns: s.bound_ns,
+            })
+            .collect();
+        Plot::painted(title, quantity, &painted, axes)
+    }
+
+    /// The plot of `series` in their own colours.
+    fn painted(
+        title: &'a str,
+        quantity: &'a str,
+        series: &[Painted<'_>],
+        axes: Option<LatencyAxes>,
+    ) -> Plot<'a> {
         let max_ns = series
             .iter()
             .filter_map(|s| s.recorder.max())
@@ -160,7 +185,7 @@ impl<'a> Plot<'a> {
             .iter()
             .map(|s| Line {
                 label: s.label.clone(),
-                color: task_color(s.color),
+                color: s.color,
                 max: s.recorder.max(),
                 bins: bins(s.recorder, width, n),
                 deadline: s.deadline_ns,
@@ -190,6 +215,7 @@ impl<'a> Plot<'a> {
             peak,
             shared: axes.is_some(),
             lines,
+            bound: "response-time analysis bound (WCRT), dotted",
         }
     }
 
@@ -286,10 +312,7 @@ impl Plot<'_> {
             legend.push(Entry::new(Glyph::Line(INK), "deadline"));
         }
         if has(Kind::Bound) {
-            legend.push(Entry::new(
-                Glyph::Diamond(INK),
-                "response-time analysis bound (WCRT), dotted",
-            ));
+            legend.push(Entry::new(Glyph::Diamond(INK), self.bound));
         }
         legend
     }

@@ -38,7 +38,7 @@ use super::style::{
 use crate::ReportError;
 
 pub use miss::misses;
-pub use spread::{Spread, SpreadCell, spreads};
+pub use spread::{Spread, SpreadCell, spreads, spreads_with_bound};
 
 /// One column: a configuration, or a run.
 #[derive(Clone, Debug)]
@@ -61,14 +61,26 @@ pub struct Column {
 pub struct Row<C> {
     /// The task's name.
     pub name: String,
-    /// Palette slot of its colour (the report's colour assignment).
-    pub color: usize,
+    /// Palette slot of its colour (the report's colour assignment);
+    /// `None` for a row that is not a task (a chain), drawn in grey.
+    pub color: Option<usize>,
     /// A line under the name: `deadline 10.0 ms`.
     pub note: Option<String>,
     /// Per column, in column order; `None` where the task is not in that
     /// column's run.
     pub cells: Vec<Option<C>>,
 }
+
+impl<C> Row<C> {
+    /// The row's colour: its task's, or grey for a chain.
+    fn rgb(&self) -> RGBColor {
+        self.color.map_or(NEUTRAL, task_color)
+    }
+}
+
+/// The colour of a row that is not a task (a chain): the grey the
+/// palette leaves to neutral things.
+const NEUTRAL: RGBColor = RGBColor(0x77, 0x77, 0x77);
 
 /// Width of the row-label column on the left, in pixels.
 const LABEL_W: i32 = 190;
@@ -274,7 +286,7 @@ fn row_label<DB: DrawingBackend, C>(
     let y = top + 8;
     root.draw(&Rectangle::new(
         [(16, y + 1), (28, y + 13)],
-        task_color(row.color).filled(),
+        row.rgb().filled(),
     ))
     .map_err(fail)?;
     let (name, size) = fit(root, &row.name, LABEL_SIZE + 1, LABEL_W - 44)?;
@@ -380,7 +392,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(name, deadline, worst))| Row {
                 name: name.into(),
-                color: i,
+                color: Some(i),
                 note: Some(format!("deadline {deadline} ms")),
                 cells: worst
                     .iter()
@@ -488,7 +500,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(name, _, _))| Row {
                 name: name.into(),
-                color: i,
+                color: Some(i),
                 note: None,
                 cells: if i == 0 {
                     vec![Some(count(40, 12)), Some(count(0, 0)), None]

@@ -23,17 +23,23 @@ use super::recorder::{self, Recording};
 use crate::figures;
 use crate::run::{RunView, label};
 
-/// The shipped configs.
-const CONFIGS: [&str; 8] = [
-    "demo",
-    "jitter-under-load",
-    "overload",
-    "pathfinder",
-    "rm-textbook",
-    "rm-vs-edf",
-    "starter",
-    "two-cores",
-];
+/// The shipped configs: every `configs/*.toml`, by name, sorted.
+fn configs() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("the configs directory")
+            .filter_map(|e| {
+                let path = e.expect("a directory entry").path();
+                let stem = path.file_stem()?.to_str()?.to_string();
+                (path.extension()? == "toml").then_some(stem)
+            })
+            .collect();
+        names.sort();
+        names
+    })
+}
 
 /// Simulates `system` (the variant `variant`) over its duration with its
 /// timeline window, as `rtlab simulate` records it.
@@ -48,11 +54,30 @@ fn simulate(system: &System, variant: Option<&str>) -> RunView {
     let mut outcome = des::simulate(system, &options, Some(&mut sink)).expect("simulates");
     outcome.variant = variant.map(str::to_string);
     outcome.attach_analysis(system, &analysis);
+    with_links(&mut outcome.config, system);
     RunView {
         label: label(&outcome),
         dir: PathBuf::new(),
         outcome,
         window: Some(sink.into_window()),
+    }
+}
+
+/// Writes each task's `trigger` and `reads` into the normalized `config`
+/// where it has none, from the model, so that the timelines draw the
+/// hand-offs whether or not `config::normalized` writes them yet.
+fn with_links(config: &mut serde_json::Value, system: &System) {
+    let name = |id: rtlab_tasks::model::TaskId| system.tasks[id.0].name.clone();
+    let Some(list) = config["task"].as_array_mut() else {
+        return;
+    };
+    for (t, task) in list.iter_mut().zip(&system.tasks) {
+        if let (Some(from), None) = (task.trigger, t.get("trigger")) {
+            t["trigger"] = name(from).into();
+        }
+        if !task.reads.is_empty() && t.get("reads").is_none() {
+            t["reads"] = task.reads.iter().map(|&r| name(r)).collect();
+        }
     }
 }
 
@@ -102,13 +127,16 @@ fn reports() -> &'static [Report] {
     REPORTS.get_or_init(|| {
         let mut out = Vec::new();
         let mut bases = Vec::new();
-        for name in CONFIGS {
+        for name in configs() {
             let all = runs(name, true);
             bases.push(all[0].clone());
             out.push(report(name.to_string(), &all));
         }
         let base = |n: &str| {
-            let i = CONFIGS.iter().position(|c| *c == n).expect("shipped");
+            let i = configs()
+                .iter()
+                .position(|c| c.as_str() == n)
+                .expect("shipped");
             bases[i].clone()
         };
         for (a, b) in [
@@ -116,12 +144,13 @@ fn reports() -> &'static [Report] {
             ("starter", "rm-textbook"),
             ("rm-vs-edf", "two-cores"),
             ("jitter-under-load", "overload"),
+            ("pipeline", "request-server"),
         ] {
             out.push(report(format!("{a} + {b}"), &[base(a), base(b)]));
         }
         if std::env::var_os("RTLAB_PLOT_PAIRS").is_some() {
-            for (i, a) in CONFIGS.iter().enumerate() {
-                for b in &CONFIGS[i + 1..] {
+            for (i, a) in configs().iter().enumerate() {
+                for b in &configs()[i + 1..] {
                     let mut r = runs(a, true);
                     r.extend(runs(b, true));
                     out.push(report(format!("{a} + {b}, with variants"), &r));
@@ -159,6 +188,48 @@ fn check(kinds: &[&str]) {
     }
     assert!(seen > 0, "no plot of {kinds:?}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_shipped_config_is_checked_pipelines_included() {
+    let names = configs();
+    for name in ["demo", "pathfinder", "pipeline", "request-server"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    assert!(names.len() >= 10, "{names:?}");
+}
+
+#[test]
+fn chain_plots_have_no_overlapping_or_hidden_text() {
+    check(&["chain-"]);
+}
+
+#[test]
+fn the_pipelines_timelines_draw_hand_offs_and_each_chain_has_its_plot() {
+    use super::recorder::Mark;
+    let pipeline = reports()
+        .iter()
+        .find(|r| r.name == "pipeline")
+        .expect("the pipeline report");
+    // The base and its two variants, one chain each.
+    for n in 1..=3 {
+        let stem = format!("chain-{n}-frame-to-brake");
+        assert!(pipeline.figures.contains(&stem), "{stem}");
+    }
+    assert!(pipeline.figures.iter().any(|f| f == "side-by-side-chains"));
+    let legend = "hand-off: completion releases the next stage";
+    let timelines = pipeline
+        .recordings
+        .iter()
+        .filter(|rec| rec.name.starts_with("gantt-"));
+    let with = timelines
+        .filter(|rec| {
+            rec.marks
+                .iter()
+                .any(|m| matches!(m, Mark::Text { text, .. } if text == legend))
+        })
+        .count();
+    assert!(with >= 3, "{with} pipeline timelines show hand-offs");
 }
 
 #[test]

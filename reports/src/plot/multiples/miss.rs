@@ -14,7 +14,7 @@ use crate::format;
 use crate::plot::PlotFiles;
 use crate::plot::layout::{Entry, Glyph, frame};
 use crate::plot::misses::MissCount;
-use crate::plot::style::{self, Draw, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, fail, task_color};
+use crate::plot::style::{self, Draw, INK, LABEL_SIZE, MISS, MUTED, SMALL_SIZE, fail};
 
 /// Row height, in pixels: the name line, two bars and a gap.
 const ROW_H: i32 = 30 + 16 + 10 + 16 + 16;
@@ -114,7 +114,7 @@ impl Draw for Plot<'_> {
                     let bar = Bar {
                         track: track.clone(),
                         y: *y,
-                        color: task_color(row.color),
+                        color: row.rgb(),
                     };
                     bar.draw(root, position(v, of, &bar.track), &label, m.missed > 0)?;
                 }

@@ -20,9 +20,7 @@ use crate::ReportError;
 use crate::format;
 use crate::plot::PlotFiles;
 use crate::plot::layout::{Entry, Glyph, frame};
-use crate::plot::style::{
-    self, Draw, GRID, INK, MISS, MUTED, SMALL_SIZE, TimeAxis, fail, task_color,
-};
+use crate::plot::style::{self, Draw, GRID, INK, MISS, MUTED, SMALL_SIZE, TimeAxis, fail};
 
 /// A distribution's box-plot figures, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,9 +61,30 @@ pub fn spreads(
     columns: &[Column],
     rows: &[Row<SpreadCell>],
 ) -> Result<(), ReportError> {
+    spreads_with_bound(
+        files,
+        title,
+        quantity,
+        "response-time analysis bound (WCRT)",
+        columns,
+        rows,
+    )
+}
+
+/// [`spreads`] with the analysis bound named `bound` in the legend
+/// (`"end-to-end analysis bound"` for chains).
+pub fn spreads_with_bound(
+    files: &PlotFiles,
+    title: &str,
+    quantity: &str,
+    bound: &str,
+    columns: &[Column],
+    rows: &[Row<SpreadCell>],
+) -> Result<(), ReportError> {
     let plot = Plot {
         title,
         quantity,
+        bound,
         columns,
         rows,
     };
@@ -75,6 +94,7 @@ pub fn spreads(
 struct Plot<'a> {
     title: &'a str,
     quantity: &'a str,
+    bound: &'a str,
     columns: &'a [Column],
     rows: &'a [Row<SpreadCell>],
 }
@@ -106,7 +126,7 @@ impl Draw for Plot<'_> {
                 };
                 ticks(root, &scale, &axis)?;
                 match row.cells.get(c) {
-                    Some(Some(cell)) => panel(root, &scale, row.color, cell)?,
+                    Some(Some(cell)) => panel(root, &scale, row.rgb(), cell)?,
                     _ => panel_note(root, "not in this run", &x, &y)?,
                 }
             }
@@ -132,10 +152,7 @@ impl Plot<'_> {
             legend.push(Entry::new(Glyph::Swatch(LATE), "past the deadline: missed"));
         }
         if self.cells().any(|c| c.bound_ns.is_some()) {
-            legend.push(Entry::new(
-                Glyph::Diamond(INK),
-                "response-time analysis bound (WCRT)",
-            ));
+            legend.push(Entry::new(Glyph::Diamond(INK), self.bound));
         }
         legend
     }
@@ -203,7 +220,7 @@ fn ticks<DB: DrawingBackend>(
 fn panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     s: &RowScale,
-    color: usize,
+    color: RGBColor,
     cell: &SpreadCell,
 ) -> Result<(), String> {
     let dx = cell.deadline_ns.map(|d| s.px(d));
@@ -255,7 +272,7 @@ fn panel<DB: DrawingBackend>(
     let (b50, b99) = (s.px(sp.p50_ns), s.px(sp.p99_ns));
     // At least 3 pixels wide, so that a narrow distribution shows.
     let corners = [(b50, cy - 7), (b99.max(b50 + 3), cy + 7)];
-    root.draw(&Rectangle::new(corners, task_color(color).filled()))
+    root.draw(&Rectangle::new(corners, color.filled()))
         .map_err(fail)?;
     let outline = if late(sp.p99_ns) { MISS } else { INK };
     root.draw(&Rectangle::new(corners, outline.stroke_width(1)))
@@ -326,7 +343,7 @@ mod tests {
         };
         let row = Row {
             name: "t".into(),
-            color: 0,
+            color: Some(0),
             note: None,
             cells: vec![
                 Some(cell(3_200_000, 10_000_000)),
