@@ -136,6 +136,8 @@ struct Plot<'a> {
     lines: Vec<Line>,
     /// The bound's legend text.
     bound: &'static str,
+    /// What the histogram counts (`jobs`, `stimuli`).
+    counted: &'static str,
 }
 
 /// The chart the distributions are drawn on: time in nanoseconds on x,
@@ -216,6 +218,7 @@ impl<'a> Plot<'a> {
             shared: axes.is_some(),
             lines,
             bound: "response-time analysis bound (WCRT), dotted",
+            counted: "jobs",
         }
     }
 
@@ -367,7 +370,7 @@ impl Plot<'_> {
         chart
             .configure_mesh()
             .x_desc(self.x_title(&x_axis))
-            .y_desc("jobs per bin (log scale)")
+            .y_desc(format!("{} per bin (log scale)", self.counted))
             .x_label_formatter(&|v| x_axis.label(*v))
             .y_label_formatter(&|v| count_label(*v))
             .label_style((super::FONT, LABEL_SIZE))

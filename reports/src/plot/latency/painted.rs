@@ -35,6 +35,7 @@ pub(crate) fn latency_painted(
 ) -> Result<(), ReportError> {
     let plot = Plot {
         bound,
+        counted: "stimuli",
         ..Plot::painted(title, quantity, lines, axes)
     };
     crate::plot::layout::render(files, HEIGHT, &plot)
