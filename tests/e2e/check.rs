@@ -108,6 +108,37 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             ":6:39: error: `min` (9ms) must not exceed max (5ms)",
         ),
         (
+            "trigger naming an unknown task",
+            format!("{g}[[task]]\nname = \"b\"\nwcet = \"1ms\"\ntrigger = \"nope\"\n").into_bytes(),
+            ":11:11: error: `trigger` names \"nope\", which is not a task of this config",
+        ),
+        (
+            "trigger cycle",
+            format!(
+                "{g}[[task]]\nname = \"b\"\nwcet = \"1ms\"\ntrigger = \"c\"\n\
+                 [[task]]\nname = \"c\"\nwcet = \"1ms\"\ntrigger = \"b\"\n"
+            )
+            .into_bytes(),
+            ":11:11: error: `trigger` of task `b` closes a cycle of triggers",
+        ),
+        (
+            "triggered task with a period",
+            format!(
+                "{g}[[task]]\nname = \"b\"\nperiod = \"4ms\"\nwcet = \"1ms\"\ntrigger = \"a\"\n"
+            )
+            .into_bytes(),
+            ":10:10: error: `period` does not apply to a triggered task",
+        ),
+        (
+            "chain of unlinked tasks",
+            format!(
+                "{g}[[task]]\nname = \"b\"\nperiod = \"4ms\"\nwcet = \"1ms\"\n\
+                 [[chain]]\nname = \"ab\"\ntasks = [\"a\", \"b\"]\n"
+            )
+            .into_bytes(),
+            ":14:15: error: `tasks` of chain `ab`: `b` neither is triggered by nor reads `a`",
+        ),
+        (
             "wrong type",
             g.replace("cpus = [0]", "cpus = \"zero\"").into_bytes(),
             ":3:8: error: `cpus` must be an array, found a string",

@@ -54,7 +54,7 @@
 //! jitter model of the EDF bounds (deadlines from the nominal release) does
 //! not cover; FIFO, round-robin and global placement have no jitter-aware
 //! bound here. There every task sharing a scheduler with a triggered task
-//! is left undecided ([`void_unsupported`]).
+//! is left undecided (`void_unsupported`).
 
 use crate::analysis::{Group, Run, TaskVerdict, TestKind, blocking, rta};
 use crate::model::{Placement, Priority, System};

@@ -3,7 +3,7 @@
 use super::{CpuId, MAX_CPU, MAX_PRIORITY};
 use crate::time::Duration;
 
-/// One broken rule of a [`System`], naming the task it concerns.
+/// One broken rule of a [`System`](crate::model::System), naming the task it concerns.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
