@@ -130,19 +130,24 @@ impl ChainBook {
         }
     }
 
-    /// Whether `task` is a stage of some chain (the engines skip the
-    /// other tasks' reports).
+    /// Whether `task` is a stage of some chain (the other tasks' reports
+    /// are ignored, at the cost of this test: the engines call the book
+    /// for every job).
     #[inline]
     pub fn tracks(&self, task: usize) -> bool {
-        self.places.get(task).is_some_and(|p| !p.is_empty())
+        !self.chains.is_empty() && self.places.get(task).is_some_and(|p| !p.is_empty())
     }
 
     /// Job `k` of `task` is released at `release` (ns), by the completion
     /// that handed on `token` if it is triggered.
+    #[inline]
     pub fn released(&mut self, task: usize, k: u64, release: u64, token: Option<&Token>) {
-        if !self.tracks(task) {
-            return;
+        if self.tracks(task) {
+            self.released_tracked(task, k, release, token);
         }
+    }
+
+    fn released_tracked(&mut self, task: usize, k: u64, release: u64, token: Option<&Token>) {
         let mut paths = Vec::with_capacity(self.places[task].len());
         for &(c, s) in &self.places[task] {
             let chain = &mut self.chains[c];
@@ -167,10 +172,14 @@ impl ChainBook {
     }
 
     /// Job `k` of `task` first runs at `now` (ns): it reads its registers.
+    #[inline]
     pub fn started(&mut self, task: usize, k: u64, now: u64) {
-        if !self.tracks(task) {
-            return;
+        if self.tracks(task) {
+            self.started_tracked(task, k, now);
         }
+    }
+
+    fn started_tracked(&mut self, task: usize, k: u64, now: u64) {
         let latest = &self.latest;
         start(
             &mut self.flights[task],
@@ -209,10 +218,16 @@ impl ChainBook {
 
     /// Job `k` of `task` completes at `now` (ns). Returns what it hands on
     /// to the jobs it triggers.
+    #[inline]
     pub fn completed(&mut self, task: usize, k: u64, now: u64) -> Token {
-        if !self.tracks(task) {
-            return Token::default();
+        if self.tracks(task) {
+            self.completed_tracked(task, k, now)
+        } else {
+            Token::default()
         }
+    }
+
+    fn completed_tracked(&mut self, task: usize, k: u64, now: u64) -> Token {
         let Some(f) = self.take(task, k) else {
             return Token::default();
         };
@@ -239,6 +254,7 @@ impl ChainBook {
 
     /// Job `k` of `task` ends without completing (aborted, faulted, or
     /// unfinished at the end): its data goes nowhere.
+    #[inline]
     pub fn dropped(&mut self, task: usize, k: u64) {
         if self.tracks(task) {
             self.take(task, k);
