@@ -203,15 +203,14 @@ impl<'a> WindowSink<'a> {
 
 impl TraceSink for WindowSink<'_> {
     fn event(&mut self, e: &JobEvent) {
-        let event = window_event(e);
         if e.time_ns < self.window.end_ns {
             if self.window.events.len() < MAX_WINDOW_EVENTS {
-                self.window.events.push(event.clone());
+                self.window.events.push(window_event(e));
             } else {
                 self.window.truncated = true;
             }
         }
-        self.captures.event(event);
+        self.captures.event(*e);
         if let Some(inner) = self.inner.as_deref_mut() {
             inner.event(e);
         }

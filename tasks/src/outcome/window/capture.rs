@@ -10,10 +10,15 @@
 //! are in the ring. A miss later than the task's worst
 //! so far (strictly: on a tie the first stays) starts a new capture from
 //! the ring, which then takes the events that follow until its end.
+//!
+//! The ring and the pending misses hold the engine's own events (`Copy`,
+//! no allocation): an event becomes a [`WindowEvent`] only when a window
+//! keeps it.
 
 use std::collections::VecDeque;
 
-use super::{AroundMiss, MAX_WINDOW_EVENTS, WindowEvent};
+use super::{AroundMiss, MAX_WINDOW_EVENTS, WindowEvent, window_event};
+use crate::outcome::trace::{EventKind, JobEvent};
 
 /// The ring of recent events and each task's worst miss, with its window.
 #[derive(Debug)]
@@ -27,7 +32,7 @@ pub(super) struct Captures {
     /// How far back the ring keeps events, in ns: the longest lead and one
     /// window more, so a miss up to one window late still finds its start.
     keep_ns: u64,
-    ring: VecDeque<WindowEvent>,
+    ring: VecDeque<JobEvent>,
     /// The latest time of an event the ring let go, in ns: a window that
     /// starts at or before it lost events.
     evicted_until: Option<u64>,
@@ -46,7 +51,7 @@ pub(super) struct Captures {
     /// Per task: the misses whose jobs have not ended yet, in job order
     /// (a job can end after the deadlines of several later jobs), at most
     /// [`MAX_PENDING`] (the oldest let go).
-    pending: Vec<VecDeque<WindowEvent>>,
+    pending: Vec<VecDeque<JobEvent>>,
 }
 
 /// The most misses per task waiting for their job's end.
@@ -77,15 +82,18 @@ impl Captures {
     }
 
     /// Takes one event (in the order the engine emitted it).
-    pub(super) fn event(&mut self, e: WindowEvent) {
-        if e.t >= self.newest_ns {
-            self.newest_ns = e.t;
-            let worst = &self.worst;
-            self.open
-                .retain(|&t| worst[t].as_ref().is_some_and(|w| w.end_ns > e.t));
-            for &t in &self.open {
-                if let Some(w) = self.worst[t].as_mut() {
-                    take(w, &e);
+    pub(super) fn event(&mut self, e: JobEvent) {
+        let (t, task) = (e.time_ns, e.task.0);
+        if t >= self.newest_ns {
+            self.newest_ns = t;
+            if !self.open.is_empty() {
+                let worst = &self.worst;
+                self.open
+                    .retain(|&o| worst[o].as_ref().is_some_and(|w| w.end_ns > t));
+                for &o in &self.open {
+                    if let Some(w) = self.worst[o].as_mut() {
+                        take(w, &e);
+                    }
                 }
             }
         } else {
@@ -93,23 +101,23 @@ impl Captures {
                 take(w, &e);
             }
         }
-        match e.kind.as_str() {
-            "complete" | "abort" | "fault" => {
-                if let Some(end) = self.last_end.get_mut(e.task) {
-                    *end = Some((e.job, e.t));
+        match e.kind {
+            EventKind::Complete | EventKind::Abort | EventKind::Fault => {
+                if let Some(end) = self.last_end.get_mut(task) {
+                    *end = Some((e.job, t));
                 }
-                if let Some(m) = self.ended(e.task, e.job) {
-                    self.consider(&m, e.t.saturating_sub(m.t));
+                if let Some(m) = self.ended(task, e.job) {
+                    self.consider(&m, t.saturating_sub(m.time_ns));
                 }
             }
-            "miss" => match self.last_end.get(e.task).copied().flatten() {
-                Some((job, at)) if job == e.job => self.consider(&e, at.saturating_sub(e.t)),
+            EventKind::Miss => match self.last_end.get(task).copied().flatten() {
+                Some((job, at)) if job == e.job => self.consider(&e, at.saturating_sub(t)),
                 _ => {
-                    if let Some(p) = self.pending.get_mut(e.task) {
+                    if let Some(p) = self.pending.get_mut(task) {
                         if p.len() == MAX_PENDING {
                             p.pop_front();
                         }
-                        p.push_back(e.clone());
+                        p.push_back(e);
                     }
                 }
             },
@@ -120,7 +128,7 @@ impl Captures {
 
     /// The pending miss of `task`'s job `job`, which just ended (misses of
     /// earlier jobs still pending are let go: their jobs ended unseen).
-    fn ended(&mut self, task: usize, job: u64) -> Option<WindowEvent> {
+    fn ended(&mut self, task: usize, job: u64) -> Option<JobEvent> {
         let pending = self.pending.get_mut(task)?;
         while let Some(m) = pending.pop_front() {
             match m.job.cmp(&job) {
@@ -137,45 +145,43 @@ impl Captures {
 
     /// A miss `e`, `lateness_ns` late: if it is the task's latest yet, its
     /// window replaces the task's capture, from what the ring still holds.
-    fn consider(&mut self, e: &WindowEvent, lateness_ns: u64) {
-        let Some(&lead) = self.leads_ns.get(e.task) else {
+    fn consider(&mut self, e: &JobEvent, lateness_ns: u64) {
+        let (t, task) = (e.time_ns, e.task.0);
+        let Some(&lead) = self.leads_ns.get(task) else {
             return;
         };
-        if self.worst[e.task]
+        if self.worst[task]
             .as_ref()
             .is_some_and(|w| w.lateness_ns >= lateness_ns)
         {
             return;
         }
-        let wanted = e.t.saturating_sub(lead);
+        let wanted = t.saturating_sub(lead);
         // Events the ring already let go of are lost to this window: it
         // starts after them and says so.
         let lost = self.evicted_until.filter(|&u| u >= wanted);
         let start_ns = lost.map_or(wanted, |u| u + 1);
-        let end_ns = e.t.saturating_add(self.length_ns - self.length_ns / 4 * 3);
+        let end_ns = t.saturating_add(self.length_ns - self.length_ns / 4 * 3);
         if start_ns >= end_ns {
             // The ring let go of the whole window (a job unfinished at the
             // end, its miss long past): nothing left to show.
             return;
         }
-        let mut events: Vec<WindowEvent> = self
-            .ring
-            .iter()
-            .filter(|r| r.t >= start_ns && r.t < end_ns)
-            .cloned()
-            .collect();
-        if !events.contains(e) {
-            events.push(e.clone());
+        let inside = |r: &&JobEvent| r.time_ns >= start_ns && r.time_ns < end_ns;
+        let mut events: Vec<WindowEvent> =
+            self.ring.iter().filter(inside).map(window_event).collect();
+        if !self.ring.iter().filter(inside).any(|r| r == e) {
+            events.push(window_event(e));
         }
         let over = events.len() > MAX_WINDOW_EVENTS;
         events.truncate(MAX_WINDOW_EVENTS);
-        if end_ns > self.newest_ns && !self.open.contains(&e.task) {
-            self.open.push(e.task);
+        if end_ns > self.newest_ns && !self.open.contains(&task) {
+            self.open.push(task);
         }
-        self.worst[e.task] = Some(AroundMiss {
-            task: e.task,
+        self.worst[task] = Some(AroundMiss {
+            task,
             job: e.job,
-            deadline_ns: e.t,
+            deadline_ns: t,
             lateness_ns,
             start_ns,
             end_ns,
@@ -185,14 +191,15 @@ impl Captures {
     }
 
     /// Keeps `e` in the ring, and lets go of what is too old or too many.
-    fn remember(&mut self, e: WindowEvent) {
+    fn remember(&mut self, e: JobEvent) {
         self.ring.push_back(e);
         let horizon = self.newest_ns.saturating_sub(self.keep_ns);
-        while self.ring.front().is_some_and(|f| f.t < horizon)
+        while self.ring.front().is_some_and(|f| f.time_ns < horizon)
             || self.ring.len() > MAX_WINDOW_EVENTS
         {
             if let Some(f) = self.ring.pop_front() {
-                self.evicted_until = Some(self.evicted_until.map_or(f.t, |u| u.max(f.t)));
+                let t = f.time_ns;
+                self.evicted_until = Some(self.evicted_until.map_or(t, |u| u.max(t)));
             }
         }
     }
@@ -215,9 +222,9 @@ impl Captures {
     pub(super) fn finish(mut self) -> Vec<AroundMiss> {
         let newest = self.newest_ns;
         // Jobs still unfinished at the end: late until the last event.
-        let pending: Vec<WindowEvent> = self.pending.iter_mut().flat_map(std::mem::take).collect();
+        let pending: Vec<JobEvent> = self.pending.iter_mut().flat_map(std::mem::take).collect();
         for m in pending {
-            self.consider(&m, newest.saturating_sub(m.t));
+            self.consider(&m, newest.saturating_sub(m.time_ns));
         }
         let mut out: Vec<AroundMiss> = self
             .worst
@@ -237,10 +244,10 @@ impl Captures {
 }
 
 /// Adds `e` to window `w` if it falls inside it.
-fn take(w: &mut AroundMiss, e: &WindowEvent) {
-    if e.t >= w.start_ns && e.t < w.end_ns {
+fn take(w: &mut AroundMiss, e: &JobEvent) {
+    if e.time_ns >= w.start_ns && e.time_ns < w.end_ns {
         if w.events.len() < MAX_WINDOW_EVENTS {
-            w.events.push(e.clone());
+            w.events.push(window_event(e));
         } else {
             w.truncated = true;
         }
@@ -251,14 +258,19 @@ fn take(w: &mut AroundMiss, e: &WindowEvent) {
 mod tests {
     use super::*;
 
-    fn ev(t: u64, task: usize, job: u64, kind: &str) -> WindowEvent {
-        WindowEvent {
-            t,
-            task,
+    fn ev(time_ns: u64, task: usize, job: u64, kind: &str) -> JobEvent {
+        let kind = match kind {
+            "release" => EventKind::Release,
+            "complete" => EventKind::Complete,
+            "miss" => EventKind::Miss,
+            other => panic!("no test event {other}"),
+        };
+        JobEvent {
+            time_ns,
+            task: crate::model::TaskId(task),
             job,
             cpu: Some(0),
-            kind: kind.into(),
-            resource: None,
+            kind,
         }
     }
 
