@@ -525,6 +525,7 @@ pub(crate) mod rules;
 pub use arrival::Arrival;
 pub(crate) use arrival::check as arrival_rules;
 pub use build::{BuildError, SystemBuilder};
+pub(crate) use chain::trigger_source;
 pub use chain::{Chain, Link};
 pub(crate) use finish::{finish, index_resources};
 pub use lock_order::{LockCycle, lock_order_cycles};

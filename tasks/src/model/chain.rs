@@ -62,14 +62,7 @@ impl System {
     /// it is not triggered. `None` on a cycle or a link out of range
     /// (broken rules).
     pub fn trigger_source(&self, task: TaskId) -> Option<TaskId> {
-        let mut at = task;
-        for _ in 0..=self.tasks.len() {
-            match self.tasks.get(at.0)?.trigger {
-                None => return Some(at),
-                Some(next) => at = next,
-            }
-        }
-        None
+        trigger_source(&self.tasks, task)
     }
 
     /// The tasks `task`'s completions release, in task order.
@@ -79,6 +72,20 @@ impl System {
             .filter(move |t| t.trigger == Some(task))
             .map(|t| t.id)
     }
+}
+
+/// The task at the head of `task`'s trigger links among `tasks` (see
+/// [`System::trigger_source`]); also for tasks not yet in a system (the
+/// config's validation).
+pub(crate) fn trigger_source(tasks: &[super::Task], task: TaskId) -> Option<TaskId> {
+    let mut at = task;
+    for _ in 0..=tasks.len() {
+        match tasks.get(at.0)?.trigger {
+            None => return Some(at),
+            Some(next) => at = next,
+        }
+    }
+    None
 }
 
 /// The rules of links and chains: every link names another task, trigger

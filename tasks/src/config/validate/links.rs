@@ -13,7 +13,7 @@ use crate::config::problem::{Problem, ProblemKind};
 use crate::config::raw::{RawChain, RawConfig};
 use crate::config::reader::suggest::did_you_mean;
 use crate::config::reader::{Problems, Sp};
-use crate::model::{Chain, ModelError, Task, TaskId, rules};
+use crate::model::{self, Chain, ModelError, Task, TaskId, rules};
 
 /// Resolves the links of `tasks` (built from `raw.tasks`, index for
 /// index) and reads the chains; `None` when anything is wrong.
@@ -109,12 +109,13 @@ fn not_itself(task: &Task, name: &Sp<String>, out: &mut Problems) -> bool {
 /// or the period) at least the WCET.
 fn triggered_timing(raw: &RawConfig, tasks: &mut [Task], out: &mut Problems) -> bool {
     let mut ok = true;
-    let sources: Vec<Option<Option<TaskId>>> = {
-        let view = Links(tasks);
-        (0..tasks.len())
-            .map(|i| tasks[i].trigger.map(|_| view.source(TaskId(i))))
-            .collect()
-    };
+    let sources: Vec<Option<Option<TaskId>>> = (0..tasks.len())
+        .map(|i| {
+            tasks[i]
+                .trigger
+                .map(|_| model::trigger_source(tasks, TaskId(i)))
+        })
+        .collect();
     for ((i, rt), source) in raw.tasks.iter().enumerate().zip(sources) {
         let Some(source) = source else { continue };
         let trigger_span = rt
@@ -145,23 +146,6 @@ fn triggered_timing(raw: &RawConfig, tasks: &mut [Task], out: &mut Problems) -> 
         }
     }
     ok
-}
-
-/// The trigger links of tasks being validated.
-struct Links<'a>(&'a [Task]);
-
-impl Links<'_> {
-    /// The head of `task`'s trigger links, `None` on a cycle.
-    fn source(&self, task: TaskId) -> Option<TaskId> {
-        let mut at = task;
-        for _ in 0..=self.0.len() {
-            match self.0[at.0].trigger {
-                None => return Some(at),
-                Some(next) => at = next,
-            }
-        }
-        None
-    }
 }
 
 /// One `[[chain]]`: a usable, unique name, at least two known tasks, each
