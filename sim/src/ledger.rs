@@ -114,7 +114,7 @@ impl Ledger {
                 .map(|_| TaskBook::new(Arc::clone(&names)))
                 .collect(),
             resources: vec![ResourceBook::default(); system.resources.len()],
-            chains: ChainBook::new(system),
+            chains: ChainBook::new(system, Arc::clone(&names)),
             names,
         }
     }

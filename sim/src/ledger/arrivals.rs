@@ -104,15 +104,8 @@ impl Arrivals {
     /// `Some`), drawing its execution time and the next job's jitter.
     #[inline]
     pub fn take(&mut self) -> JobPlan {
-        let k = self.next_k;
-        let release = self.next_release;
-        let ready = self.next_ready;
-        let exec = if self.deterministic {
-            self.wcet
-        } else {
-            self.rng.execution()
-        };
-        self.next_k += 1;
+        let (release, ready) = (self.next_release, self.next_ready);
+        let job = self.next_job_at(release, ready);
         let gap = match &mut self.gaps {
             Some(g) => g.gap(),
             None => self.period,
@@ -126,21 +119,19 @@ impl Arrivals {
             };
             self.next_ready = self.next_release.saturating_add(jitter).max(ready);
         }
-        let fault = self.panic_every > 0 && (k + 1).is_multiple_of(self.panic_every);
-        JobPlan {
-            k,
-            release,
-            ready,
-            deadline: release.saturating_add(self.deadline),
-            exec,
-            fault_at: fault.then_some(exec / 2),
-        }
+        job
     }
 
     /// A job of a triggered task released at `at_ns` (its trigger's
     /// completion), drawing its execution time: the next job number,
     /// release and ready time `at_ns`.
     pub fn triggered(&mut self, at_ns: u64) -> JobPlan {
+        self.next_job_at(at_ns, at_ns)
+    }
+
+    /// The next job, released at `release` and ready at `ready`: its
+    /// number, its execution time (drawn), deadline and fault.
+    fn next_job_at(&mut self, release: u64, ready: u64) -> JobPlan {
         let k = self.next_k;
         self.next_k += 1;
         let exec = if self.deterministic {
@@ -151,9 +142,9 @@ impl Arrivals {
         let fault = self.panic_every > 0 && (k + 1).is_multiple_of(self.panic_every);
         JobPlan {
             k,
-            release: at_ns,
-            ready: at_ns,
-            deadline: at_ns.saturating_add(self.deadline),
+            release,
+            ready,
+            deadline: release.saturating_add(self.deadline),
             exec,
             fault_at: fault.then_some(exec / 2),
         }

@@ -18,10 +18,13 @@
 //! flight in a short queue searched from the front.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use rtlab_tasks::model::{Link, System};
 use rtlab_tasks::outcome::metrics::Recorder;
 use rtlab_tasks::outcome::{ChainInstance, ChainOutcome, StageShare};
+
+use super::Names;
 
 /// One stage's job on a chain instance's path (times in ns from the
 /// start).
@@ -74,7 +77,7 @@ struct ChainState {
 }
 
 /// The chain accounting of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ChainBook {
     chains: Vec<ChainState>,
     /// Per task, its (chain, stage) places.
@@ -84,12 +87,13 @@ pub struct ChainBook {
     /// Per task, what its last completed job handed on (kept only for
     /// tasks in a chain).
     latest: Vec<Option<Token>>,
-    names: Vec<String>,
+    names: Arc<Names>,
 }
 
 impl ChainBook {
-    /// The book of `system`'s chains (empty without chains).
-    pub fn new(system: &System) -> Self {
+    /// The book of `system`'s chains (empty without chains), naming
+    /// tasks from `names` (the ledger's).
+    pub fn new(system: &System, names: Arc<Names>) -> Self {
         let n = system.tasks.len();
         let mut places = vec![Vec::new(); n];
         let chains = system
@@ -126,7 +130,7 @@ impl ChainBook {
             places,
             flights: vec![VecDeque::new(); n],
             latest: vec![None; n],
-            names: system.tasks.iter().map(|t| t.name.clone()).collect(),
+            names,
         }
     }
 
@@ -284,7 +288,7 @@ impl ChainBook {
                 let late = c.pending.iter().filter(|&&r| passed(r)).count() as u64;
                 ChainOutcome {
                     name: c.name,
-                    tasks: c.tasks.iter().map(|&t| names[t].clone()).collect(),
+                    tasks: c.tasks.iter().map(|&t| names.task(t).to_string()).collect(),
                     jobs: c.jobs,
                     end_to_end: c.end_to_end.summary(),
                     data_age: c.data_age.as_ref().map(Recorder::summary),
@@ -323,7 +327,7 @@ fn start<'t>(
 impl ChainState {
     /// A last-stage job completed at `now` with `path`: its data age, and
     /// the reaction of every stimulus up to the path's first job.
-    fn close(&mut self, path: Vec<Stage>, now: u64, names: &[String]) {
+    fn close(&mut self, path: Vec<Stage>, now: u64, names: &Names) {
         let Some(first) = path.first() else { return };
         if let Some(age) = &mut self.data_age {
             age.record(now - first.release);
@@ -346,13 +350,13 @@ impl ChainState {
 }
 
 /// The instance of stimulus `r` carried by `path` to `now`.
-fn instance(r: u64, path: &[Stage], now: u64, names: &[String]) -> ChainInstance {
+fn instance(r: u64, path: &[Stage], now: u64, names: &Names) -> ChainInstance {
     let mut ready = r;
     let stages = path
         .iter()
         .map(|s| {
             let share = StageShare {
-                task: names.get(s.task).cloned().unwrap_or_default(),
+                task: names.task(s.task).to_string(),
                 job: s.k,
                 release_ns: s.release,
                 start_ns: s.start,

@@ -199,7 +199,11 @@ mod tests {
     #[test]
     fn a_completion_sends_its_token_and_publishes_its_register() {
         let s = system(PIPE);
-        let mut l = links(&s, &ChainBook::new(&s), 100_000_000);
+        let mut l = links(
+            &s,
+            &ChainBook::new(&s, std::sync::Arc::new(crate::ledger::Names::of(&s))),
+            100_000_000,
+        );
         assert!(l[0].tracked() && l[1].tracked() && l[2].tracked());
         assert!(!l[3].tracked(), "a task in no chain logs nothing");
         assert_eq!((l[0].out.len(), l[1].out.len()), (1, 0));

@@ -52,27 +52,6 @@ impl Arrival {
             Arrival::Sporadic { min, .. } | Arrival::Poisson { min, .. } => Some(min),
         }
     }
-
-    /// The mean gap between releases, if it is not periodic.
-    pub fn mean_gap(&self) -> Option<Duration> {
-        match *self {
-            Arrival::Periodic => None,
-            Arrival::Sporadic { min, max } => Some(Duration::from_nanos(
-                min.as_nanos() / 2 + max.as_nanos() / 2,
-            )),
-            Arrival::Poisson { mean, .. } => Some(mean),
-        }
-    }
-
-    /// The model's name as the config writes it (`periodic`, `sporadic`,
-    /// `poisson`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Arrival::Periodic => "periodic",
-            Arrival::Sporadic { .. } => "sporadic",
-            Arrival::Poisson { .. } => "poisson",
-        }
-    }
 }
 
 /// The rules of a task's arrival model: positive minimum, `min <= max`
@@ -163,6 +142,5 @@ mod tests {
         };
         assert_eq!(check("t", &above, ms(2)).len(), 1);
         assert!(Arrival::Periodic.min_gap().is_none());
-        assert_eq!(above.mean_gap(), Some(ms(1)));
     }
 }

@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn a_triggered_release_replays_after_its_completion_and_a_read_gets_the_job_read() {
         let s = system(PIPE);
-        let mut book = ChainBook::new(&s);
+        let mut book = ChainBook::new(&s, std::sync::Arc::new(crate::ledger::Names::of(&s)));
         let a = Log {
             events: vec![
                 ev(0, 0, Kind::Released(None)),
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn a_start_replays_no_earlier_than_the_completion_it_read() {
         let s = system(PIPE);
-        let mut book = ChainBook::new(&s);
+        let mut book = ChainBook::new(&s, std::sync::Arc::new(crate::ledger::Names::of(&s)));
         let a = Log {
             events: vec![
                 ev(0, 0, Kind::Released(None)),

@@ -93,7 +93,7 @@ fn chain_names_lengths_and_reads_are_checked() {
     let p = problems(&PIPE.replace("reads = [\"plan\"]", "reads = \"plan\""));
     has(&p, "write reads = [\"plan\"]");
     let p = problems(&PIPE.replace("reads = [\"plan\"]", "reads = [\"brake\"]"));
-    has(&p, "names the task itself");
+    has(&p, "error: `reads` of task `brake` names the task itself");
     let twice =
         format!("{PIPE}[[chain]]\nname = \"camera-to-brake\"\ntasks = [\"camera\", \"detect\"]\n");
     has(&problems(&twice), "duplicate chain name `camera-to-brake`");

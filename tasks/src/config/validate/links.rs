@@ -30,11 +30,11 @@ pub(super) fn links(raw: &RawConfig, tasks: &mut [Task], out: &mut Problems) -> 
     for (task, rt) in tasks.iter_mut().zip(&raw.tasks) {
         if let Some(name) = &rt.trigger {
             task.trigger = resolve(name, "trigger", out);
-            ok &= task.trigger.is_some() && not_itself(task, name, out);
+            ok &= task.trigger.is_some() && not_itself(task, "trigger", name, out);
         }
         for name in rt.reads.iter().flat_map(|r| &r.value) {
             match resolve(name, "reads", out) {
-                Some(id) if not_itself(task, name, out) => task.reads.push(id),
+                Some(id) if not_itself(task, "reads", name, out) => task.reads.push(id),
                 _ => ok = false,
             }
         }
@@ -89,14 +89,15 @@ fn unknown_task(ids: &BTreeMap<String, TaskId>, name: &Sp<String>, of: &str, out
     );
 }
 
-/// A task that links to itself is an error at the name.
-fn not_itself(task: &Task, name: &Sp<String>, out: &mut Problems) -> bool {
+/// A task that links to itself (by `key`: `trigger` or `reads`) is an
+/// error at the name.
+fn not_itself(task: &Task, key: &str, name: &Sp<String>, out: &mut Problems) -> bool {
     if name.value != task.name {
         return true;
     }
     out.push(
         bad(
-            "trigger",
+            key,
             format!("of task `{}` names the task itself", task.name),
             name.span.clone(),
         )
