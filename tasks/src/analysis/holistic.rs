@@ -280,10 +280,13 @@ pub(crate) fn void_unsupported(
             v.add_note(format!("no bound: {why}"));
         }
     }
+    // A proof carries its witness: a task whose bound merely exceeds its
+    // deadline (`Some(false)` from a sufficient bound, e.g. non-preemptive
+    // EDF) proves nothing (found by the soundness harness, seed 17).
     let proven_elsewhere = out
         .iter()
         .zip(&affected)
-        .any(|(v, hit)| !hit && v.schedulable == Some(false));
+        .any(|(v, hit)| !hit && v.schedulable == Some(false) && v.witness.is_some());
     for run in runs.iter_mut().filter(|r| r.test.applies) {
         // A rejection stays (a sufficient test that does not accept), but
         // it proves a miss only through a task outside the affected ones.

@@ -313,3 +313,22 @@ fn a_proven_miss_of_a_periodic_task_survives_a_triggered_neighbour() {
     assert!(!witness.contains("`t`"), "{witness}");
     assert_eq!(analysis.tasks[2].witness, None);
 }
+
+/// The soundness harness' counterexample (seed 17): under non-preemptive
+/// EDF, `c` is triggered on CPU 1, so CPU 1's synchronous-release proof
+/// does not hold; `a` on CPU 0 has a bound above its deadline but no proof
+/// (non-preemptive EDF's bound is sufficient only). The set must not be
+/// "NOT schedulable": the simulation meets every deadline.
+#[test]
+fn a_bound_above_a_deadline_elsewhere_does_not_make_a_triggered_cpus_rejection_a_proof() {
+    let text = "name = \"s\"\n[platform]\ncpus = [0, 1]\n\
+        [scheduler]\npolicy = \"edf\"\npreemptive = false\n\
+        [[task]]\nname = \"a\"\nwcet = \"2ns\"\nperiod = \"12ns\"\ncpu = 0\n\
+        [[task]]\nname = \"b\"\nwcet = \"1ns\"\ndeadline = \"1ns\"\nperiod = \"2ns\"\n\
+        [[task]]\nname = \"c\"\nwcet = \"1ns\"\ndeadline = \"1ns\"\ntrigger = \"b\"\n\
+        [[task]]\nname = \"d\"\nwcet = \"12ns\"\nperiod = \"24ns\"\ncpu = 0\n";
+    let system = crate::config::load_str(text, "s.toml").unwrap().system;
+    let analysis = analyze(&system);
+    assert_ne!(analysis.schedulable, Some(false), "{}", analysis.reason);
+    assert!(analysis.tests.iter().all(|t| t.schedulable != Some(true)));
+}
