@@ -77,7 +77,14 @@ pub(super) struct Engine<'s, 't> {
     /// What is recorded.
     pub(super) ledger: Ledger,
     trace: Option<&'t mut dyn TraceSink>,
+    /// Events not yet handed to `trace`, at most [`TRACE_BATCH`]: one call
+    /// per batch instead of one per event.
+    trace_batch: Vec<JobEvent>,
 }
+
+/// How many events the engine gathers before it hands them to the trace
+/// sink.
+const TRACE_BATCH: usize = 256;
 
 impl<'s, 't> Engine<'s, 't> {
     pub(super) fn new(
@@ -161,6 +168,7 @@ impl<'s, 't> Engine<'s, 't> {
             sequence: 0,
             deadlock: None,
             ledger: Ledger::new(sys),
+            trace_batch: Vec::with_capacity(if trace.is_some() { TRACE_BATCH } else { 0 }),
             trace,
         }
     }
@@ -190,6 +198,7 @@ impl<'s, 't> Engine<'s, 't> {
             self.horizon
         };
         self.advance(end);
+        self.flush_trace();
         self.finish(end)
     }
 
@@ -362,20 +371,21 @@ impl<'s, 't> Engine<'s, 't> {
     }
 
     pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {
-        if let Some(sink) = self.trace.as_deref_mut() {
-            sink.event(&JobEvent {
+        if self.trace.is_some() {
+            let cpu = cpu.map(|c| self.cpus[c].id);
+            self.gather(JobEvent {
                 time_ns: self.now,
                 task: self.sys.tasks[task].id,
                 job,
-                cpu: cpu.map(|c| self.cpus[c].id),
+                cpu,
                 kind,
             });
         }
     }
 
     pub(super) fn emit_at(&mut self, time_ns: u64, task: usize, job: u64, kind: EventKind) {
-        if let Some(sink) = self.trace.as_deref_mut() {
-            sink.event(&JobEvent {
+        if self.trace.is_some() {
+            self.gather(JobEvent {
                 time_ns,
                 task: self.sys.tasks[task].id,
                 job,
@@ -383,6 +393,24 @@ impl<'s, 't> Engine<'s, 't> {
                 kind,
             });
         }
+    }
+
+    /// Adds `e` to the batch for the trace sink, handed over when full.
+    #[inline]
+    fn gather(&mut self, e: JobEvent) {
+        self.trace_batch.push(e);
+        if self.trace_batch.len() >= TRACE_BATCH {
+            self.flush_trace();
+        }
+    }
+
+    /// Hands the gathered events to the trace sink.
+    #[inline(never)]
+    fn flush_trace(&mut self) {
+        if let Some(sink) = self.trace.as_deref_mut() {
+            sink.events(&self.trace_batch);
+        }
+        self.trace_batch.clear();
     }
 }
 

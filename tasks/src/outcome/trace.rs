@@ -66,10 +66,22 @@ pub struct JobEvent {
 }
 
 /// Receives the events of a run, in time order per CPU and per task.
+///
+/// An engine may hand events over one at a time ([`TraceSink::event`]) or
+/// in batches ([`TraceSink::events`]), always in the order it emitted them;
+/// every event of a run has been handed over when the engine returns.
 pub trait TraceSink {
     /// Takes one event. A sink that cannot keep up or fails remembers it and
     /// reports at the end; it never stops the engine.
     fn event(&mut self, event: &JobEvent);
+
+    /// Takes a batch of events, in order: the same as [`TraceSink::event`]
+    /// on each (the default), which a sink may do in one loop.
+    fn events(&mut self, batch: &[JobEvent]) {
+        for e in batch {
+            self.event(e);
+        }
+    }
 }
 
 /// A sink that keeps every event in memory (tests and small runs).

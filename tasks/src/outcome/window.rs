@@ -20,8 +20,9 @@
 //! `D` longer than `3/4 L`, so the job's release is always inside), clipped
 //! to the run; it is filled from a ring of the recent events (the longest
 //! such lead plus `L`, at most [`MAX_WINDOW_EVENTS`]) and then from the
-//! events that follow. Memory stays bounded: the ring, the first window and
-//! one window per task, each at most [`MAX_WINDOW_EVENTS`] events.
+//! events that follow. Memory stays bounded: the first window and one
+//! window per task, each at most [`MAX_WINDOW_EVENTS`] events, and the
+//! ring, at most a quarter more (it is trimmed lazily).
 //!
 //! A window whose start had already left the ring (a miss later than `L`,
 //! or more than [`MAX_WINDOW_EVENTS`] events in its lead) starts after the
@@ -43,6 +44,7 @@ use crate::model::{CpuId, System};
 use capture::Captures;
 
 mod capture;
+mod ring;
 
 /// The most events a window keeps.
 pub const MAX_WINDOW_EVENTS: usize = 20_000;
@@ -203,16 +205,22 @@ impl<'a> WindowSink<'a> {
 
 impl TraceSink for WindowSink<'_> {
     fn event(&mut self, e: &JobEvent) {
-        if e.time_ns < self.window.end_ns {
-            if self.window.events.len() < MAX_WINDOW_EVENTS {
-                self.window.events.push(window_event(e));
-            } else {
-                self.window.truncated = true;
+        self.events(std::slice::from_ref(e));
+    }
+
+    fn events(&mut self, batch: &[JobEvent]) {
+        for e in batch {
+            if e.time_ns < self.window.end_ns {
+                if self.window.events.len() < MAX_WINDOW_EVENTS {
+                    self.window.events.push(window_event(e));
+                } else {
+                    self.window.truncated = true;
+                }
             }
         }
-        self.captures.event(*e);
+        self.captures.events(batch);
         if let Some(inner) = self.inner.as_deref_mut() {
-            inner.event(e);
+            inner.events(batch);
         }
     }
 }
@@ -293,6 +301,23 @@ wcet = "1ms"
             sink.event(e);
         }
         sink.into_window()
+    }
+
+    /// Engines hand events over in batches: a window cut in the middle of
+    /// a batch sees the same ring as one fed event by event.
+    #[test]
+    fn batches_of_any_size_give_the_same_windows_as_single_events() {
+        let events = stream();
+        let one = run(&events);
+        assert_eq!(one.around_misses.len(), 2);
+        let sys = system();
+        for size in [2, 7, 256, events.len()] {
+            let mut sink = WindowSink::new(&sys, window_length(&sys, 2_000 * MS), None);
+            for batch in events.chunks(size) {
+                sink.events(batch);
+            }
+            assert_eq!(sink.into_window(), one, "batches of {size}");
+        }
     }
 
     #[test]

@@ -11,12 +11,13 @@
 //! so far (strictly: on a tie the first stays) starts a new capture from
 //! the ring, which then takes the events that follow until its end.
 //!
-//! The ring and the pending misses hold the engine's own events (`Copy`,
-//! no allocation): an event becomes a [`WindowEvent`] only when a window
-//! keeps it.
+//! The ring (see [`super::ring`]) and the pending misses hold the engine's
+//! events in compact `Copy` form (no allocation per event): an event
+//! becomes a [`WindowEvent`] only when a window keeps it.
 
 use std::collections::VecDeque;
 
+use super::ring::Ring;
 use super::{AroundMiss, MAX_WINDOW_EVENTS, WindowEvent, window_event};
 use crate::outcome::trace::{EventKind, JobEvent};
 
@@ -32,10 +33,12 @@ pub(super) struct Captures {
     /// How far back the ring keeps events, in ns: the longest lead and one
     /// window more, so a miss up to one window late still finds its start.
     keep_ns: u64,
-    ring: VecDeque<JobEvent>,
-    /// The latest time of an event the ring let go, in ns: a window that
-    /// starts at or before it lost events.
-    evicted_until: Option<u64>,
+    /// The recent events. Its latest let-go time: a window that starts at
+    /// or before it lost events.
+    ring: Ring,
+    /// The ring's horizon after the latest event, in ns: the newest time
+    /// minus `keep_ns`.
+    horizon_ns: u64,
     /// The latest event time seen, in ns.
     newest_ns: u64,
     /// Per task: the last job that ended, and when (ns).
@@ -71,8 +74,8 @@ impl Captures {
             length_ns,
             keep_ns: longest.saturating_add(length_ns),
             leads_ns,
-            ring: VecDeque::new(),
-            evicted_until: None,
+            ring: Ring::new(),
+            horizon_ns: 0,
             newest_ns: 0,
             last_end: vec![None; deadlines_ns.len()],
             worst: vec![None; deadlines_ns.len()],
@@ -81,53 +84,110 @@ impl Captures {
         }
     }
 
-    /// Takes one event (in the order the engine emitted it).
-    pub(super) fn event(&mut self, e: JobEvent) {
-        let (t, task) = (e.time_ns, e.task.0);
-        if t >= self.newest_ns {
-            self.newest_ns = t;
-            if !self.open.is_empty() {
-                let worst = &self.worst;
-                self.open
-                    .retain(|&o| worst[o].as_ref().is_some_and(|w| w.end_ns > t));
-                for &o in &self.open {
-                    if let Some(w) = self.worst[o].as_mut() {
-                        take(w, &e);
-                    }
-                }
-            }
-        } else {
-            for w in self.worst.iter_mut().flatten() {
-                take(w, &e);
+    /// Takes a batch of events (in the order the engine emitted them).
+    pub(super) fn events(&mut self, batch: &[JobEvent]) {
+        // batch[from..] is not in the ring yet: a window starts from what
+        // the ring holds before its miss, so the events ahead of a miss
+        // are added first.
+        let mut from = 0;
+        for (i, e) in batch.iter().enumerate() {
+            let before = self.newest_ns;
+            self.follow(e);
+            if let Some((miss, lateness_ns)) = self.lateness_known(e) {
+                self.horizon_ns = before.saturating_sub(self.keep_ns);
+                self.ring.extend(&batch[from..i], self.horizon_ns);
+                from = i;
+                self.consider(&miss, lateness_ns);
             }
         }
+        self.horizon_ns = self.newest_ns.saturating_sub(self.keep_ns);
+        self.ring.extend(&batch[from..], self.horizon_ns);
+    }
+
+    /// Takes one event: a batch of one.
+    #[cfg(test)]
+    pub(super) fn event(&mut self, e: &JobEvent) {
+        self.events(std::slice::from_ref(e));
+    }
+
+    /// `e` joins the windows still filling that it falls in.
+    #[inline]
+    fn follow(&mut self, e: &JobEvent) {
+        if e.time_ns >= self.newest_ns {
+            self.newest_ns = e.time_ns;
+            if !self.open.is_empty() {
+                self.take_open(e);
+            }
+        } else {
+            self.take_any(e);
+        }
+    }
+
+    /// `e`, the newest event, joins the open windows; those it ends leave.
+    #[inline(never)]
+    fn take_open(&mut self, e: &JobEvent) {
+        let t = e.time_ns;
+        let worst = &self.worst;
+        self.open
+            .retain(|&o| worst[o].as_ref().is_some_and(|w| w.end_ns > t));
+        for &o in &self.open {
+            if let Some(w) = self.worst[o].as_mut() {
+                take(w, e);
+            }
+        }
+    }
+
+    /// `e`, older than the newest event, joins whichever window it falls in.
+    #[inline(never)]
+    fn take_any(&mut self, e: &JobEvent) {
+        for w in self.worst.iter_mut().flatten() {
+            take(w, e);
+        }
+    }
+
+    /// The miss whose lateness `e` makes known, with that lateness in ns:
+    /// `e` is its job's end and the miss came first, or `e` is the miss
+    /// and its job has ended. A miss whose job has not ended waits.
+    #[inline]
+    fn lateness_known(&mut self, e: &JobEvent) -> Option<(JobEvent, u64)> {
+        let (t, task) = (e.time_ns, e.task.0);
         match e.kind {
             EventKind::Complete | EventKind::Abort | EventKind::Fault => {
                 if let Some(end) = self.last_end.get_mut(task) {
                     *end = Some((e.job, t));
                 }
-                if let Some(m) = self.ended(task, e.job) {
-                    self.consider(&m, t.saturating_sub(m.time_ns));
+                if self.pending.get(task).is_some_and(|p| !p.is_empty()) {
+                    let m = self.ended(task, e.job)?;
+                    return Some((m, t.saturating_sub(m.time_ns)));
                 }
+                None
             }
-            EventKind::Miss => match self.last_end.get(task).copied().flatten() {
-                Some((job, at)) if job == e.job => self.consider(&e, at.saturating_sub(t)),
-                _ => {
-                    if let Some(p) = self.pending.get_mut(task) {
-                        if p.len() == MAX_PENDING {
-                            p.pop_front();
-                        }
-                        p.push_back(e);
-                    }
-                }
-            },
-            _ => {}
+            EventKind::Miss => self.missed(e),
+            _ => None,
         }
-        self.remember(e);
+    }
+
+    /// A miss `e`: its lateness if its job has ended, else it waits.
+    #[inline(never)]
+    fn missed(&mut self, e: &JobEvent) -> Option<(JobEvent, u64)> {
+        let task = e.task.0;
+        match self.last_end.get(task).copied().flatten() {
+            Some((job, at)) if job == e.job => Some((*e, at.saturating_sub(e.time_ns))),
+            _ => {
+                if let Some(p) = self.pending.get_mut(task) {
+                    if p.len() == MAX_PENDING {
+                        p.pop_front();
+                    }
+                    p.push_back(*e);
+                }
+                None
+            }
+        }
     }
 
     /// The pending miss of `task`'s job `job`, which just ended (misses of
     /// earlier jobs still pending are let go: their jobs ended unseen).
+    #[inline(never)]
     fn ended(&mut self, task: usize, job: u64) -> Option<JobEvent> {
         let pending = self.pending.get_mut(task)?;
         while let Some(m) = pending.pop_front() {
@@ -157,9 +217,11 @@ impl Captures {
             return;
         }
         let wanted = t.saturating_sub(lead);
+        // The ring as it stands after the event before this one.
+        self.ring.trim(self.horizon_ns);
         // Events the ring already let go of are lost to this window: it
         // starts after them and says so.
-        let lost = self.evicted_until.filter(|&u| u >= wanted);
+        let lost = self.ring.evicted_until().filter(|&u| u >= wanted);
         let start_ns = lost.map_or(wanted, |u| u + 1);
         let end_ns = t.saturating_add(self.length_ns - self.length_ns / 4 * 3);
         if start_ns >= end_ns {
@@ -168,9 +230,13 @@ impl Captures {
             return;
         }
         let inside = |r: &&JobEvent| r.time_ns >= start_ns && r.time_ns < end_ns;
-        let mut events: Vec<WindowEvent> =
-            self.ring.iter().filter(inside).map(window_event).collect();
-        if !self.ring.iter().filter(inside).any(|r| r == e) {
+        let mut events: Vec<WindowEvent> = self
+            .ring
+            .events()
+            .filter(inside)
+            .map(window_event)
+            .collect();
+        if !self.ring.events().filter(inside).any(|r| r == e) {
             events.push(window_event(e));
         }
         let over = events.len() > MAX_WINDOW_EVENTS;
@@ -188,20 +254,6 @@ impl Captures {
             truncated: lost.is_some() || over,
             events,
         });
-    }
-
-    /// Keeps `e` in the ring, and lets go of what is too old or too many.
-    fn remember(&mut self, e: JobEvent) {
-        self.ring.push_back(e);
-        let horizon = self.newest_ns.saturating_sub(self.keep_ns);
-        while self.ring.front().is_some_and(|f| f.time_ns < horizon)
-            || self.ring.len() > MAX_WINDOW_EVENTS
-        {
-            if let Some(f) = self.ring.pop_front() {
-                let t = f.time_ns;
-                self.evicted_until = Some(self.evicted_until.map_or(t, |u| u.max(t)));
-            }
-        }
     }
 
     /// How many events are held in all (ring and captures): what the
@@ -256,6 +308,7 @@ fn take(w: &mut AroundMiss, e: &JobEvent) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ring::MAX_HELD;
     use super::*;
 
     fn ev(time_ns: u64, task: usize, job: u64, kind: &str) -> JobEvent {
@@ -277,19 +330,19 @@ mod tests {
     #[test]
     fn memory_stays_bounded_however_dense_the_run() {
         // A 1 ms window over a run with an event every 10 ns, and a miss
-        // later than the one before every 100 µs: the ring and the
-        // capture each hold at most MAX_WINDOW_EVENTS.
+        // later than the one before every 100 µs: the capture holds at most
+        // MAX_WINDOW_EVENTS, the lazily trimmed ring a quarter more.
         let mut c = Captures::new(1_000_000, &[50_000]);
         let mut peak = 0;
         for i in 0..400_000u64 {
             let t = i * 10;
-            c.event(ev(t, 0, i, "complete"));
+            c.event(&ev(t, 0, i, "complete"));
             if i % 10_000 == 9_999 {
-                c.event(ev(t - i / 1_000, 0, i, "miss"));
+                c.event(&ev(t - i / 1_000, 0, i, "miss"));
             }
             peak = peak.max(c.held());
         }
-        assert!(peak <= 2 * MAX_WINDOW_EVENTS, "{peak}");
+        assert!(peak <= MAX_WINDOW_EVENTS + MAX_HELD, "{peak}");
         let windows = c.finish();
         assert_eq!(windows.len(), 1);
         let w = &windows[0];
@@ -307,13 +360,13 @@ mod tests {
         // window keeps what came after 10 ms and says it lost the rest.
         let mut c = Captures::new(8_000_000, &[2_000_000]);
         for k in 0..=25u64 {
-            c.event(ev(k * 1_000_000, 1, k, "release"));
+            c.event(&ev(k * 1_000_000, 1, k, "release"));
             if k == 8 {
-                c.event(ev(k * 1_000_000, 0, 0, "release"));
+                c.event(&ev(k * 1_000_000, 0, 0, "release"));
             }
         }
-        c.event(ev(25_000_000, 0, 0, "complete"));
-        c.event(ev(10_000_000, 0, 0, "miss"));
+        c.event(&ev(25_000_000, 0, 0, "complete"));
+        c.event(&ev(10_000_000, 0, 0, "miss"));
         let w = c.finish();
         assert_eq!(w.len(), 1);
         assert!(w[0].truncated);
@@ -327,12 +380,12 @@ mod tests {
         // released at 0 ends 30 ms after its deadline at 2 ms: its window
         // (0 to 4 ms) is long gone, and an empty timeline would say nothing.
         let mut c = Captures::new(8_000_000, &[2_000_000]);
-        c.event(ev(0, 0, 0, "release"));
+        c.event(&ev(0, 0, 0, "release"));
         for k in 1..=32u64 {
-            c.event(ev(k * 1_000_000, 1, k, "release"));
+            c.event(&ev(k * 1_000_000, 1, k, "release"));
         }
-        c.event(ev(32_000_000, 0, 0, "complete"));
-        c.event(ev(2_000_000, 0, 0, "miss"));
+        c.event(&ev(32_000_000, 0, 0, "complete"));
+        c.event(&ev(2_000_000, 0, 0, "miss"));
         assert!(c.finish().is_empty());
     }
 
@@ -341,11 +394,11 @@ mod tests {
     #[test]
     fn a_miss_that_comes_before_its_jobs_end_gets_its_lateness() {
         let mut c = Captures::new(20_000_000, &[2_000_000]);
-        c.event(ev(0, 0, 0, "release"));
-        c.event(ev(2_000_000, 0, 0, "miss"));
-        c.event(ev(9_000_000, 0, 0, "complete"));
-        c.event(ev(10_000_000, 0, 1, "release"));
-        c.event(ev(12_000_000, 0, 1, "miss"));
+        c.event(&ev(0, 0, 0, "release"));
+        c.event(&ev(2_000_000, 0, 0, "miss"));
+        c.event(&ev(9_000_000, 0, 0, "complete"));
+        c.event(&ev(10_000_000, 0, 1, "release"));
+        c.event(&ev(12_000_000, 0, 1, "miss"));
         let w = c.finish();
         assert_eq!(w.len(), 1);
         assert_eq!((w[0].job, w[0].lateness_ns), (0, 7_000_000));
@@ -357,12 +410,12 @@ mod tests {
     #[test]
     fn misses_of_overlapping_late_jobs_each_wait_for_their_own_end() {
         let mut c = Captures::new(40_000_000, &[2_000_000]);
-        c.event(ev(2_000_000, 0, 0, "miss"));
-        c.event(ev(4_000_000, 0, 1, "miss"));
-        c.event(ev(5_000_000, 0, 0, "complete"));
-        c.event(ev(6_000_000, 0, 2, "miss"));
-        c.event(ev(14_000_000, 0, 1, "complete"));
-        c.event(ev(15_000_000, 0, 2, "complete"));
+        c.event(&ev(2_000_000, 0, 0, "miss"));
+        c.event(&ev(4_000_000, 0, 1, "miss"));
+        c.event(&ev(5_000_000, 0, 0, "complete"));
+        c.event(&ev(6_000_000, 0, 2, "miss"));
+        c.event(&ev(14_000_000, 0, 1, "complete"));
+        c.event(&ev(15_000_000, 0, 2, "complete"));
         let w = c.finish();
         assert_eq!((w[0].job, w[0].lateness_ns), (1, 10_000_000));
     }

@@ -1,0 +1,215 @@
+//! The ring of a run's recent events, from which a window around a new
+//! worst miss is cut, trimmed lazily.
+//!
+//! ## What it holds
+//!
+//! The ring keeps the latest events, minus those that are too old or too
+//! many: after event `k`, with horizon `h_k` (the newest event time minus
+//! how far back the ring keeps, never decreasing), it holds the events from
+//! the first index `j` with `time(e_j) >= h_k` and `k - j < MAX` on. Events
+//! are not in time order (a miss is stamped at its deadline, before the
+//! job's end), so an old event behind a recent one stays until the recent
+//! one goes; [`Ring::evicted_until`] is the latest time among the events
+//! let go.
+//!
+//! ## Lazy trimming
+//!
+//! Letting go of the front at every event (the eager ring) costs a test
+//! and a pop per event; the ring instead takes events in batches and trims
+//! only when it has grown to twice its size after the last trim, and
+//! whenever its contents are read. Both give the same contents at every
+//! read: `time(e_j) >= h_k` and `k - j < MAX` both get harder to meet as
+//! `k` grows (the horizon never decreases), so an event the eager ring let
+//! go of at some step fails the condition at every later step too, and the
+//! eager ring after event `k` is exactly the shortest suffix whose first
+//! event meets the condition of step `k`: what one trim at step `k` leaves,
+//! from any older state. The events let go are the same, so
+//! `evicted_until` is too. Memory stays bounded: at most twice the eager
+//! ring, and at most [`MAX_WINDOW_EVENTS`] plus a quarter and one batch.
+
+use std::collections::VecDeque;
+
+use super::MAX_WINDOW_EVENTS;
+use crate::outcome::trace::JobEvent;
+
+/// The fewest entries a trim waits for.
+const MIN_TRIM: usize = 256;
+/// The most entries the ring holds between trims, besides one batch.
+pub(super) const MAX_HELD: usize = MAX_WINDOW_EVENTS + MAX_WINDOW_EVENTS / 4;
+
+/// Recent events, trimmed lazily (see the module docs).
+#[derive(Debug)]
+pub(super) struct Ring {
+    entries: VecDeque<JobEvent>,
+    /// Trim when this many entries are held.
+    trim_at: usize,
+    /// The latest time of an event let go, in ns.
+    evicted_until: Option<u64>,
+}
+
+impl Ring {
+    pub(super) fn new() -> Ring {
+        Ring {
+            entries: VecDeque::new(),
+            trim_at: MIN_TRIM,
+            evicted_until: None,
+        }
+    }
+
+    /// Adds `batch`, in order; trims to `horizon_ns` (the horizon after its
+    /// last event) when the ring has grown enough.
+    #[inline]
+    pub(super) fn extend(&mut self, batch: &[JobEvent], horizon_ns: u64) {
+        self.entries.extend(batch.iter().copied());
+        if self.entries.len() >= self.trim_at {
+            self.trim(horizon_ns);
+        }
+    }
+
+    /// Lets go of the events the eager ring would not hold at horizon
+    /// `horizon_ns` (the horizon after the latest event added).
+    pub(super) fn trim(&mut self, horizon_ns: u64) {
+        while let Some(f) = self.entries.front() {
+            if f.time_ns >= horizon_ns && self.entries.len() <= MAX_WINDOW_EVENTS {
+                break;
+            }
+            let t = f.time_ns;
+            self.evicted_until = Some(self.evicted_until.map_or(t, |u| u.max(t)));
+            self.entries.pop_front();
+        }
+        self.trim_at = (2 * self.entries.len()).clamp(MIN_TRIM, MAX_HELD);
+    }
+
+    /// The latest time of an event let go, in ns, as of the last trim.
+    pub(super) fn evicted_until(&self) -> Option<u64> {
+        self.evicted_until
+    }
+
+    /// The events held, oldest first, as of the last trim and the events
+    /// added since.
+    pub(super) fn events(&self) -> impl Iterator<Item = &JobEvent> {
+        self.entries.iter()
+    }
+
+    /// How many events are held.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ResourceId, TaskId};
+    use crate::outcome::trace::EventKind;
+    use proptest::prelude::*;
+
+    /// The ring as it was: trimmed after every push.
+    struct Eager {
+        entries: VecDeque<JobEvent>,
+        evicted_until: Option<u64>,
+    }
+
+    impl Eager {
+        fn push(&mut self, e: JobEvent, horizon_ns: u64) {
+            self.entries.push_back(e);
+            while self.entries.front().is_some_and(|f| f.time_ns < horizon_ns)
+                || self.entries.len() > MAX_WINDOW_EVENTS
+            {
+                if let Some(f) = self.entries.pop_front() {
+                    let t = f.time_ns;
+                    self.evicted_until = Some(self.evicted_until.map_or(t, |u| u.max(t)));
+                }
+            }
+        }
+    }
+
+    fn kind(code: u8, r: usize) -> EventKind {
+        let resource = ResourceId(r);
+        match code % 13 {
+            0 => EventKind::Release,
+            1 => EventKind::Start,
+            2 => EventKind::Preempt,
+            3 => EventKind::Resume,
+            4 => EventKind::Block { resource },
+            5 => EventKind::Unblock { resource },
+            6 => EventKind::Lock { resource },
+            7 => EventKind::Unlock { resource },
+            8 => EventKind::Complete,
+            9 => EventKind::Miss,
+            10 => EventKind::Abort,
+            11 => EventKind::Skip,
+            _ => EventKind::Fault,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// At every step where the lazy ring is read (trimmed first), it
+        /// holds exactly what the eager ring holds, and has let go of the
+        /// same latest time, whatever the batches.
+        #[test]
+        fn the_lazy_ring_reads_as_the_eager_one(
+            steps in proptest::collection::vec(
+                (0u64..2_000, 0u64..3_000, any::<u8>(), 0usize..4, proptest::option::of(0u32..4),
+                 0u16..1_000),
+                1..30_000),
+            keep in 0u64..400_000,
+            dense in any::<bool>(),
+        ) {
+            let mut lazy = Ring::new();
+            let mut eager = Eager { entries: VecDeque::new(), evicted_until: None };
+            let mut newest = 0u64;
+            let mut batch = Vec::new();
+            for (i, &(advance, back, code, r, cpu, read)) in steps.iter().enumerate() {
+                newest += if dense { advance / 100 } else { advance };
+                // Some events are stamped in the past, as a miss is.
+                let t = if code % 5 == 0 { newest.saturating_sub(back) } else { newest };
+                let e = JobEvent { time_ns: t, task: TaskId(i % 7), job: i as u64, cpu, kind: kind(code, r) };
+                let horizon = newest.saturating_sub(keep);
+                batch.push(e);
+                eager.push(e, horizon);
+                // Batches of one to a few hundred events.
+                if batch.len() > usize::from(code) || read == 0 || i + 1 == steps.len() {
+                    lazy.extend(&batch, horizon);
+                    batch.clear();
+                }
+                if read == 0 || i + 1 == steps.len() {
+                    lazy.trim(horizon);
+                    let got: Vec<JobEvent> = lazy.events().copied().collect();
+                    let want: Vec<JobEvent> = eager.entries.iter().copied().collect();
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(lazy.evicted_until(), eager.evicted_until);
+                }
+                prop_assert!(lazy.len() < MAX_HELD + 256);
+            }
+        }
+    }
+
+    #[test]
+    fn a_dense_run_holds_at_most_the_cap_and_a_quarter() {
+        let mut ring = Ring::new();
+        let mut peak = 0;
+        for i in 0..100_000u64 {
+            let e = JobEvent {
+                time_ns: i,
+                task: TaskId(0),
+                job: i,
+                cpu: None,
+                kind: EventKind::Start,
+            };
+            ring.extend(&[e], 0);
+            peak = peak.max(ring.len());
+        }
+        // The push that reaches MAX_HELD trims at once.
+        assert_eq!(peak, MAX_HELD - 1);
+        ring.trim(0);
+        assert_eq!(ring.len(), MAX_WINDOW_EVENTS);
+        assert_eq!(
+            ring.evicted_until(),
+            Some(100_000 - MAX_WINDOW_EVENTS as u64 - 1)
+        );
+    }
+}
