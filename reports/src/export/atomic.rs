@@ -40,6 +40,11 @@ impl AtomicFile {
     /// name, `.<name>.<pid>.<seq>.tmp[.<ext>]`, is hidden and keeps the
     /// destination's extension, for encoders that choose the format by it.
     pub(crate) fn create(dest: &Path) -> Result<Self, ReportError> {
+        Self::create_with_buffer(dest, BUFFER_BYTES)
+    }
+
+    /// [`create`](Self::create) with a write buffer of `capacity` bytes.
+    fn create_with_buffer(dest: &Path, capacity: usize) -> Result<Self, ReportError> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -66,7 +71,7 @@ impl AtomicFile {
                     return Ok(AtomicFile {
                         dest: dest.to_path_buf(),
                         tmp,
-                        out: Some(BufWriter::with_capacity(BUFFER_BYTES, file)),
+                        out: Some(BufWriter::with_capacity(capacity, file)),
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < MAX_ATTEMPTS => {
@@ -99,7 +104,13 @@ impl AtomicFile {
     /// Flushes, closes and renames the file into place; returns its size in
     /// bytes (whoever wrote it: the stream or a writer of
     /// [`temp_path`](Self::temp_path)).
-    pub(crate) fn commit(mut self) -> Result<u64, ReportError> {
+    pub(crate) fn commit(self) -> Result<u64, ReportError> {
+        self.finish(None)
+    }
+
+    /// [`commit`](Self::commit), with the size already known when `size`
+    /// is given (no `fstat`).
+    fn finish(mut self, size: Option<u64>) -> Result<u64, ReportError> {
         let out = self.out.take().ok_or_else(|| {
             ReportError::io(
                 "write",
@@ -110,10 +121,13 @@ impl AtomicFile {
         let file = out
             .into_inner()
             .map_err(|e| ReportError::io("write", &self.dest, e.into_error()))?;
-        let bytes = file
-            .metadata()
-            .map_err(|e| ReportError::io("write", &self.dest, e))?
-            .len();
+        let bytes = match size {
+            Some(bytes) => bytes,
+            None => file
+                .metadata()
+                .map_err(|e| ReportError::io("write", &self.dest, e))?
+                .len(),
+        };
         drop(file);
         fs::rename(&self.tmp, &self.dest)
             .map_err(|e| ReportError::io("rename a temporary file to", &self.dest, e))?;
@@ -131,6 +145,18 @@ impl AtomicFile {
         let out = file.out().map_err(|e| ReportError::io("write", dest, e))?;
         write(out).map_err(|e| ReportError::io("write", dest, e))?;
         file.commit()
+    }
+
+    /// Writes `bytes` as the whole of `dest`, then commits it: one write
+    /// call, no buffer copy, the size known without asking the file
+    /// system (the result directory writes thousands of small files).
+    pub(crate) fn write_bytes(dest: &Path, bytes: &[u8]) -> Result<u64, ReportError> {
+        let mut file = AtomicFile::create_with_buffer(dest, 0)?;
+        let out = file.out().map_err(|e| ReportError::io("write", dest, e))?;
+        // A zero-capacity buffer hands the slice straight to the file.
+        out.write_all(bytes)
+            .map_err(|e| ReportError::io("write", dest, e))?;
+        file.finish(Some(bytes.len() as u64))
     }
 }
 
@@ -168,7 +194,7 @@ impl Write for AtomicFile {
 /// temporary file cannot be created or written, or not renamed into place;
 /// the temporary file is removed.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<u64, ReportError> {
-    AtomicFile::write_with(dest, |out| out.write_all(bytes))
+    AtomicFile::write_bytes(dest, bytes)
 }
 
 #[cfg(test)]

@@ -196,10 +196,17 @@ pub fn write<W: Write>(out: &mut W, recorder: &Recorder) -> io::Result<()> {
 
 /// `recorder`'s percentile distribution as a string.
 pub fn render(recorder: &Recorder) -> String {
-    let mut out = Vec::new();
+    String::from_utf8_lossy(&to_bytes(recorder)).into_owned()
+}
+
+/// `recorder`'s percentile distribution as the bytes [`write()`] writes.
+pub fn to_bytes(recorder: &Recorder) -> Vec<u8> {
+    // A header, a footer and some 20 rows of 60 bytes per power of ten
+    // in count.
+    let mut out = Vec::with_capacity(2048);
     // Writing into a Vec cannot fail.
     let _ = write(&mut out, recorder);
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Sub-buckets per bucket of a histogram with `sigfig` significant digits:

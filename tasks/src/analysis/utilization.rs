@@ -26,7 +26,8 @@
 use std::cmp::Ordering;
 
 use super::{Group, Run, TestKind, TestVerdict, Timing, cpu_prefix, fmt_ratio, ratio, timings};
-use crate::model::System;
+use crate::model::{Priority, System};
+use crate::time::Duration;
 
 /// The Liu & Layland bound `n (2^(1/n) - 1)`: 1 for one task, 0.828 for two,
 /// 0.780 for three, tending to ln 2 = 0.693. Returns 1 for `n = 0`.
@@ -119,6 +120,11 @@ fn not_applicable(system: &System, group: &Group) -> Option<String> {
             ));
         }
     }
+    if !rate_monotonic_violated(tasks.iter().map(|t| (t.period, t.priority)).collect()) {
+        return None;
+    }
+    // Name the first offending pair in task order (quadratic, but only
+    // once a pair is known to exist).
     for a in &tasks {
         for b in &tasks {
             if a.period < b.period && a.priority <= b.priority {
@@ -186,6 +192,25 @@ pub(crate) fn bound_tests(system: &System, groups: &[Group]) -> (Run, Run) {
         verdict("liu-layland", ll_ok, ll_lines),
         verdict("hyperbolic", hb_ok, hb_lines),
     )
+}
+
+/// Whether some task, given as (period, priority), has a shorter period
+/// than another and a priority no higher: in O(n log n), by period from the longest, against the
+/// highest priority among strictly longer periods.
+fn rate_monotonic_violated(mut by_period: Vec<(Duration, Priority)>) -> bool {
+    by_period.sort_unstable_by_key(|&(period, _)| std::cmp::Reverse(period));
+    // The highest priority among the periods longer than the current one.
+    let mut longer: Option<Priority> = None;
+    for same in by_period.chunk_by(|a, b| a.0 == b.0) {
+        if let Some(top) = longer
+            && same.iter().any(|&(_, p)| p <= top)
+        {
+            return true;
+        }
+        let here = same.iter().map(|&(_, p)| p).max();
+        longer = longer.max(here);
+    }
+    false
 }
 
 #[cfg(test)]
@@ -309,5 +334,21 @@ mod tests {
         assert_eq!(analysis.tests[0].detail, "U = 0.823 > 0.780 (n = 3)");
         assert_eq!(analysis.tests[0].schedulable, Some(false));
         assert_eq!(analysis.tests[1].detail, "Π(U_i + 1) = 2.067 > 2 (exact)");
+    }
+
+    proptest::proptest! {
+        /// The O(n log n) check finds an offending pair exactly when the
+        /// pairwise definition does (ties in period and priority included).
+        #[test]
+        fn rate_monotonic_check_agrees_with_every_pair(
+            set in proptest::collection::vec((1u64..6, 0u32..6), 0..12)
+        ) {
+            let set: Vec<(Duration, Priority)> =
+                set.into_iter().map(|(t, p)| (Duration::from_nanos(t), p)).collect();
+            let pairwise = set
+                .iter()
+                .any(|a| set.iter().any(|b| a.0 < b.0 && a.1 <= b.1));
+            proptest::prop_assert_eq!(rate_monotonic_violated(set), pairwise);
+        }
     }
 }

@@ -342,33 +342,47 @@ impl Metric {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&self.hdr)
             .map_err(|e| MetricError::Base64(e.to_string()))?;
-        let hist: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| MetricError::Decode(format!("{e:?}")))?;
-        // Bins are those of rtlab's precision: another one would not read
-        // back the same.
-        if (hist.sigfig(), hist.low()) != (SIGNIFICANT_DIGITS, 1) {
-            return Err(MetricError::Precision {
-                digits: hist.sigfig(),
-                lowest: hist.low(),
-            });
-        }
-        let mut recorder = Recorder {
-            highest_trackable: hist.high(),
+        let (highest_trackable, zeros, counts) = match dense::decode(&bytes) {
+            Some(decoded) => decoded,
+            None => decode_dense(&bytes)?,
+        };
+        Ok(Recorder {
+            counts,
+            zeros,
+            highest_trackable,
             min: self.min_ns.unwrap_or(u64::MAX),
             max: self.max_ns.unwrap_or(0),
             sum: self.sum_ns,
             count: self.count,
             ..Recorder::new()
-        };
-        for v in hist.iter_recorded() {
-            match bins::bin_of(v.value_iterated_to()) {
-                0 => recorder.zeros = v.count_at_value(),
-                bin => recorder.counts.add(bin, v.count_at_value()),
-            }
-        }
-        Ok(recorder)
+        })
     }
+}
+
+/// Decodes V2 bytes through HdrHistogram's dense histogram: the reference
+/// [`dense::decode`] falls back to for bytes it does not take (its errors
+/// are the library's).
+fn decode_dense(bytes: &[u8]) -> Result<dense::Decoded, MetricError> {
+    let hist: Histogram<u64> = Deserializer::new()
+        .deserialize(&mut &*bytes)
+        .map_err(|e| MetricError::Decode(format!("{e:?}")))?;
+    // Bins are those of rtlab's precision: another one would not read
+    // back the same.
+    if (hist.sigfig(), hist.low()) != (SIGNIFICANT_DIGITS, 1) {
+        return Err(MetricError::Precision {
+            digits: hist.sigfig(),
+            lowest: hist.low(),
+        });
+    }
+    let mut zeros = 0;
+    let mut counts = Counts::default();
+    for v in hist.iter_recorded() {
+        match bins::bin_of(v.value_iterated_to()) {
+            0 => zeros = v.count_at_value(),
+            bin => counts.add(bin, v.count_at_value()),
+        }
+    }
+    Ok((hist.high(), zeros, counts))
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! system: response times CPU by CPU with the system's priorities, release
 //! jitter and blocking, the per-task figures, and whether a miss is a proof.
 
-use super::{NoBound, Response, TaskResponse, analyse_task, window, witness};
+use super::task::{analyse_task_with_higher, dispatch_of};
+use super::{NoBound, Response, TaskResponse, window, witness};
 use crate::analysis::blocking;
-use crate::analysis::{CpuOutcome, Group, Run, TaskVerdict, cpu_prefix, has_offsets};
+use crate::analysis::blocking::Blocking;
+use crate::analysis::{CpuOutcome, Group, Run, TaskVerdict, Timing, cpu_prefix, has_offsets};
 use crate::model::{OnMiss, Overrun, Priority, ResourceId, System, TaskId};
 use crate::time::Duration;
 
@@ -32,11 +34,10 @@ fn approximations(system: &System, priorities: &[Priority], group: &Group) -> Ve
     if has_offsets(system, &group.tasks) {
         out.push("offsets are ignored (a synchronous release is assumed)".to_string());
     }
-    let tied = group.tasks.iter().enumerate().any(|(n, a)| {
-        group.tasks[n + 1..]
-            .iter()
-            .any(|b| priorities[a.0] == priorities[b.0])
-    });
+    // Two tasks of one priority: sorted, they are neighbours.
+    let mut levels: Vec<Priority> = group.tasks.iter().map(|id| priorities[id.0]).collect();
+    levels.sort_unstable();
+    let tied = levels.windows(2).any(|w| w[0] == w[1]);
     if tied {
         out.push("equal priorities interfere both ways".to_string());
     }
@@ -202,12 +203,31 @@ fn analyse_one(
     verdict: &mut TaskVerdict,
 ) -> Finding {
     let mut jobs: Vec<Duration> = Vec::new();
-    let result = analyse_task(system, priorities, &group.tasks, id, |_, r| {
-        if jobs.len() < 8 {
-            jobs.push(r);
-        }
-    });
-    let proof = witness::find(system, priorities, &group.tasks, id);
+    let deadline = system.tasks[id.0].deadline;
+    let mut first_late = None;
+    let (result, higher) =
+        analyse_task_with_higher(system, priorities, &group.tasks, id, |q, r| {
+            if jobs.len() < 8 {
+                jobs.push(r);
+            }
+            if r > deadline && first_late.is_none() {
+                first_late = Some((q, r));
+            }
+        });
+    // The witness's recurrence is often this one: handed over, it is not
+    // solved twice.
+    let solved = match (&result.blocking, &higher) {
+        (Blocking::Bounded { time, .. }, Some(higher)) => Some(witness::Solved {
+            task: Timing::of(&system.tasks[id.0]),
+            blocking: *time,
+            higher,
+            dispatch: dispatch_of(system),
+            response: result.response,
+            first_late,
+        }),
+        _ => None,
+    };
+    let proof = witness::find(system, priorities, &group.tasks, id, solved);
     record_blocking(system, id, &result, verdict);
     if let Some(shared) = remote {
         return remote_finding(system, id, shared, &result, proof, verdict);

@@ -52,8 +52,23 @@ pub(crate) fn analyse_task(
     id: TaskId,
     job: impl FnMut(u64, Duration),
 ) -> TaskResponse {
+    analyse_task_with_higher(system, priorities, group, id, job).0
+}
+
+/// [`analyse_task`], also returning the interfering tasks' timings when
+/// the bound comes from the plain recurrence (`None` under a busy
+/// window), so that a caller can tell whether another recurrence over
+/// the same inputs would give the same answer.
+pub(crate) fn analyse_task_with_higher(
+    system: &System,
+    priorities: &[Priority],
+    group: &[TaskId],
+    id: TaskId,
+    job: impl FnMut(u64, Duration),
+) -> (TaskResponse, Option<Vec<Timing>>) {
     let blocking = blocking::blocking(system, priorities, id);
     let mut found = None;
+    let mut used = None;
     let response = match &blocking {
         Blocking::Window { level, lowest } => {
             window::response(system, priorities, group, id, (*level, *lowest)).map(|(r, w)| {
@@ -68,13 +83,16 @@ pub(crate) fn analyse_task(
                 .map(|k| Timing::of(&system.tasks[k.0]))
                 .collect();
             let task = Timing::of(&system.tasks[id.0]);
-            response_time_jobs(&task, *time, &higher, dispatch_of(system), job)
+            let response = response_time_jobs(&task, *time, &higher, dispatch_of(system), job);
+            used = Some(higher);
+            response
         }
     };
-    TaskResponse {
+    let result = TaskResponse {
         task: id,
         blocking,
         response,
         window: found,
-    }
+    };
+    (result, used)
 }

@@ -42,13 +42,37 @@ pub struct Witness {
     pub with: Vec<TaskId>,
 }
 
+/// The recurrence the response-time analysis of a task already solved:
+/// its inputs, its answer and its first job past the deadline. When the
+/// witness's recurrence has the same inputs (no blocking, no jitter, every
+/// job at its WCET, the same tasks above: the common case), it has the
+/// same answer, and a large set need not solve it twice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Solved<'a> {
+    /// The task's timing in that recurrence.
+    pub(crate) task: Timing,
+    /// Its blocking, in nanoseconds.
+    pub(crate) blocking: Duration,
+    /// The timings of the tasks that interfered, in group order.
+    pub(crate) higher: &'a [Timing],
+    /// Its dispatching.
+    pub(crate) dispatch: Dispatch,
+    /// What it gave.
+    pub(crate) response: Result<super::Response, NoBound>,
+    /// Its first job `q` whose response `r` passed the task's deadline,
+    /// as `(q, r)`.
+    pub(crate) first_late: Option<(u64, Duration)>,
+}
+
 /// A proven miss of task `id` (on `group`, its CPU) in the configured
-/// system, if the lower bound shows one.
+/// system, if the lower bound shows one; the answer of `solved` is taken
+/// instead of solving the recurrence again when it has the same inputs.
 pub(crate) fn find(
     system: &System,
     priorities: &[Priority],
     group: &[TaskId],
     id: TaskId,
+    solved: Option<Solved<'_>>,
 ) -> Option<Witness> {
     let s = &system.scheduler;
     if !s.preemptive || s.overrun != Overrun::Queue || s.on_miss != OnMiss::Continue {
@@ -79,18 +103,30 @@ pub(crate) fn find(
     // the execution model stops short of it).
     let bare = |t: &crate::model::Task| Timing::new(t.longest_execution(), t.period, t.deadline);
     let higher: Vec<Timing> = with.iter().map(|k| bare(&system.tasks[k.0])).collect();
-    let mut worst: Option<(u64, Duration)> = None;
-    let result = super::response_time_jobs(
-        &bare(me),
-        Duration::ZERO,
-        &higher,
-        Dispatch::Preemptive,
-        |q, r| {
-            if r > me.deadline && worst.is_none() {
-                worst = Some((q, r));
-            }
-        },
-    );
+    let same = solved.filter(|done| {
+        done.task == bare(me)
+            && done.blocking.is_zero()
+            && done.dispatch == Dispatch::Preemptive
+            && done.higher == higher.as_slice()
+    });
+    let (result, worst) = match same {
+        Some(done) => (done.response, done.first_late),
+        None => {
+            let mut worst: Option<(u64, Duration)> = None;
+            let result = super::response_time_jobs(
+                &bare(me),
+                Duration::ZERO,
+                &higher,
+                Dispatch::Preemptive,
+                |q, r| {
+                    if r > me.deadline && worst.is_none() {
+                        worst = Some((q, r));
+                    }
+                },
+            );
+            (result, worst)
+        }
+    };
     match result {
         Err(NoBound::Overload) => {
             first_late_job(&bare(me), &higher).map(|(job, response)| Witness {
