@@ -10,6 +10,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -173,7 +174,7 @@ fn plan(loaded: &[Loaded], engines: Engines) -> Vec<Job<'_>> {
 impl Job<'_> {
     /// The engine's name, as in result directories and the JSON.
     /// The job's subject, with its analysis.
-    fn subject<'a>(&'a self, analysis: &'a Analysis) -> Subject<'a> {
+    fn subject<'a>(&'a self, analysis: &'a OnceLock<Analysis>) -> Subject<'a> {
         Subject {
             system: self.system,
             variant: self.variant,
@@ -188,7 +189,7 @@ impl Job<'_> {
     /// Runs the job for `duration` (default: the config's) into `dir`.
     fn run(&self, duration: Option<Duration>, dir: &Path) -> Result<Outcome, CliError> {
         let length = duration.unwrap_or(self.system.duration);
-        let analysis = rtlab_tasks::analysis::analyze(self.system);
+        let analysis = OnceLock::from(rtlab_tasks::analysis::analyze(self.system));
         if self.live {
             let options = live::Options {
                 duration: length,

@@ -10,6 +10,7 @@
 //! SCHED_OTHER and say so.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use rtlab_reports::html::write_report;
 use rtlab_reports::run::RunView;
@@ -76,7 +77,10 @@ pub(super) fn run() -> Result<Exit, CliError> {
             .iter()
             .map(|v| (&v.system, Some(v.name.as_str()))),
     );
-    let analyses_of: Vec<Analysis> = configs.iter().map(|(s, _)| analysis::analyze(s)).collect();
+    let analyses_of: Vec<OnceLock<Analysis>> = configs
+        .iter()
+        .map(|(s, _)| OnceLock::from(analysis::analyze(s)))
+        .collect();
     let all: Vec<Subject<'_>> = configs
         .iter()
         .zip(&analyses_of)
@@ -123,11 +127,11 @@ fn analyses(loaded: &Loaded, all: &[Subject<'_>], cpu_note: &str) -> String {
     out.push_str(&format!(
         "\n\nrunning on {cpu_note}\n\n== 1. analysis ==\n\n"
     ));
-    out.push_str(&render_analysis(base, all[0].analysis));
+    out.push_str(&render_analysis(base, all[0].analysis()));
     for (v, subject) in loaded.variants.iter().zip(&all[1..]) {
         out.push_str(&format!("\nvariant `{}`: {}\n", v.name, v.description));
         out.push_str(&format!("{}\n", headline(&v.system)));
-        out.push_str(&verdict(&v.system, subject.analysis));
+        out.push_str(&verdict(&v.system, subject.analysis()));
     }
     out
 }

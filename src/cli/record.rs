@@ -5,7 +5,7 @@
 //! `run`, `compare` and the demo, which also share the report's title.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
 use rtlab_reports::export::result::{result_json, write_result_dir};
@@ -80,12 +80,24 @@ fn claim(dir: &Path, config: &str, text: &str) {
 }
 
 /// What a recorded run is of: the system, its variant's name, and its
-/// analysis (computed once by the caller, shown beside the measurement).
+/// analysis (computed once, shown beside the measurement). The analysis
+/// may still be running on another thread while the engine runs (see
+/// `simulate`): [`Subject::analysis`] waits for it, or computes it.
 #[derive(Clone, Copy)]
 pub(super) struct Subject<'a> {
     pub(super) system: &'a System,
     pub(super) variant: Option<&'a str>,
-    pub(super) analysis: &'a Analysis,
+    pub(super) analysis: &'a OnceLock<Analysis>,
+}
+
+impl<'a> Subject<'a> {
+    /// The analysis of the system: the one computed (or being computed)
+    /// already, else computed now.
+    pub(super) fn analysis(&self) -> &'a Analysis {
+        let system = self.system;
+        self.analysis
+            .get_or_init(|| rtlab_tasks::analysis::analyze(system))
+    }
 }
 
 /// Simulates the subject and writes the result directory (and the trace);
@@ -215,7 +227,7 @@ fn record(
     let window = window.into_window();
     let (mut outcome, dropped) = result?;
     outcome.variant = subject.variant.map(str::to_string);
-    outcome.attach_analysis(system, subject.analysis);
+    outcome.attach_analysis(system, subject.analysis());
     if let Some(w) = writer {
         let file = w.finish_at(outcome.duration_ns)?;
         outcome.trace = Some(file.summary(dropped));

@@ -9,6 +9,7 @@
 //! interrupted (the partial result is written first).
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use rtlab_sim::live::Options;
 use rtlab_tasks::time::Duration;
@@ -53,7 +54,7 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
             if system.tasks.len() == 1 { "" } else { "s" }
         );
     }
-    let analysis = rtlab_tasks::analysis::analyze(system);
+    let analysis = OnceLock::from(rtlab_tasks::analysis::analyze(system));
     let subject = Subject {
         system,
         variant: req.variant,

@@ -9,6 +9,7 @@
 //! with `--trace` the Perfetto / Chrome trace `trace.json`.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use rtlab_sim::des::Options;
 use rtlab_tasks::time::Duration;
@@ -42,13 +43,21 @@ pub(super) fn run(req: &Request<'_>) -> Result<Exit, CliError> {
         || default_out(&loaded, system, req.variant, "simulation"),
         Path::to_path_buf,
     );
-    let analysis = rtlab_tasks::analysis::analyze(system);
+    // The analysis runs beside the simulation (on a large set each takes
+    // tens of milliseconds); the result files wait for it.
+    let analysis = OnceLock::new();
     let subject = Subject {
         system,
         variant: req.variant,
         analysis: &analysis,
     };
-    let outcome = simulate_into(subject, &options, &dir, req.trace)?;
+    let outcome = std::thread::scope(|scope| {
+        // Without a thread, the recording computes the analysis itself.
+        let _ = std::thread::Builder::new()
+            .name("rtlab-analysis".to_string())
+            .spawn_scoped(scope, || subject.analysis());
+        simulate_into(subject, &options, &dir, req.trace)
+    })?;
     show(system, &outcome, &dir, req.json)?;
     Ok(exit_for(&outcome, req.fail_on_miss))
 }

@@ -130,7 +130,7 @@ impl WaitLog {
     }
 }
 
-impl Engine<'_, '_> {
+impl Engine<'_> {
     /// Moves time forward to `t`, charging the blocked jobs (ready jobs
     /// are charged lazily).
     #[inline]

@@ -11,7 +11,7 @@ use super::state::{Key, Where};
 use crate::ledger::{JobPlan, Token};
 use crate::policy::{self, Candidate};
 
-impl Engine<'_, '_> {
+impl Engine<'_> {
     /// The CPU a task's jobs are reported on when not running (its own
     /// CPU when partitioned).
     pub(super) fn home_cpu(&self, task: usize) -> Option<usize> {

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use rtlab_tasks::model::{Locking, OnMiss, Overrun, Placement, Policy, System};
+use rtlab_tasks::model::{Locking, OnMiss, Overrun, Placement, Policy, System, TaskId};
 use rtlab_tasks::outcome::Deadlock;
 use rtlab_tasks::outcome::trace::{EventKind, JobEvent, TraceSink};
 
@@ -31,8 +31,7 @@ pub(super) struct Run {
 }
 
 /// The simulator.
-pub(super) struct Engine<'s, 't> {
-    pub(super) sys: &'s System,
+pub(super) struct Engine<'t> {
     pub(super) policy: Policy,
     pub(super) preemptive: bool,
     pub(super) locking: Locking,
@@ -86,9 +85,9 @@ pub(super) struct Engine<'s, 't> {
 /// sink.
 const TRACE_BATCH: usize = 256;
 
-impl<'s, 't> Engine<'s, 't> {
+impl<'t> Engine<'t> {
     pub(super) fn new(
-        sys: &'s System,
+        sys: &System,
         options: &Options,
         trace: Option<&'t mut dyn TraceSink>,
     ) -> Self {
@@ -140,7 +139,6 @@ impl<'s, 't> Engine<'s, 't> {
             });
         }
         Engine {
-            sys,
             policy: s.policy,
             preemptive: s.preemptive && matches!(s.policy, Policy::FixedPriority | Policy::Edf),
             locking: s.locking,
@@ -370,12 +368,15 @@ impl<'s, 't> Engine<'s, 't> {
         }
     }
 
+    /// Emits an event of `task`'s job `job` now (task ids are indices:
+    /// `tasks[i].id == TaskId(i)`, an invariant of the model).
+    #[inline]
     pub(super) fn emit(&mut self, task: usize, job: u64, cpu: Option<usize>, kind: EventKind) {
         if self.trace.is_some() {
             let cpu = cpu.map(|c| self.cpus[c].id);
             self.gather(JobEvent {
                 time_ns: self.now,
-                task: self.sys.tasks[task].id,
+                task: TaskId(task),
                 job,
                 cpu,
                 kind,
@@ -383,11 +384,12 @@ impl<'s, 't> Engine<'s, 't> {
         }
     }
 
+    #[inline]
     pub(super) fn emit_at(&mut self, time_ns: u64, task: usize, job: u64, kind: EventKind) {
         if self.trace.is_some() {
             self.gather(JobEvent {
                 time_ns,
-                task: self.sys.tasks[task].id,
+                task: TaskId(task),
                 job,
                 cpu: None,
                 kind,

@@ -8,7 +8,7 @@ use rtlab_tasks::outcome::trace::EventKind;
 use super::engine::Engine;
 use super::state::{End, Op, Where};
 
-impl Engine<'_, '_> {
+impl Engine<'_> {
     /// Brings the running job of CPU `c` up to date at `self.now`; returns
     /// its task.
     pub(super) fn settle(&mut self, c: usize) -> Option<usize> {

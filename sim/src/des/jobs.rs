@@ -9,7 +9,7 @@ use super::engine::{Engine, Run};
 use super::state::{End, Where};
 use crate::ledger::{self, Closing, JobCauses};
 
-impl Engine<'_, '_> {
+impl Engine<'_> {
     /// Removes the head job of `task` (completed, faulted or aborted),
     /// frees its CPU, releases its locks, and promotes the next job.
     pub(super) fn end_job(&mut self, task: usize, cpu: Option<usize>, how: End) {

@@ -11,7 +11,7 @@ use super::state::Where;
 use crate::ledger;
 use crate::policy::{self, Candidate};
 
-impl Engine<'_, '_> {
+impl Engine<'_> {
     /// The head job of `task`, running on `c`, tries to lock `r`. Returns
     /// false if it blocked (its CPU is then free).
     pub(super) fn lock(&mut self, task: usize, r: usize, c: usize) -> bool {

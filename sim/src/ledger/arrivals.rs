@@ -131,6 +131,7 @@ impl Arrivals {
 
     /// The next job, released at `release` and ready at `ready`: its
     /// number, its execution time (drawn), deadline and fault.
+    #[inline]
     fn next_job_at(&mut self, release: u64, ready: u64) -> JobPlan {
         let k = self.next_k;
         self.next_k += 1;

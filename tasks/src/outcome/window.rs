@@ -22,7 +22,7 @@
 //! such lead plus `L`, at most [`MAX_WINDOW_EVENTS`]) and then from the
 //! events that follow. Memory stays bounded: the first window and one
 //! window per task, each at most [`MAX_WINDOW_EVENTS`] events, and the
-//! ring, at most a quarter more (it is trimmed lazily).
+//! ring, at most twice that (it is trimmed lazily).
 //!
 //! A window whose start had already left the ring (a miss later than `L`,
 //! or more than [`MAX_WINDOW_EVENTS`] events in its lead) starts after the

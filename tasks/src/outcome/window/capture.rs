@@ -55,6 +55,9 @@ pub(super) struct Captures {
     /// (a job can end after the deadlines of several later jobs), at most
     /// [`MAX_PENDING`] (the oldest let go).
     pending: Vec<VecDeque<JobEvent>>,
+    /// How many misses wait in `pending`, all tasks together (most runs:
+    /// none, and a job's end need not look).
+    pending_count: usize,
 }
 
 /// The most misses per task waiting for their job's end.
@@ -81,6 +84,7 @@ impl Captures {
             worst: vec![None; deadlines_ns.len()],
             open: Vec::new(),
             pending: vec![VecDeque::new(); deadlines_ns.len()],
+            pending_count: 0,
         }
     }
 
@@ -150,17 +154,16 @@ impl Captures {
     /// and its job has ended. A miss whose job has not ended waits.
     #[inline]
     fn lateness_known(&mut self, e: &JobEvent) -> Option<(JobEvent, u64)> {
-        let (t, task) = (e.time_ns, e.task.0);
         match e.kind {
             EventKind::Complete | EventKind::Abort | EventKind::Fault => {
-                if let Some(end) = self.last_end.get_mut(task) {
-                    *end = Some((e.job, t));
+                if let Some(end) = self.last_end.get_mut(e.task.0) {
+                    *end = Some((e.job, e.time_ns));
                 }
-                if self.pending.get(task).is_some_and(|p| !p.is_empty()) {
-                    let m = self.ended(task, e.job)?;
-                    return Some((m, t.saturating_sub(m.time_ns)));
+                if self.pending_count == 0 {
+                    return None;
                 }
-                None
+                let m = self.ended(e.task.0, e.job)?;
+                Some((m, e.time_ns.saturating_sub(m.time_ns)))
             }
             EventKind::Miss => self.missed(e),
             _ => None,
@@ -177,8 +180,10 @@ impl Captures {
                 if let Some(p) = self.pending.get_mut(task) {
                     if p.len() == MAX_PENDING {
                         p.pop_front();
+                        self.pending_count -= 1;
                     }
                     p.push_back(*e);
+                    self.pending_count += 1;
                 }
                 None
             }
@@ -192,8 +197,11 @@ impl Captures {
         let pending = self.pending.get_mut(task)?;
         while let Some(m) = pending.pop_front() {
             match m.job.cmp(&job) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Some(m),
+                std::cmp::Ordering::Less => self.pending_count -= 1,
+                std::cmp::Ordering::Equal => {
+                    self.pending_count -= 1;
+                    return Some(m);
+                }
                 std::cmp::Ordering::Greater => {
                     pending.push_front(m);
                     return None;
@@ -275,6 +283,7 @@ impl Captures {
         let newest = self.newest_ns;
         // Jobs still unfinished at the end: late until the last event.
         let pending: Vec<JobEvent> = self.pending.iter_mut().flat_map(std::mem::take).collect();
+        self.pending_count = 0;
         for m in pending {
             self.consider(&m, newest.saturating_sub(m.time_ns));
         }
@@ -331,7 +340,7 @@ mod tests {
     fn memory_stays_bounded_however_dense_the_run() {
         // A 1 ms window over a run with an event every 10 ns, and a miss
         // later than the one before every 100 µs: the capture holds at most
-        // MAX_WINDOW_EVENTS, the lazily trimmed ring a quarter more.
+        // MAX_WINDOW_EVENTS, the lazily trimmed ring twice that.
         let mut c = Captures::new(1_000_000, &[50_000]);
         let mut peak = 0;
         for i in 0..400_000u64 {

@@ -25,7 +25,7 @@
 //! event meets the condition of step `k`: what one trim at step `k` leaves,
 //! from any older state. The events let go are the same, so
 //! `evicted_until` is too. Memory stays bounded: at most twice the eager
-//! ring, and at most [`MAX_WINDOW_EVENTS`] plus a quarter and one batch.
+//! ring, and at most twice [`MAX_WINDOW_EVENTS`] and one batch.
 
 use std::collections::VecDeque;
 
@@ -35,11 +35,12 @@ use crate::outcome::trace::JobEvent;
 /// The fewest entries a trim waits for.
 const MIN_TRIM: usize = 256;
 /// The most entries the ring holds between trims, besides one batch.
-pub(super) const MAX_HELD: usize = MAX_WINDOW_EVENTS + MAX_WINDOW_EVENTS / 4;
+pub(super) const MAX_HELD: usize = 2 * MAX_WINDOW_EVENTS;
 
 /// Recent events, trimmed lazily (see the module docs).
 #[derive(Debug)]
 pub(super) struct Ring {
+    /// Oldest first.
     entries: VecDeque<JobEvent>,
     /// Trim when this many entries are held.
     trim_at: usize,
@@ -60,7 +61,7 @@ impl Ring {
     /// last event) when the ring has grown enough.
     #[inline]
     pub(super) fn extend(&mut self, batch: &[JobEvent], horizon_ns: u64) {
-        self.entries.extend(batch.iter().copied());
+        self.entries.extend(batch);
         if self.entries.len() >= self.trim_at {
             self.trim(horizon_ns);
         }
@@ -69,14 +70,32 @@ impl Ring {
     /// Lets go of the events the eager ring would not hold at horizon
     /// `horizon_ns` (the horizon after the latest event added).
     pub(super) fn trim(&mut self, horizon_ns: u64) {
-        while let Some(f) = self.entries.front() {
-            if f.time_ns >= horizon_ns && self.entries.len() <= MAX_WINDOW_EVENTS {
-                break;
+        // The first entry kept: within the cap, and inside the horizon.
+        let (a, b) = self.entries.as_slices();
+        let first = self.entries.len().saturating_sub(MAX_WINDOW_EVENTS);
+        let inside = |s: &[JobEvent], from: usize| {
+            s.get(from..)
+                .and_then(|rest| rest.iter().position(|e| e.time_ns >= horizon_ns))
+                .map(|p| from + p)
+        };
+        let keep = inside(a, first)
+            .or_else(|| inside(b, first.saturating_sub(a.len())).map(|p| a.len() + p))
+            .unwrap_or(a.len() + b.len());
+        if keep > 0 {
+            let (a_gone, b_gone) = (&a[..keep.min(a.len())], &b[..keep - keep.min(a.len())]);
+            let mut latest = self.evicted_until.unwrap_or(0);
+            for e in a_gone {
+                latest = latest.max(e.time_ns);
             }
-            let t = f.time_ns;
-            self.evicted_until = Some(self.evicted_until.map_or(t, |u| u.max(t)));
-            self.entries.pop_front();
+            for e in b_gone {
+                latest = latest.max(e.time_ns);
+            }
+            self.evicted_until = Some(latest);
+            // Events are `Copy`: this only moves the start.
+            self.entries.drain(..keep);
         }
+        // Twice what is kept: a trim comes after at least as many new
+        // entries as it looks at.
         self.trim_at = (2 * self.entries.len()).clamp(MIN_TRIM, MAX_HELD);
     }
 
@@ -189,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn a_dense_run_holds_at_most_the_cap_and_a_quarter() {
+    fn a_dense_run_holds_at_most_twice_the_cap() {
         let mut ring = Ring::new();
         let mut peak = 0;
         for i in 0..100_000u64 {
