@@ -77,7 +77,8 @@ pub(super) struct Engine<'t> {
     pub(super) ledger: Ledger,
     trace: Option<&'t mut dyn TraceSink>,
     /// Events not yet handed to `trace`, at most [`TRACE_BATCH`]: one call
-    /// per batch instead of one per event.
+    /// per batch instead of one per event. The vector itself is handed
+    /// over (a sink that keeps events keeps it, and gives back another).
     trace_batch: Vec<JobEvent>,
 }
 
@@ -410,9 +411,12 @@ impl<'t> Engine<'t> {
     #[inline(never)]
     fn flush_trace(&mut self) {
         if let Some(sink) = self.trace.as_deref_mut() {
-            sink.events(&self.trace_batch);
+            let full = std::mem::take(&mut self.trace_batch);
+            let mut next = sink.take_batch(full);
+            next.clear();
+            next.reserve(TRACE_BATCH);
+            self.trace_batch = next;
         }
-        self.trace_batch.clear();
     }
 }
 

@@ -40,7 +40,12 @@ impl Engine<'_> {
         match how {
             End::Complete => {
                 let lateness = self.ledger.task(task).completed(&job, now, causes);
-                token = Some(self.ledger.chains().completed(task, job.k, now));
+                // A token only where a chain follows the job or a trigger
+                // hands it on: most tasks have neither, and moving an
+                // empty one costs a store-forwarding stall per job.
+                if self.ledger.chains().tracks(task) || !self.tasks[task].triggers.is_empty() {
+                    token = Some(self.ledger.chains().completed(task, job.k, now));
+                }
                 self.emit(task, job.k, cpu, EventKind::Complete);
                 if lateness > 0 {
                     self.emit_at(job.deadline, task, job.k, EventKind::Miss);

@@ -82,6 +82,17 @@ pub trait TraceSink {
             self.event(e);
         }
     }
+
+    /// Takes a batch the engine is done with, and gives back an empty
+    /// vector for the engine to gather the next batch in: the same as
+    /// [`TraceSink::events`] and the batch back, cleared (the default). A
+    /// sink that keeps events may keep the batch itself instead of copying
+    /// it, and give back one it no longer needs.
+    fn take_batch(&mut self, mut batch: Vec<JobEvent>) -> Vec<JobEvent> {
+        self.events(&batch);
+        batch.clear();
+        batch
+    }
 }
 
 /// A sink that keeps every event in memory (tests and small runs).

@@ -203,12 +203,9 @@ impl<'a> WindowSink<'a> {
     }
 }
 
-impl TraceSink for WindowSink<'_> {
-    fn event(&mut self, e: &JobEvent) {
-        self.events(std::slice::from_ref(e));
-    }
-
-    fn events(&mut self, batch: &[JobEvent]) {
+impl WindowSink<'_> {
+    /// Keeps the events of `batch` inside the first window.
+    fn first_window(&mut self, batch: &[JobEvent]) {
         for e in batch {
             if e.time_ns < self.window.end_ns {
                 if self.window.events.len() < MAX_WINDOW_EVENTS {
@@ -218,10 +215,28 @@ impl TraceSink for WindowSink<'_> {
                 }
             }
         }
+    }
+}
+
+impl TraceSink for WindowSink<'_> {
+    fn event(&mut self, e: &JobEvent) {
+        self.events(std::slice::from_ref(e));
+    }
+
+    fn events(&mut self, batch: &[JobEvent]) {
+        self.first_window(batch);
         self.captures.events(batch);
         if let Some(inner) = self.inner.as_deref_mut() {
             inner.events(batch);
         }
+    }
+
+    fn take_batch(&mut self, batch: Vec<JobEvent>) -> Vec<JobEvent> {
+        self.first_window(&batch);
+        if let Some(inner) = self.inner.as_deref_mut() {
+            inner.events(&batch);
+        }
+        self.captures.take_batch(batch).unwrap_or_default()
     }
 }
 
@@ -313,8 +328,13 @@ wcet = "1ms"
         let sys = system();
         for size in [2, 7, 256, events.len()] {
             let mut sink = WindowSink::new(&sys, window_length(&sys, 2_000 * MS), None);
-            for batch in events.chunks(size) {
-                sink.events(batch);
+            for (i, batch) in events.chunks(size).enumerate() {
+                if i % 2 == 0 {
+                    sink.events(batch);
+                } else {
+                    let given = sink.take_batch(batch.to_vec());
+                    assert!(given.is_empty());
+                }
             }
             assert_eq!(sink.into_window(), one, "batches of {size}");
         }

@@ -90,9 +90,28 @@ impl Captures {
 
     /// Takes a batch of events (in the order the engine emitted them).
     pub(super) fn events(&mut self, batch: &[JobEvent]) {
-        // batch[from..] is not in the ring yet: a window starts from what
-        // the ring holds before its miss, so the events ahead of a miss
-        // are added first.
+        let from = self.scan(batch);
+        self.ring.extend(&batch[from..], self.horizon_ns);
+    }
+
+    /// [`Captures::events`] of a batch handed over: the ring keeps it (no
+    /// copy) unless a window was cut in its middle. Gives back an emptied
+    /// batch, if there is one.
+    pub(super) fn take_batch(&mut self, mut batch: Vec<JobEvent>) -> Option<Vec<JobEvent>> {
+        let from = self.scan(&batch);
+        if from == 0 {
+            return self.ring.keep(batch, self.horizon_ns);
+        }
+        self.ring.extend(&batch[from..], self.horizon_ns);
+        batch.clear();
+        Some(batch)
+    }
+
+    /// Follows a batch's events; returns how many of its first events are
+    /// in the ring already (those ahead of a miss whose window was cut:
+    /// a window starts from what the ring holds before its miss). The
+    /// horizon is then the one after the batch's last event.
+    fn scan(&mut self, batch: &[JobEvent]) -> usize {
         let mut from = 0;
         for (i, e) in batch.iter().enumerate() {
             let before = self.newest_ns;
@@ -105,7 +124,7 @@ impl Captures {
             }
         }
         self.horizon_ns = self.newest_ns.saturating_sub(self.keep_ns);
-        self.ring.extend(&batch[from..], self.horizon_ns);
+        from
     }
 
     /// Takes one event: a batch of one.
