@@ -144,6 +144,8 @@ fn put_digits(buf: &mut [u8; MAX_LEN], mut end: usize, mut v: u64, min: usize) -
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn fixed(x: f64, decimals: usize, width: usize) -> String {
@@ -231,78 +233,51 @@ mod tests {
         }
     }
 
-    /// A xorshift64* stream (no `proptest` in this crate's dependencies).
-    struct Draws(u64);
-
-    impl Draws {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        /// A ratio `i / n` with `n` up to 2^40, as the row quantiles are.
-        fn ratio(&mut self) -> f64 {
-            let n = 1 + (self.next() >> (24 + self.below(40)));
-            self.below(n + 1) as f64 / n as f64
-        }
-
-        /// An exact tie at some decimal: `k / 2^j`.
-        fn dyadic(&mut self) -> f64 {
-            let j = self.below(60) as i32;
-            (self.next() >> (11 + self.below(53))) as f64 / 2f64.powi(j)
-        }
-
-        /// A value near `10^k`, a few ulps either side.
-        fn near_power_of_ten(&mut self) -> f64 {
-            let p = 10f64.powi(self.below(40) as i32 - 20);
-            let ulps = self.below(9) as i64 - 4;
-            f64::from_bits((p.to_bits() as i64 + ulps) as u64)
-        }
-
-        fn value(&mut self) -> f64 {
-            match self.below(7) {
-                0 => self.unit(),
-                1 => self.ratio(),
-                2 => 1.0 / (1.0 - self.ratio()),
-                3 => self.dyadic(),
-                // Tiny values and subnormals.
-                4 => self.unit() * 2f64.powi(-(self.below(1_075) as i32)),
-                5 => self.near_power_of_ten(),
-                _ => f64::from_bits(self.next()),
-            }
-        }
+    /// Values of every kind the rows meet.
+    fn value() -> impl Strategy<Value = f64> {
+        // A ratio `i / n` with `n` up to 2^40, as the row quantiles are.
+        let ratio = || {
+            (1u64..1 << 40)
+                .prop_flat_map(|n| (0..=n, Just(n)))
+                .prop_map(|(i, n)| i as f64 / n as f64)
+        };
+        prop_oneof![
+            0.0f64..1.0,
+            ratio(),
+            ratio().prop_map(|q| 1.0 / (1.0 - q)),
+            // An exact tie at some decimal: `k / 2^j`.
+            (any::<u64>(), 0u32..53, 0i32..60)
+                .prop_map(|(m, s, j)| (m >> (11 + s)) as f64 / 2f64.powi(j)),
+            // Tiny values and subnormals.
+            (0.0f64..1.0, 0i32..1_075).prop_map(|(u, e)| u * 2f64.powi(-e)),
+            // A few ulps either side of `10^k`.
+            (0i32..40, -4i64..=4).prop_map(|(k, ulps)| {
+                f64::from_bits((10f64.powi(k - 20).to_bits() as i64 + ulps) as u64)
+            }),
+            any::<u64>().prop_map(f64::from_bits),
+        ]
     }
 
-    /// On 200 000 drawn values of every kind the rows meet, the fast
-    /// path's bytes are `core::fmt`'s for `{:.12}` and `{:>14.2}`.
-    #[test]
-    fn drawn_values_format_as_core_fmt_does() {
-        let mut draws = Draws(0x2545_F491_4F6C_DD1D);
-        for _ in 0..200_000 {
-            check(draws.value());
-        }
-    }
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
 
-    /// Every decimal count the fast path takes (0 to 19) and the first
-    /// it does not, with a width, against `core::fmt`.
-    #[test]
-    fn every_decimal_count_formats_as_core_fmt_does() {
-        let mut draws = Draws(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..50_000 {
-            let x = draws.value();
-            let d = draws.below(21) as usize;
-            let w = draws.below(30) as usize;
-            assert_eq!(fixed(x, d, w), format!("<{x:>w$.d$}"), "{x:e} {w} {d}");
+        /// On values of every kind the rows meet, the fast path's bytes
+        /// are `core::fmt`'s for `{:.12}` and `{:>14.2}`.
+        #[test]
+        fn drawn_values_format_as_core_fmt_does(x in value()) {
+            prop_assert_eq!(fixed(x, 12, 0), format!("<{x:.12}"));
+            prop_assert_eq!(fixed(x, 2, 14), format!("<{x:>14.2}"));
+        }
+
+        /// Every decimal count the fast path takes (0 to 19) and the first
+        /// it does not, with a width, against `core::fmt`.
+        #[test]
+        fn every_decimal_count_formats_as_core_fmt_does(
+            x in value(),
+            d in 0usize..21,
+            w in 0usize..30,
+        ) {
+            prop_assert_eq!(fixed(x, d, w), format!("<{x:>w$.d$}"));
         }
     }
 }

@@ -39,6 +39,8 @@ const MIN_TRIM: usize = 256;
 pub(super) const MAX_HELD: usize = 2 * MAX_WINDOW_EVENTS;
 /// Emptied batches kept for the engine to fill again, at most.
 const SPARES: usize = 4;
+/// The fewest events a batch the ring makes itself has room for.
+const MIN_BATCH: usize = 256;
 
 /// Recent events, trimmed lazily (see the module docs).
 #[derive(Debug)]
@@ -85,16 +87,27 @@ impl Ring {
         self.spares.pop()
     }
 
-    /// Adds a copy of `events`, in order; trims as [`Ring::keep`].
+    /// Adds a copy of `events`, in order, into the newest batch while it
+    /// has room (a live run hands events over one by one), else into a
+    /// batch of its own; trims as [`Ring::keep`].
     pub(super) fn extend(&mut self, events: &[JobEvent], horizon_ns: u64) {
         if events.is_empty() {
             return;
         }
-        let mut batch = self.spares.pop().unwrap_or_default();
-        batch.extend_from_slice(events);
-        // Whatever it gives back is its own spare.
-        if let Some(spare) = self.keep(batch, horizon_ns) {
-            self.spares.push(spare);
+        match self.batches.back_mut() {
+            Some(back) if back.capacity() - back.len() >= events.len() => {
+                back.extend_from_slice(events);
+            }
+            _ => {
+                let mut batch = self.spares.pop().unwrap_or_default();
+                batch.reserve(events.len().max(MIN_BATCH));
+                batch.extend_from_slice(events);
+                self.batches.push_back(batch);
+            }
+        }
+        self.len += events.len();
+        if self.len >= self.trim_at {
+            self.trim(horizon_ns);
         }
     }
 
@@ -164,6 +177,12 @@ impl Ring {
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.len
+    }
+
+    /// How many batches hold them.
+    #[cfg(test)]
+    fn batch_count(&self) -> usize {
+        self.batches.len()
     }
 }
 
@@ -268,7 +287,7 @@ mod tests {
     #[test]
     fn a_dense_run_holds_at_most_twice_the_cap() {
         let mut ring = Ring::new();
-        let mut peak = 0;
+        let (mut peak, mut batches) = (0, 0);
         for i in 0..100_000u64 {
             let e = JobEvent {
                 time_ns: i,
@@ -279,9 +298,13 @@ mod tests {
             };
             ring.extend(&[e], 0);
             peak = peak.max(ring.len());
+            batches = batches.max(ring.batch_count());
         }
         // The push that reaches MAX_HELD trims at once.
         assert_eq!(peak, MAX_HELD - 1);
+        // Events come one by one (as a live run hands them over): they
+        // share batches, not one allocation each.
+        assert!(batches <= MAX_HELD / MIN_BATCH + 2, "{batches} batches");
         ring.trim(0);
         assert_eq!(ring.len(), MAX_WINDOW_EVENTS);
         assert_eq!(
