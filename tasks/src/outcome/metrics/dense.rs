@@ -71,16 +71,8 @@ impl DenseView<'_> {
     ) -> (Option<Vec<u8>>, [u64; N]) {
         let mut found = Quantiles::new(self.total(), quantiles);
         let mut out = Vec::with_capacity(HEADER + 16);
-        out.extend(V2_COOKIE.to_be_bytes());
-        // The payload length, written at the end.
-        out.extend(0u32.to_be_bytes());
-        // No normalizing index offset.
-        out.extend(0u32.to_be_bytes());
-        out.extend(u32::from(SIGNIFICANT_DIGITS).to_be_bytes());
-        // The lowest discernible value.
-        out.extend(1u64.to_be_bytes());
-        out.extend(highest_trackable.to_be_bytes());
-        out.extend(1.0f64.to_be_bytes());
+        // The payload length is written at the end.
+        write_header(&mut out, highest_trackable);
         // Counts from bin 0 to the largest counted: each count, and each
         // run of zero counts as its negated length (a lone zero as 0).
         let mut next = 0u32;
@@ -278,6 +270,20 @@ fn write_varint(out: &mut Vec<u8>, v: u64) {
     out.push((v >> 56) as u8);
 }
 
+/// The V2 header of a histogram of [`SIGNIFICANT_DIGITS`] from 1 to
+/// `highest_trackable`, with a payload length of 0 (to be patched), no
+/// normalizing index offset and a conversion ratio of 1.
+fn write_header(out: &mut Vec<u8>, highest_trackable: u64) {
+    out.extend(V2_COOKIE.to_be_bytes());
+    out.extend(0u32.to_be_bytes());
+    out.extend(0u32.to_be_bytes());
+    out.extend(u32::from(SIGNIFICANT_DIGITS).to_be_bytes());
+    // The lowest discernible value.
+    out.extend(1u64.to_be_bytes());
+    out.extend(highest_trackable.to_be_bytes());
+    out.extend(1.0f64.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,13 +413,7 @@ mod tests {
     fn hand_written_payloads_read_as_the_deserializer() {
         let v2 = |high: u64, payload: &[u64]| {
             let mut out = Vec::new();
-            out.extend(V2_COOKIE.to_be_bytes());
-            out.extend(0u32.to_be_bytes());
-            out.extend(0u32.to_be_bytes());
-            out.extend(u32::from(SIGNIFICANT_DIGITS).to_be_bytes());
-            out.extend(1u64.to_be_bytes());
-            out.extend(high.to_be_bytes());
-            out.extend(1.0f64.to_be_bytes());
+            write_header(&mut out, high);
             for &v in payload {
                 write_varint(&mut out, v);
             }
