@@ -195,8 +195,9 @@ pub(crate) fn bound_tests(system: &System, groups: &[Group]) -> (Run, Run) {
 }
 
 /// Whether some task, given as (period, priority), has a shorter period
-/// than another and a priority no higher: in O(n log n), by period from the longest, against the
-/// highest priority among strictly longer periods.
+/// than another and a priority no higher: in O(n log n), by period from
+/// the longest, against the highest priority among strictly longer
+/// periods.
 fn rate_monotonic_violated(mut by_period: Vec<(Duration, Priority)>) -> bool {
     by_period.sort_unstable_by_key(|&(period, _)| std::cmp::Reverse(period));
     // The highest priority among the periods longer than the current one.

@@ -16,7 +16,7 @@
 //!
 //! Letting go of the front at every event (the eager ring) costs a test
 //! and a pop per event; the ring instead keeps the engine's batches whole
-//! (handed over, not copied: a 3-task run is about 3% faster so) and trims
+//! (handed over, not copied, which made a 3-task run about 3% faster) and trims
 //! only when it has grown to twice its size after the last trim, and
 //! whenever its contents are read. Both give the same contents at every
 //! read: `time(e_j) >= h_k` and `k - j < MAX` both get harder to meet as
