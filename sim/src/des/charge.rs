@@ -187,8 +187,8 @@ impl Engine<'_> {
     /// A long wait is summed per (task that ran, kind) in a scratch array
     /// first, then added to the job's causes once per task, in the order
     /// the tasks first ran: the same causes, in the same order, as
-    /// charging each entry in turn, with one entry per task instead of
-    /// one per log entry.
+    /// charging each entry in turn, with one lookup per task instead of
+    /// one per entry.
     #[inline(never)]
     fn charge_wait(&mut self, task: usize, w: Waiting) {
         let now = self.now;
@@ -242,7 +242,6 @@ impl Engine<'_> {
             }
         }
         let causes = &mut tasks[task].active.causes;
-        causes.reserve_waits(order.len());
         for &slot in order.iter() {
             let kind = if slot % 2 == 1 {
                 DelayKind::PriorityInversion

