@@ -48,7 +48,7 @@ use rtlab_tasks::model::Policy;
 use rtlab_tasks::outcome::DelayKind;
 
 use super::engine::Engine;
-use super::state::{Waiting, Where};
+use super::state::{Span, Waiting, Where};
 
 /// A log at least this long (and at least twice its domain's ready jobs
 /// and eight times the tasks) is settled at once.
@@ -169,39 +169,73 @@ impl Engine<'_> {
         });
     }
 
-    /// Charges `task`'s wait for a CPU up to now and ends it.
+    /// Charges `task`'s wait for a CPU up to now and ends it: itemized now
+    /// where inversion is tracked, else in total, its [`Span`] kept.
     #[inline]
     pub(super) fn settle_wait(&mut self, task: usize) {
         let Some(w) = self.tasks[task].active.waiting.take() else {
             return;
         };
         // Dispatched at the instant it became ready: nothing to charge.
-        if w.since != self.now {
-            self.charge_wait(task, w);
+        if w.since == self.now {
+            return;
+        }
+        if self.track_inversion {
+            self.charge_wait(task, w.entry, w.since, self.now);
+        } else {
+            let d = self.tasks[task].domain;
+            let a = &mut self.tasks[task].active;
+            if a.spans.is_empty() {
+                self.domains[d].spanned += 1;
+            }
+            a.spans.push(Span {
+                entry: w.entry,
+                since: w.since,
+                until: self.now,
+            });
+            a.causes.wait_unitemized(self.now - w.since);
         }
     }
 
-    /// [`Self::settle_wait`] of a wait `w` that lasted (out of line: the
-    /// common wait of none stays cheap).
+    /// Ends the [`Span`]s of `task`'s head job: itemized into its causes
+    /// when `itemize` (they are about to be read: a miss, or a checkpoint
+    /// drops their log entries), else forgotten (their total stays).
+    pub(super) fn close_spans(&mut self, task: usize, itemize: bool) {
+        if self.tasks[task].active.spans.is_empty() {
+            return;
+        }
+        let d = self.tasks[task].domain;
+        self.domains[d].spanned -= 1;
+        let mut spans = std::mem::take(&mut self.tasks[task].active.spans);
+        if itemize {
+            for s in &spans {
+                self.charge_wait(task, s.entry, s.since, s.until);
+                self.tasks[task].active.causes.itemized(s.until - s.since);
+            }
+        }
+        spans.clear();
+        self.tasks[task].active.spans = spans;
+    }
+
+    /// Charges `task`'s wait for a CPU from `since` (covered by the log's
+    /// entry `entry`) to `until` (out of line: the common wait of none
+    /// stays cheap).
     ///
-    /// A long wait is summed per (task that ran, kind) in a scratch array
-    /// first, then added to the job's causes once per task, in the order
-    /// the tasks first ran: the same causes, in the same order, as
-    /// charging each entry in turn, with one lookup per task instead of
-    /// one per entry.
     #[inline(never)]
-    fn charge_wait(&mut self, task: usize, w: Waiting) {
-        let now = self.now;
+    fn charge_wait(&mut self, task: usize, entry: u64, since: u64, until: u64) {
         let t = &self.tasks[task];
         let (priority, deadline) = (t.priority, t.jobs.front().map_or(u64::MAX, |j| j.deadline));
         let log = &self.domains[t.domain].log;
         let (tasks, sums, order) = (&mut self.tasks, &mut self.wait_sums, &mut self.wait_order);
-        let from = (w.entry - log.first) as usize;
+        let from = (entry - log.first) as usize;
         let direct = log.entries.len() - from <= DIRECT;
         for i in from..log.entries.len() {
             let (start, ran) = log.entries[i];
-            let end = log.entries.get(i + 1).map_or(now, |e| e.0);
-            let dt = end.saturating_sub(start.max(w.since));
+            if start >= until {
+                break;
+            }
+            let end = log.entries.get(i + 1).map_or(until, |e| e.0.min(until));
+            let dt = end.saturating_sub(start.max(since));
             if dt == 0 {
                 continue;
             }
@@ -275,9 +309,12 @@ impl Engine<'_> {
         // end of the instant a job starts waiting (its enqueue touches a
         // stale domain), before any time passes.
         if self.domains[d].ready.is_empty() {
-            let log = &mut self.domains[d].log;
-            log.drop_old();
-            log.stale = true;
+            let domain = &mut self.domains[d];
+            // Spans still read the old entries.
+            if domain.spanned == 0 {
+                domain.log.drop_old();
+            }
+            domain.log.stale = true;
             return;
         }
         let ran = self.ran_in(d);
@@ -297,8 +334,8 @@ impl Engine<'_> {
         }
     }
 
-    /// Charges every ready job of `d` up to now and drops the log's old
-    /// entries.
+    /// Charges every ready job of `d` up to now, itemizes every span of
+    /// its tasks, and drops the log's old entries.
     fn checkpoint(&mut self, d: usize) {
         let mut waiting = std::mem::take(&mut self.scratch);
         waiting.clear();
@@ -308,6 +345,15 @@ impl Engine<'_> {
             self.start_wait(task);
         }
         self.scratch = waiting;
+        // O(tasks), once per at least eight times as many log entries.
+        for task in 0..self.tasks.len() {
+            if self.domains[d].spanned == 0 {
+                break;
+            }
+            if self.tasks[task].domain == d {
+                self.close_spans(task, true);
+            }
+        }
         // Absolute indices survive the drop: every wait now points at the
         // newest entry, which stays.
         self.domains[d].log.drop_old();

@@ -7,7 +7,7 @@ use rtlab_tasks::outcome::{Engine as EngineKind, Environment, Outcome};
 
 use super::engine::{Engine, Run};
 use super::state::{End, Where};
-use crate::ledger::{self, Closing, JobCauses};
+use crate::ledger::{self, Closing, JobCauses, TaskBook};
 
 impl Engine<'_> {
     /// Removes the head job of `task` (completed, faulted or aborted),
@@ -30,6 +30,16 @@ impl Engine<'_> {
         while let Some(&res) = self.tasks[task].active.held.last() {
             self.unlock(task, res);
         }
+        // Its waits are itemized only if its causes explain a miss.
+        let missed = match how {
+            End::Complete => self.tasks[task]
+                .jobs
+                .front()
+                .is_some_and(|j| now > j.deadline),
+            End::Fault => false,
+            End::Abort => true,
+        };
+        self.close_spans(task, missed);
         let Some(job) = self.tasks[task].jobs.pop_front() else {
             return;
         };
@@ -106,10 +116,15 @@ impl Engine<'_> {
         for c in 0..self.cpus.len() {
             self.settle(c);
         }
+        let whole = self.deadlock.is_none();
         for task in 0..self.tasks.len() {
             self.settle_wait(task);
+            let missed = self.tasks[task]
+                .jobs
+                .front()
+                .is_some_and(|j| TaskBook::misses_at_end(j, end, whole));
+            self.close_spans(task, missed);
         }
-        let whole = self.deadlock.is_none();
         for task in 0..self.tasks.len() {
             let t = &mut self.tasks[task];
             let book = self.ledger.task(task);

@@ -28,6 +28,18 @@ pub(super) struct Waiting {
     pub(super) since: u64,
 }
 
+/// A wait for a CPU that is over and charged in total, but not yet split
+/// among the tasks that ran (see `charge.rs`, "When waits are itemized").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Span {
+    /// Absolute index of the log entry that covered `since`.
+    pub(super) entry: u64,
+    /// Start of the wait, in ns.
+    pub(super) since: u64,
+    /// End of the wait, in ns.
+    pub(super) until: u64,
+}
+
 /// One step of a job's critical sections, at an execution time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Op {
@@ -93,6 +105,8 @@ pub(super) struct Active {
     pub(super) causes: JobCauses,
     /// While it is ready: its wait not yet charged to `causes`.
     pub(super) waiting: Option<Waiting>,
+    /// Its waits charged in total but not itemized, oldest first.
+    pub(super) spans: Vec<Span>,
 }
 
 impl Active {
@@ -109,6 +123,7 @@ impl Active {
             held: Vec::new(),
             causes: JobCauses::default(),
             waiting: None,
+            spans: Vec::new(),
         }
     }
 
@@ -121,6 +136,7 @@ impl Active {
         self.held.clear();
         self.causes.clear();
         self.waiting = None;
+        debug_assert!(self.spans.is_empty(), "spans closed when the job ended");
     }
 }
 
@@ -183,6 +199,9 @@ pub(super) struct Domain {
     pub(super) idle: IndexedHeap<usize>,
     /// Who its ready jobs waited behind, until they are charged.
     pub(super) log: WaitLog,
+    /// Head jobs of its tasks holding [`Span`]s: while there are any, the
+    /// log keeps its entries.
+    pub(super) spanned: usize,
 }
 
 impl Domain {
@@ -203,6 +222,7 @@ impl Domain {
             running: IndexedHeap::new(all_cpus),
             idle,
             log: WaitLog::new(),
+            spanned: 0,
         }
     }
 }

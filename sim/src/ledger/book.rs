@@ -117,13 +117,20 @@ impl TaskBook {
         causes: &JobCauses,
     ) -> bool {
         self.stats.incomplete += 1;
-        let missed = job.deadline < end_ns || (whole && job.deadline == end_ns);
+        let missed = Self::misses_at_end(job, end_ns, whole);
         if missed {
             self.stats.deadline_misses += 1;
             let late = end_ns - job.deadline;
             self.keep(job, None, late, MissKind::Incomplete, causes);
         }
         missed
+    }
+
+    /// Whether `job`, still pending when the run ended at `end_ns`, counts
+    /// as a miss: its deadline is before the end, or at it when `whole`.
+    #[inline]
+    pub fn misses_at_end(job: &JobPlan, end_ns: u64, whole: bool) -> bool {
+        job.deadline < end_ns || (whole && job.deadline == end_ns)
     }
 
     /// Counts the releases before `end_ns` that `arrivals` never handed

@@ -92,6 +92,10 @@ pub struct JobCauses {
     blocked: Vec<Block>,
     /// The `blocking` metric so far (kept as the parts are charged).
     blocking: u64,
+    /// Time waited for a CPU not yet split among the tasks that ran, in
+    /// ns: an engine may itemize a wait only when the job misses (the
+    /// explanation is read for nothing else).
+    unitemized: u64,
 }
 
 impl JobCauses {
@@ -128,6 +132,7 @@ impl JobCauses {
             self.blocked.clear();
         }
         self.blocking = 0;
+        self.unitemized = 0;
     }
 
     /// Charges `ns` of waiting for a CPU while task `ran` ran.
@@ -162,6 +167,20 @@ impl JobCauses {
         }
     }
 
+    /// Charges `ns` of waiting for a CPU, not yet split among the tasks
+    /// that ran: [`Self::wait`] itemizes it later, with [`Self::itemized`].
+    #[inline]
+    pub fn wait_unitemized(&mut self, ns: u64) {
+        self.unitemized += ns;
+    }
+
+    /// `ns` of the unitemized wait were charged with [`Self::wait`].
+    #[inline]
+    pub fn itemized(&mut self, ns: u64) {
+        debug_assert!(ns <= self.unitemized, "itemized more than was waited");
+        self.unitemized -= ns;
+    }
+
     /// Charges `ns` of waiting for `resource`, held by `holder`, while
     /// `ran` ran on the job's CPU.
     #[inline]
@@ -194,6 +213,7 @@ impl JobCauses {
             + self.queued
             + self.executed
             + self.unexplained
+            + self.unitemized
             + self.waited.iter().map(|w| w.ns).sum::<u64>()
             + self.blocked.iter().map(|b| b.ns).sum::<u64>()
     }
@@ -242,6 +262,7 @@ impl JobCauses {
 
     /// Fills the partition fields of `miss` from these causes.
     pub(super) fn fill(&self, miss: &mut Miss, names: &Names) {
+        debug_assert_eq!(self.unitemized, 0, "a miss is explained itemized");
         let (waited, blocked) = self.delays(names);
         miss.release_jitter_ns = self.release_jitter;
         miss.queued_ns = self.queued;
