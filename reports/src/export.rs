@@ -26,6 +26,6 @@ pub mod result;
 pub mod window;
 
 pub(crate) use atomic::AtomicFile;
-pub use atomic::write_atomic;
+pub use atomic::{StagedDir, write_atomic};
 pub use perfetto::{PerfettoWriter, TraceFile};
-pub use result::{WrittenFiles, read_result, write_result_dir};
+pub use result::{WrittenFiles, read_result, write_result_dir, write_result_staged};

@@ -7,8 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use rtlab_reports::export::StagedDir;
 use rtlab_reports::export::perfetto::{PerfettoWriter, TRACE_FILE};
-use rtlab_reports::export::result::{result_json, write_result_dir};
+use rtlab_reports::export::result::{result_json, write_result_staged};
 use rtlab_reports::export::window::write_window;
 use rtlab_reports::run::RunView;
 use rtlab_sim::des;
@@ -207,11 +208,29 @@ fn record(
     length_ns: u64,
     engine: impl FnOnce(&mut dyn TraceSink) -> EngineRun,
 ) -> Result<Outcome, CliError> {
+    // A new directory appears whole at the end (written in a hidden
+    // sibling, then renamed); an existing one gets each file atomically.
+    let staged = StagedDir::create(dir)?;
+    let outcome =
+        write_record(subject, &staged, trace, label, length_ns, engine).map_err(|e| match e {
+            CliError::Report(e) => CliError::Report(staged.relocate(e)),
+            other => other,
+        })?;
+    staged.commit()?;
+    Ok(outcome)
+}
+
+/// [`record`] into the directory `staged` writes to.
+fn write_record(
+    subject: Subject<'_>,
+    staged: &StagedDir,
+    trace: bool,
+    label: &str,
+    length_ns: u64,
+    engine: impl FnOnce(&mut dyn TraceSink) -> EngineRun,
+) -> Result<Outcome, CliError> {
     let system = subject.system;
-    std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let dir = staged.path();
     let mut writer = if trace {
         Some(PerfettoWriter::create(
             &dir.join(TRACE_FILE),
@@ -233,7 +252,7 @@ fn record(
         outcome.trace = Some(file.summary(dropped));
     }
     write_window(dir, &window)?;
-    write_result_dir(dir, &outcome)?;
+    write_result_staged(staged, &outcome)?;
     Ok(outcome)
 }
 

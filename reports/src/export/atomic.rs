@@ -11,6 +11,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::ReportError;
@@ -23,6 +24,10 @@ const MAX_ATTEMPTS: u32 = 100;
 
 /// Distinguishes temporary files of one process.
 static TEMP_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// This process's id, asked once: a result directory names thousands of
+/// temporary files, and each `getpid` is a system call.
+static PID: OnceLock<u32> = OnceLock::new();
 
 /// A file written under a temporary name beside its destination and
 /// renamed over it by [`AtomicFile::commit`]. Dropped without a commit,
@@ -59,7 +64,7 @@ impl AtomicFile {
         let ext = dest
             .extension()
             .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
-        let pid = std::process::id();
+        let pid = *PID.get_or_init(std::process::id);
         let mut attempts = 0;
         loop {
             let seq = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -197,6 +202,153 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<u64, ReportError> {
     AtomicFile::write_bytes(dest, bytes)
 }
 
+/// A directory written whole. When nothing exists at `dest` yet, its files
+/// go to a new hidden sibling, `.<name>.<pid>.<seq>.tmp`, renamed into
+/// place at once by [`StagedDir::commit`]: a reader (or a run interrupted
+/// half-way) sees no directory, then every file. When `dest` exists, files
+/// go into it, each atomically ([`AtomicFile`]), and files of earlier runs
+/// stay. Dropped without a commit, the sibling is removed.
+#[derive(Debug)]
+pub struct StagedDir {
+    dest: PathBuf,
+    /// The hidden sibling; `None` when writing into `dest` itself.
+    staging: Option<PathBuf>,
+}
+
+impl StagedDir {
+    /// Starts writing the directory `dest` (its parents are created).
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::Io`] naming `dest` when it, its parent or the
+    /// sibling cannot be created.
+    pub fn create(dest: &Path) -> Result<Self, ReportError> {
+        let in_place = |dest: &Path| {
+            fs::create_dir_all(dest).map_err(|e| ReportError::io("create directory", dest, e))?;
+            Ok(StagedDir {
+                dest: dest.to_path_buf(),
+                staging: None,
+            })
+        };
+        // Anything there (a directory, a file, a link, even dangling) is
+        // written in place, as before staging existed; so is a path that
+        // names no entry of its parent ("." or "..").
+        let Some(name) = dest.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return in_place(dest);
+        };
+        if fs::symlink_metadata(dest).is_ok() {
+            return in_place(dest);
+        }
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(parent).map_err(|e| ReportError::io("create directory", dest, e))?;
+        let pid = *PID.get_or_init(std::process::id);
+        for _ in 0..MAX_ATTEMPTS {
+            let seq = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+            let staging = parent.join(format!(".{name}.{pid}.{seq}.tmp"));
+            match fs::create_dir(&staging) {
+                Ok(()) => {
+                    return Ok(StagedDir {
+                        dest: dest.to_path_buf(),
+                        staging: Some(staging),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(ReportError::io("create directory", dest, e)),
+            }
+        }
+        let e = io::Error::new(io::ErrorKind::AlreadyExists, "no free temporary name");
+        Err(ReportError::io("create directory", dest, e))
+    }
+
+    /// Where the files go now: the sibling, or `dest` itself.
+    pub fn path(&self) -> &Path {
+        self.staging.as_deref().unwrap_or(&self.dest)
+    }
+
+    /// The directory asked for.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Whether [`path`](Self::path) is the new sibling, which nobody else
+    /// writes or reads before the commit: files may be written there under
+    /// their own names.
+    pub fn is_staging(&self) -> bool {
+        self.staging.is_some()
+    }
+
+    /// `path` (inside [`path`](Self::path)) as it is named once committed.
+    pub fn dest_of(&self, path: &Path) -> PathBuf {
+        match &self.staging {
+            Some(s) => path
+                .strip_prefix(s)
+                .map_or_else(|_| path.to_path_buf(), |rest| self.dest.join(rest)),
+            None => path.to_path_buf(),
+        }
+    }
+
+    /// `e` naming the file as the user knows it (not inside the sibling).
+    pub fn relocate(&self, e: ReportError) -> ReportError {
+        match e {
+            ReportError::Io {
+                action,
+                path,
+                source,
+            } => ReportError::Io {
+                action,
+                path: self.dest_of(&path),
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// Puts the sibling in place. Should a directory have appeared at
+    /// `dest` meanwhile (another run), the files are moved into it one by
+    /// one, each atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::Io`] naming `dest` or the file that could not be
+    /// moved; the sibling is then removed.
+    pub fn commit(mut self) -> Result<(), ReportError> {
+        let Some(staging) = self.staging.clone() else {
+            return Ok(());
+        };
+        if fs::rename(&staging, &self.dest).is_err() {
+            self.move_files(&staging)?;
+        }
+        self.staging = None;
+        Ok(())
+    }
+
+    /// Moves every file of `staging` into `dest`, then removes `staging`.
+    fn move_files(&self, staging: &Path) -> Result<(), ReportError> {
+        let dest = &self.dest;
+        fs::create_dir_all(dest).map_err(|e| ReportError::io("create directory", dest, e))?;
+        let entries = fs::read_dir(staging).map_err(|e| ReportError::io("read", dest, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| ReportError::io("read", dest, e))?;
+            let to = dest.join(entry.file_name());
+            fs::rename(entry.path(), &to)
+                .map_err(|e| ReportError::io("rename a temporary file to", &to, e))?;
+        }
+        fs::remove_dir(staging).map_err(|e| ReportError::io("remove", staging, e))
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if let Some(s) = &self.staging {
+            // Errors are moot for a discarded directory.
+            let _ = fs::remove_dir_all(s);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +420,73 @@ mod tests {
         assert_eq!(write_atomic(&dest, b"{}\n").unwrap(), 3);
         assert_eq!(fs::read_to_string(&dest).unwrap(), "{}\n");
         assert_eq!(entries(dir.path()), ["sweep.json"]);
+    }
+
+    #[test]
+    fn a_staged_dir_appears_only_when_committed() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("out").join("simulation");
+        let staged = StagedDir::create(&dest).unwrap();
+        assert!(staged.is_staging());
+        fs::write(staged.path().join("a.txt"), "a").unwrap();
+        // Only the hidden sibling exists meanwhile.
+        assert!(!dest.exists());
+        let out = root.path().join("out");
+        assert!(
+            entries(&out)[0].starts_with(".simulation."),
+            "{:?}",
+            entries(&out)
+        );
+        staged.commit().unwrap();
+        assert_eq!(entries(&out), ["simulation"]);
+        assert_eq!(entries(&dest), ["a.txt"]);
+    }
+
+    #[test]
+    fn a_dropped_staged_dir_leaves_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let staged = StagedDir::create(&root.path().join("run")).unwrap();
+        fs::write(staged.path().join("half.json"), "{").unwrap();
+        drop(staged);
+        assert!(entries(root.path()).is_empty());
+    }
+
+    #[test]
+    fn a_dir_that_appears_meanwhile_gets_the_files_one_by_one() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("run");
+        let staged = StagedDir::create(&dest).unwrap();
+        fs::write(staged.path().join("result.json"), "new").unwrap();
+        // Another run created the directory and wrote into it.
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("result.json"), "old").unwrap();
+        fs::write(dest.join("other.txt"), "kept").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(entries(root.path()), ["run"]);
+        assert_eq!(entries(&dest), ["other.txt", "result.json"]);
+        assert_eq!(fs::read_to_string(dest.join("result.json")).unwrap(), "new");
+    }
+
+    #[test]
+    fn staged_errors_name_the_destination() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("run");
+        let staged = StagedDir::create(&dest).unwrap();
+        let inside = staged.path().join("t1.blocking.hgrm");
+        let e = ReportError::io("write", &inside, io::Error::other("disk full"));
+        let text = staged.relocate(e).to_string();
+        assert!(
+            text.contains(&*dest.join("t1.blocking.hgrm").to_string_lossy()),
+            "{text}"
+        );
+        assert!(!text.contains(".run."), "{text}");
+        // Written in place, paths are already the destination's.
+        fs::create_dir(root.path().join("there")).unwrap();
+        let in_place = StagedDir::create(&root.path().join("there")).unwrap();
+        assert_eq!(in_place.path(), root.path().join("there"));
+        assert_eq!(
+            in_place.dest_of(&in_place.path().join("x")),
+            root.path().join("there/x")
+        );
     }
 }

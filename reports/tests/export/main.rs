@@ -14,7 +14,9 @@ use rtlab_reports::ReportError;
 use rtlab_reports::export::result::{
     METRICS, RESULT_FILE, SUMMARY_FILE, hgrm_file_name, metrics, result_json,
 };
-use rtlab_reports::export::{PerfettoWriter, csv, hgrm, read_result, write_result_dir};
+use rtlab_reports::export::{
+    PerfettoWriter, StagedDir, csv, hgrm, read_result, write_result_dir, write_result_staged,
+};
 use rtlab_tasks::outcome::trace::TraceSink;
 
 fn file_names(dir: &Path) -> BTreeSet<String> {
@@ -88,6 +90,47 @@ fn the_same_outcome_gives_byte_identical_files() {
     write_result_dir(a.path(), &outcome).unwrap();
     assert_eq!(fs::read(&written.summary).unwrap(), before);
     assert_eq!(file_names(a.path()).len(), 17);
+}
+
+#[test]
+fn a_staged_result_dir_appears_whole_with_the_same_bytes() {
+    let outcome = sample::outcome(3, 300);
+    let root = tempfile::tempdir().unwrap();
+    let plain = root.path().join("plain");
+    let written = write_result_dir(&plain, &outcome).unwrap();
+    // A new directory: nothing at its path until the commit, then the
+    // same files with the same bytes, and no sibling left.
+    let dest = root.path().join("staged");
+    let staged = StagedDir::create(&dest).unwrap();
+    assert!(staged.is_staging());
+    let staged_files = write_result_staged(&staged, &outcome).unwrap();
+    assert!(!dest.exists());
+    staged.commit().unwrap();
+    assert_eq!(
+        file_names(root.path()),
+        ["plain", "staged"].map(String::from).into()
+    );
+    assert_eq!(staged_files.result, dest.join(RESULT_FILE));
+    assert_eq!(
+        staged_files.histograms[1],
+        dest.join("t00.release_jitter.hgrm")
+    );
+    for file in written.all() {
+        let name = file.file_name().unwrap();
+        assert_eq!(
+            fs::read(file).unwrap(),
+            fs::read(dest.join(name)).unwrap(),
+            "{name:?}"
+        );
+    }
+    // An existing directory is written in place, its other files kept.
+    fs::write(dest.join("notes.txt"), "mine").unwrap();
+    let again = StagedDir::create(&dest).unwrap();
+    assert!(!again.is_staging());
+    write_result_staged(&again, &outcome).unwrap();
+    again.commit().unwrap();
+    assert_eq!(file_names(&dest).len(), 18);
+    assert_eq!(fs::read_to_string(dest.join("notes.txt")).unwrap(), "mine");
 }
 
 #[test]

@@ -32,12 +32,29 @@
 //! scratch array, one addition each, so a backlog of thousands of jobs
 //! (a synchronous release) costs additions, not lookups.
 //!
-//! The log keeps the entries back to the oldest uncharged wait. So that it
-//! never grows with the horizon (a job of an overloaded domain may wait for
-//! ever), a domain whose log reaches [`CHECKPOINT`] entries, twice its
-//! ready jobs and eight times the tasks charges them all up to now and
-//! drops the old entries: each entry is still walked once per job waiting
-//! over it, and the log holds O(tasks + ready jobs) entries.
+//! # When waits are itemized
+//!
+//! Where priority inversion is not tracked (no resources, preemptive
+//! dispatch), every step of a wait is `interference` from the task that
+//! ran, and the split by task is read only to explain a miss. There a
+//! settled wait is charged in total ([`JobCauses::wait_unitemized`]) and
+//! kept as a [`Span`] (its first entry, its start and its end); the spans
+//! are walked into the per-task split only when the job ends late, is
+//! aborted, or is pending and missed at the end of the run. A job that
+//! meets its deadline costs O(1) per wait, not one step per entry: on a
+//! 1000-task set most jobs wait behind hundreds of tasks. The split, when
+//! made, is the one charging at settle time gives: the same entries, cut
+//! at the same instants. Where inversion is tracked, a wait is itemized
+//! when it is settled (its `priority-inversion` part is the `blocking`
+//! metric of every job).
+//!
+//! The log keeps the entries back to the oldest uncharged wait, and all of
+//! them while a job of the domain holds spans. So that it never grows with
+//! the horizon (a job of an overloaded domain may wait for ever), a domain
+//! whose log reaches [`CHECKPOINT`] entries, twice its ready jobs and
+//! eight times the tasks charges them all up to now, itemizes every span
+//! and drops the old entries: each entry is walked at most once per job
+//! waiting over it, and the log holds O(tasks + ready jobs) entries.
 //!
 //! Blocked jobs (rare: only with resources) are charged eagerly at each
 //! advance, O(blocked jobs) per event.
@@ -46,6 +63,9 @@ use std::collections::VecDeque;
 
 use rtlab_tasks::model::Policy;
 use rtlab_tasks::outcome::DelayKind;
+
+#[cfg(doc)]
+use crate::ledger::JobCauses;
 
 use super::engine::Engine;
 use super::state::{Span, Waiting, Where};
