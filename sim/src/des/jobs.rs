@@ -35,7 +35,7 @@ impl Engine<'_> {
             End::Complete => self.tasks[task]
                 .jobs
                 .front()
-                .is_some_and(|j| now > j.deadline),
+                .is_some_and(|j| TaskBook::misses_on_completion(j, now)),
             End::Fault => false,
             End::Abort => true,
         };

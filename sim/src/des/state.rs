@@ -136,7 +136,11 @@ impl Active {
         self.held.clear();
         self.causes.clear();
         self.waiting = None;
+        // `end_job` closes them (itemized or forgotten) and counts them
+        // out of their domain; dropped here too, so that no span of one
+        // job ever reaches the next one's causes.
         debug_assert!(self.spans.is_empty(), "spans closed when the job ended");
+        self.spans.clear();
     }
 }
 

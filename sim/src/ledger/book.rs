@@ -81,6 +81,14 @@ impl TaskBook {
         self.stats.faults += 1;
     }
 
+    /// Whether `job`, completing at `at_ns`, misses its deadline (its
+    /// lateness is positive): the one rule [`Self::completed`] keeps a
+    /// miss by, for an engine that prepares the miss's causes first.
+    #[inline]
+    pub fn misses_on_completion(job: &JobPlan, at_ns: u64) -> bool {
+        lateness(at_ns, job.deadline) > 0
+    }
+
     /// `job` completed at `at_ns`, its time spent as `causes` say. Returns
     /// its lateness (ns, negative = early): positive is a miss, kept with
     /// its causes.
@@ -92,7 +100,7 @@ impl TaskBook {
         self.stats.blocking.record(causes.blocking());
         #[cfg(test)]
         self.audit.push((job.k, causes.total(), response));
-        if lateness > 0 {
+        if Self::misses_on_completion(job, at_ns) {
             self.keep(job, Some(at_ns), lateness as u64, MissKind::Late, causes);
         }
         lateness
