@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::result::RESULT_FILE;
 use crate::ReportError;
 
 /// Size of the write buffer of every file, in bytes.
@@ -204,13 +205,18 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<u64, ReportError> {
 
 /// A directory written whole. When nothing exists at `dest` yet, its files
 /// go to a new hidden sibling, `.<name>.<pid>.<seq>.tmp`, renamed into
-/// place at once by [`StagedDir::commit`]: a reader (or a run interrupted
-/// half-way) sees no directory, then every file. When `dest` exists, files
-/// go into it, each atomically ([`AtomicFile`]), and files of earlier runs
-/// stay. Dropped without a commit, the sibling is removed.
+/// place at once by [`StagedDir::commit`]: a reader sees no directory,
+/// then every file. When `dest` exists (or its name is too long for a
+/// sibling's), files go into it, each under a temporary name renamed into
+/// place, and files of earlier runs stay. Dropped without a commit, the
+/// sibling is removed; a process killed before its commit leaves it.
 #[derive(Debug)]
 pub struct StagedDir {
+    /// The directory as asked for (named in errors).
     dest: PathBuf,
+    /// The same directory as its parent's entry (what the sibling is
+    /// renamed to: `out/.` names `out`).
+    target: PathBuf,
     /// The hidden sibling; `None` when writing into `dest` itself.
     staging: Option<PathBuf>,
 }
@@ -220,20 +226,21 @@ impl StagedDir {
     ///
     /// # Errors
     ///
-    /// [`ReportError::Io`] naming `dest` when it, its parent or the
-    /// sibling cannot be created.
+    /// [`ReportError::Io`] naming `dest`, or its parent, when either
+    /// cannot be created.
     pub fn create(dest: &Path) -> Result<Self, ReportError> {
         let in_place = |dest: &Path| {
             fs::create_dir_all(dest).map_err(|e| ReportError::io("create directory", dest, e))?;
             Ok(StagedDir {
                 dest: dest.to_path_buf(),
+                target: dest.to_path_buf(),
                 staging: None,
             })
         };
         // Anything there (a directory, a file, a link, even dangling) is
         // written in place, as before staging existed; so is a path that
         // names no entry of its parent ("." or "..").
-        let Some(name) = dest.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        let Some(name) = dest.file_name() else {
             return in_place(dest);
         };
         if fs::symlink_metadata(dest).is_ok() {
@@ -243,19 +250,24 @@ impl StagedDir {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        fs::create_dir_all(parent).map_err(|e| ReportError::io("create directory", dest, e))?;
+        fs::create_dir_all(parent).map_err(|e| ReportError::io("create directory", parent, e))?;
         let pid = *PID.get_or_init(std::process::id);
+        let name_text = name.to_string_lossy();
         for _ in 0..MAX_ATTEMPTS {
             let seq = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-            let staging = parent.join(format!(".{name}.{pid}.{seq}.tmp"));
+            let staging = parent.join(format!(".{name_text}.{pid}.{seq}.tmp"));
             match fs::create_dir(&staging) {
                 Ok(()) => {
                     return Ok(StagedDir {
                         dest: dest.to_path_buf(),
+                        target: parent.join(name),
                         staging: Some(staging),
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                // A name near the file system's limit has no room for the
+                // sibling's suffix: written in place, as before.
+                Err(e) if e.kind() == io::ErrorKind::InvalidFilename => return in_place(dest),
                 Err(e) => return Err(ReportError::io("create directory", dest, e)),
             }
         }
@@ -308,7 +320,8 @@ impl StagedDir {
 
     /// Puts the sibling in place. Should a directory have appeared at
     /// `dest` meanwhile (another run), the files are moved into it one by
-    /// one, each atomically.
+    /// one, each atomically, [`RESULT_FILE`] last (a directory with a
+    /// `result.json` is complete).
     ///
     /// # Errors
     ///
@@ -318,25 +331,53 @@ impl StagedDir {
         let Some(staging) = self.staging.clone() else {
             return Ok(());
         };
-        if fs::rename(&staging, &self.dest).is_err() {
-            self.move_files(&staging)?;
+        match fs::rename(&staging, &self.target) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::DirectoryNotEmpty
+                        | io::ErrorKind::AlreadyExists
+                        | io::ErrorKind::IsADirectory
+                ) =>
+            {
+                self.move_files(&staging)?;
+            }
+            Err(e) => {
+                return Err(ReportError::io(
+                    "rename a temporary directory to",
+                    &self.dest,
+                    e,
+                ));
+            }
         }
         self.staging = None;
         Ok(())
     }
 
-    /// Moves every file of `staging` into `dest`, then removes `staging`.
+    /// Moves every file of `staging` into the directory now at `dest`
+    /// ([`RESULT_FILE`] last), then removes `staging`.
     fn move_files(&self, staging: &Path) -> Result<(), ReportError> {
         let dest = &self.dest;
-        fs::create_dir_all(dest).map_err(|e| ReportError::io("create directory", dest, e))?;
         let entries = fs::read_dir(staging).map_err(|e| ReportError::io("read", dest, e))?;
+        let mut names = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| ReportError::io("read", dest, e))?;
-            let to = dest.join(entry.file_name());
-            fs::rename(entry.path(), &to)
+            names.push(
+                entry
+                    .map_err(|e| ReportError::io("read", dest, e))?
+                    .file_name(),
+            );
+        }
+        names.sort_by_key(|n| n.as_os_str() == RESULT_FILE);
+        for name in names {
+            let to = dest.join(&name);
+            fs::rename(staging.join(&name), self.target.join(&name))
                 .map_err(|e| ReportError::io("rename a temporary file to", &to, e))?;
         }
-        fs::remove_dir(staging).map_err(|e| ReportError::io("remove", staging, e))
+        // Every file is in place: a sibling that will not go is only
+        // an empty directory.
+        let _ = fs::remove_dir(staging);
+        Ok(())
     }
 }
 
@@ -488,5 +529,29 @@ mod tests {
             in_place.dest_of(&in_place.path().join("x")),
             root.path().join("there/x")
         );
+    }
+
+    #[test]
+    fn a_name_with_no_room_for_the_siblings_suffix_is_written_in_place() {
+        let root = tempfile::tempdir().unwrap();
+        // 250 bytes: a file name may have 255, the sibling would need more.
+        let dest = root.path().join("r".repeat(250));
+        let staged = StagedDir::create(&dest).unwrap();
+        assert!(!staged.is_staging());
+        fs::write(staged.path().join("result.json"), "{}").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(entries(&dest), ["result.json"]);
+    }
+
+    #[test]
+    fn a_path_ending_in_a_dot_is_committed_to_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("nd1").join(".");
+        let staged = StagedDir::create(&dest).unwrap();
+        assert!(staged.is_staging());
+        fs::write(staged.path().join("result.json"), "{}").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(entries(root.path()), ["nd1"]);
+        assert_eq!(entries(&root.path().join("nd1")), ["result.json"]);
     }
 }

@@ -203,7 +203,7 @@ pub(super) struct Domain {
     pub(super) idle: IndexedHeap<usize>,
     /// Who its ready jobs waited behind, until they are charged.
     pub(super) log: WaitLog,
-    /// Head jobs of its tasks holding [`Span`]s: while there are any, the
+    /// [`Span`]s held by head jobs of its tasks: while there are any, the
     /// log keeps its entries.
     pub(super) spanned: usize,
 }
