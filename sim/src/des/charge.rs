@@ -218,9 +218,9 @@ impl Engine<'_> {
     /// Ends the [`Span`]s of `task`'s head job: itemized into its causes
     /// when `itemize` (they are about to be read: a miss, or a checkpoint
     /// drops their log entries), else forgotten (their total stays).
-    // No test for spans held on the way: whether a job waited follows no
-    // pattern, and a mispredicted branch per job cost more than the
-    // subtraction of zero and the clear of an empty vector.
+    // No test for whether it holds any: whether a job waited follows no
+    // pattern, and a mispredicted branch per job costs more than
+    // subtracting zero and clearing an empty vector.
     #[inline]
     pub(super) fn close_spans(&mut self, task: usize, itemize: bool) {
         let d = self.tasks[task].domain;
@@ -247,6 +247,11 @@ impl Engine<'_> {
     /// entry `entry`) to `until` (out of line: the common wait of none
     /// stays cheap).
     ///
+    /// A long wait is summed per (task that ran, kind) in a scratch array
+    /// first, then added to the job's causes once per task, in the order
+    /// the tasks first ran: the same causes, in the same order, as
+    /// charging each entry in turn, with one lookup per task instead of
+    /// one per entry.
     #[inline(never)]
     fn charge_wait(&mut self, task: usize, entry: u64, since: u64, until: u64) {
         let t = &self.tasks[task];

@@ -178,7 +178,7 @@ impl JobCauses {
     #[inline]
     pub fn itemized(&mut self, ns: u64) {
         debug_assert!(ns <= self.unitemized, "itemized more than was waited");
-        self.unitemized -= ns;
+        self.unitemized = self.unitemized.saturating_sub(ns);
     }
 
     /// Charges `ns` of waiting for `resource`, held by `holder`, while
