@@ -211,48 +211,39 @@ fn record(
     // A new directory appears whole at the end (written in a hidden
     // sibling, then renamed); an existing one gets each file atomically.
     let staged = StagedDir::create(dir)?;
-    let outcome =
-        write_record(subject, &staged, trace, label, length_ns, engine).map_err(|e| match e {
-            CliError::Report(e) => CliError::Report(staged.relocate(e)),
-            other => other,
-        })?;
-    staged.commit()?;
-    Ok(outcome)
-}
-
-/// [`record`] into the directory `staged` writes to.
-fn write_record(
-    subject: Subject<'_>,
-    staged: &StagedDir,
-    trace: bool,
-    label: &str,
-    length_ns: u64,
-    engine: impl FnOnce(&mut dyn TraceSink) -> EngineRun,
-) -> Result<Outcome, CliError> {
-    let system = subject.system;
-    let dir = staged.path();
-    let mut writer = if trace {
-        Some(PerfettoWriter::create(
-            &dir.join(TRACE_FILE),
-            system,
-            label,
-        )?)
-    } else {
-        None
+    let written = || -> Result<Outcome, CliError> {
+        let system = subject.system;
+        let dir = staged.path();
+        let mut writer = if trace {
+            Some(PerfettoWriter::create(
+                &dir.join(TRACE_FILE),
+                system,
+                label,
+            )?)
+        } else {
+            None
+        };
+        let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
+        let mut window = WindowSink::new(system, window_length(system, length_ns), inner);
+        let result = engine(&mut window);
+        let window = window.into_window();
+        let (mut outcome, dropped) = result?;
+        outcome.variant = subject.variant.map(str::to_string);
+        outcome.attach_analysis(system, subject.analysis());
+        if let Some(w) = writer {
+            let file = w.finish_at(outcome.duration_ns)?;
+            outcome.trace = Some(file.summary(dropped));
+        }
+        write_window(dir, &window)?;
+        write_result_staged(&staged, &outcome)?;
+        Ok(outcome)
     };
-    let inner = writer.as_mut().map(|w| w as &mut dyn TraceSink);
-    let mut window = WindowSink::new(system, window_length(system, length_ns), inner);
-    let result = engine(&mut window);
-    let window = window.into_window();
-    let (mut outcome, dropped) = result?;
-    outcome.variant = subject.variant.map(str::to_string);
-    outcome.attach_analysis(system, subject.analysis());
-    if let Some(w) = writer {
-        let file = w.finish_at(outcome.duration_ns)?;
-        outcome.trace = Some(file.summary(dropped));
-    }
-    write_window(dir, &window)?;
-    write_result_staged(staged, &outcome)?;
+    // Errors name the files as the user knows them, not the sibling.
+    let outcome = written().map_err(|e| match e {
+        CliError::Report(e) => CliError::Report(staged.relocate(e)),
+        other => other,
+    })?;
+    staged.commit()?;
     Ok(outcome)
 }
 

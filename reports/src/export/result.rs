@@ -9,7 +9,6 @@
 //! iteration).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -150,15 +149,13 @@ pub fn result_json(outcome: &Outcome) -> Result<Vec<u8>, ReportError> {
 pub fn write_result_dir(dir: &Path, outcome: &Outcome) -> Result<WrittenFiles, ReportError> {
     check_task_names(outcome)?;
     fs::create_dir_all(dir).map_err(|e| ReportError::io("create directory", dir, e))?;
-    write_files(dir, outcome, false)
+    write_files(&StagedDir::in_place(dir), outcome)
 }
 
 /// [`write_result_dir`] into `dir`, which the caller commits. Into a
 /// staging directory (see [`StagedDir`]), which no one else sees before
-/// the commit, the `.hgrm` files are written under their own names: a
-/// temporary name each would only add a rename per file (5000 for a
-/// 1000-task set). Paths returned and named in errors are those after the
-/// commit.
+/// the commit, the `.hgrm` files are written under their own names.
+/// Paths returned and named in errors are those after the commit.
 ///
 /// # Errors
 ///
@@ -168,8 +165,7 @@ pub fn write_result_staged(
     outcome: &Outcome,
 ) -> Result<WrittenFiles, ReportError> {
     check_task_names(outcome)?;
-    let written =
-        write_files(dir.path(), outcome, dir.is_staging()).map_err(|e| dir.relocate(e))?;
+    let written = write_files(dir, outcome).map_err(|e| dir.relocate(e))?;
     let at = |p: PathBuf| dir.dest_of(&p);
     Ok(WrittenFiles {
         result: at(written.result),
@@ -179,17 +175,17 @@ pub fn write_result_staged(
     })
 }
 
-/// The files of a result directory into the existing `dir`; the `.hgrm`
-/// files under their own names when `fresh` (no temporary name: see
-/// [`write_result_staged`]).
-fn write_files(dir: &Path, outcome: &Outcome, fresh: bool) -> Result<WrittenFiles, ReportError> {
+/// The files of a result directory into `staged` (see
+/// [`StagedDir::write_file`] for the `.hgrm` files).
+fn write_files(staged: &StagedDir, outcome: &Outcome) -> Result<WrittenFiles, ReportError> {
+    let dir = staged.path();
     let summary = dir.join(SUMMARY_FILE);
     let result = dir.join(RESULT_FILE);
     // The summary and the result document are rendered while the
     // histograms are written (on a 1000-task set each takes milliseconds),
     // and written after them: result.json stays the last file.
     let (histograms, rendered) = rayon::join(
-        || write_task_histograms(dir, outcome, fresh),
+        || write_task_histograms(staged, outcome),
         || {
             let mut table = Vec::new();
             csv::write_summary(&mut table, outcome)
@@ -210,25 +206,17 @@ fn write_files(dir: &Path, outcome: &Outcome, fresh: bool) -> Result<WrittenFile
     })
 }
 
-/// Writes `bytes` as the new file `path` (which must not exist), in one
-/// write: for a directory no one else sees yet.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut file = fs::File::create_new(path).map_err(|e| ReportError::io("create", path, e))?;
-    file.write_all(bytes)
-        .map_err(|e| ReportError::io("write", path, e))
-}
-
-/// Writes every task's `.hgrm` files into `dir`, in parallel (a 1000-task
+/// Writes every task's `.hgrm` files into `staged`, in parallel (a 1000-task
 /// result is 5000 files: decoding, rendering and the file system's work
 /// for each, independent of the others). Returns their paths by task in
 /// result order, then by metric; on failure, the error of the first
 /// failing file in that order, whichever thread met it first, so the
 /// error does not depend on scheduling.
 fn write_task_histograms(
-    dir: &Path,
+    staged: &StagedDir,
     outcome: &Outcome,
-    fresh: bool,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let dir = staged.path();
     let files: Vec<(&TaskOutcome, &'static str, &Metric)> = outcome
         .tasks
         .iter()
@@ -245,12 +233,7 @@ fn write_task_histograms(
                 source,
             })?;
             let path = dir.join(hgrm_file_name(&task.name, metric));
-            let bytes = hgrm::to_bytes(&recorder);
-            if fresh {
-                write_new(&path, &bytes)?;
-            } else {
-                AtomicFile::write_bytes(&path, &bytes)?;
-            }
+            staged.write_file(&path, &hgrm::to_bytes(&recorder))?;
             Ok(path)
         })
         // Every file's outcome in order, then the first error in that
